@@ -1,0 +1,89 @@
+//! Who is calling: a tenant (by API key) or the operator (by the admin key).
+//!
+//! Keys arrive as `Authorization: Basic <base64 of the key>` (what Codat's SDKs send) or
+//! `Bearer <key>`. Only digests are compared, so a key never sits in memory longer than a request.
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
+use super::error::ApiError;
+use crate::app::AppState;
+use crate::crypto::hash_api_key;
+use crate::store::{StoreError, TenantRow};
+
+/// The authenticated tenant. Every tenant-scoped handler takes this, so a tenant can only
+/// ever reach its own rows.
+#[derive(Debug, Clone)]
+pub struct Tenant(pub TenantRow);
+
+/// The operator, authenticated with the admin key.
+#[derive(Debug, Clone, Copy)]
+pub struct Admin;
+
+const NO_KEY: &str = "Unauthorized: send your API key as `Authorization: Basic <base64 of the key>` \
+                      or `Authorization: Bearer <key>`";
+
+/// The key in an `Authorization` header, whichever of the two schemes carries it.
+fn presented_key(parts: &Parts) -> Result<String, ApiError> {
+    let header = parts
+        .headers
+        .get(AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .ok_or_else(|| ApiError::unauthorized(NO_KEY))?;
+    let (scheme, credential) = header.split_once(' ').unwrap_or((header, ""));
+    let credential = credential.trim();
+    if scheme.eq_ignore_ascii_case("bearer") && !credential.is_empty() {
+        return Ok(credential.to_string());
+    }
+    if scheme.eq_ignore_ascii_case("basic") {
+        let decoded = STANDARD
+            .decode(credential)
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok())
+            .ok_or_else(|| {
+                ApiError::unauthorized("Unauthorized: the Basic credential is not valid base64")
+            })?;
+        // Tools that build Basic auth from user:password send `key:`; accept that too.
+        let key = decoded.strip_suffix(':').unwrap_or(&decoded).trim();
+        if !key.is_empty() {
+            return Ok(key.to_string());
+        }
+    }
+    Err(ApiError::unauthorized(NO_KEY))
+}
+
+impl FromRequestParts<AppState> for Tenant {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let key = presented_key(parts)?;
+        match state.store.tenant_by_key_hash(&hash_api_key(&key)).await {
+            Ok(tenant) => {
+                tracing::Span::current().record("tenant.id", tracing::field::display(tenant.id));
+                Ok(Tenant(tenant))
+            }
+            Err(StoreError::NotFound) => Err(ApiError::unauthorized(
+                "Unauthorized: the supplied API key is incorrect or has been revoked",
+            )),
+            Err(other) => Err(other.into()),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let key = presented_key(parts)?;
+        if hash_api_key(&key) == *state.admin_key_hash {
+            Ok(Admin)
+        } else {
+            Err(ApiError::unauthorized(
+                "Unauthorized: this endpoint needs the admin key (LEDGERLINE_ADMIN_KEY)",
+            ))
+        }
+    }
+}

@@ -1,0 +1,171 @@
+//! The HTTP API in Codat's wire format: one module per resource, each registering its routes
+//! together with their OpenAPI documentation.
+
+pub mod admin;
+pub mod auth;
+pub mod companies;
+pub mod connections;
+pub mod data;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod integrations;
+pub mod link;
+pub mod paging;
+pub mod settings;
+pub mod time;
+
+use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{Request, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::app::AppState;
+use error::ApiError;
+
+/// The document that utoipa fills from every handler's `#[utoipa::path]`.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Ledgerline",
+        description = "A self-hostable unified accounting API in Codat's wire format, with \
+                       Exact Online NL and UK behind it. Authenticate with \
+                       `Authorization: Basic <base64 of your API key>` (what Codat's SDKs send) \
+                       or `Authorization: Bearer <key>`.",
+        license(name = "Apache-2.0")
+    ),
+    modifiers(&SecuritySchemes),
+    tags(
+        (name = "Companies", description = "Your customers, whose accounting data you read"),
+        (name = "Connections", description = "A company's links to Exact NL or UK, and the end customer's linkUrl"),
+        (name = "Integrations", description = "The accounting platforms on offer"),
+        (name = "Accounting data", description = "Pulled data in Codat's shapes, served from Ledgerline's store"),
+        (name = "Pulls", description = "Queue pulls and follow their status"),
+        (name = "Settings", description = "Per-tenant integration settings: the portal"),
+        (name = "Admin", description = "Tenants and API keys, for the operator"),
+        (name = "Health", description = "Liveness and database reachability"),
+    )
+)]
+struct ApiDoc;
+
+/// Declares the two credentials: tenants' API keys and the operator's admin key.
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "auth_header",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "Authorization",
+                "`Basic <base64 of your API key>` or `Bearer <API key>`",
+            ))),
+        );
+        components.add_security_scheme(
+            "admin_key",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
+                "Authorization",
+                "`Bearer <LEDGERLINE_ADMIN_KEY>` (or Basic with its base64)",
+            ))),
+        );
+    }
+}
+
+fn documented_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(health::router())
+        .merge(admin::router())
+        .merge(settings::router())
+        .merge(companies::router())
+        .merge(connections::router())
+        .merge(integrations::router())
+        .merge(data::router())
+}
+
+/// The OpenAPI document, as generated from the code.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    documented_routes().split_for_parts().1
+}
+
+/// The OpenAPI document as the pretty JSON checked in at `openapi/openapi.json`.
+pub fn openapi_json() -> String {
+    let mut json = openapi()
+        .to_pretty_json()
+        .expect("the OpenAPI document serialises");
+    json.push('\n');
+    json
+}
+
+/// Every route, with Swagger UI at `/docs` and the spec at `/openapi.json`.
+pub fn router(state: AppState) -> Router {
+    let (routes, spec) = documented_routes().split_for_parts();
+    routes
+        .merge(link::router())
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", spec))
+        .fallback(unknown_route)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn(json_errors))
+        .with_state(state)
+}
+
+async fn unknown_route(request: Request<Body>) -> ApiError {
+    ApiError::not_found(format!(
+        "No route {} {}; see /docs for the API",
+        request.method(),
+        request.uri().path()
+    ))
+}
+
+async fn method_not_allowed(request: Request<Body>) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!(
+            "{} is not allowed on {}; see /docs for the methods it takes",
+            request.method(),
+            request.uri().path()
+        ),
+    )
+}
+
+/// The safety net: any error that left a layer or extractor as plain text or no body (a
+/// timeout, a body limit, a bad path parameter) is rewritten into Codat's JSON error shape.
+async fn json_errors(request: Request<Body>, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    // Rewrite only bodies nobody shaped on purpose: empty or plain text. JSON is ours
+    // already, and HTML is the end customer's link pages.
+    let unshaped = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_none_or(|v| v.starts_with("text/plain"));
+    if !(status.is_client_error() || status.is_server_error()) || !unshaped {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = to_bytes(body, 16 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let message = if text.is_empty() {
+        status
+            .canonical_reason()
+            .unwrap_or("Request failed")
+            .to_string()
+    } else {
+        text
+    };
+    let mut rewritten = ApiError::new(status, message).into_response();
+    for (name, value) in parts.headers.iter() {
+        if name != CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
+            rewritten.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    rewritten
+}

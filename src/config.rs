@@ -1,0 +1,146 @@
+//! Server configuration: every setting is a CLI flag with an environment-variable fallback.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use url::Url;
+
+/// Settings of `ledgerline serve` (and `demo`). Each field is `--flag` or `LEDGERLINE_…`.
+#[derive(Clone, clap::Args)]
+pub struct ServerConfig {
+    /// Address the API listens on.
+    #[arg(long, env = "LEDGERLINE_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+
+    /// Folder for the embedded SQLite database and generated demo files.
+    #[arg(long, env = "LEDGERLINE_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+
+    /// `postgres://…` to use PostgreSQL (several instances); unset means SQLite in the data folder.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// 32-byte key (base64 or hex) that encrypts client secrets and tokens at rest.
+    #[arg(long, env = "LEDGERLINE_MASTER_KEY", hide_env_values = true)]
+    pub master_key: Option<String>,
+
+    /// The operator's admin credential for `/admin/…`; generated and printed once if unset.
+    #[arg(long, env = "LEDGERLINE_ADMIN_KEY", hide_env_values = true)]
+    pub admin_key: Option<String>,
+
+    /// Public base URL of this server, used for redirect URLs and link pages
+    /// (default: `http://{bind}`).
+    #[arg(long, env = "LEDGERLINE_PUBLIC_URL")]
+    pub public_url: Option<Url>,
+
+    /// Points an integration at another host (repeatable), e.g.
+    /// `--upstream-url exact-online-nl=http://127.0.0.1:9090/nl` for the sandbox. Also read from
+    /// each region's variable: `LEDGERLINE_EXACT_NL_URL`, `LEDGERLINE_EXACT_UK_URL`.
+    #[arg(long = "upstream-url", value_name = "KEY=URL", value_parser = parse_upstream_url)]
+    pub upstream_urls: Vec<(String, Url)>,
+
+    /// Log format: `text` for people, `json` for log collectors.
+    #[arg(long, env = "LEDGERLINE_LOG_FORMAT", default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl ServerConfig {
+    /// A configuration for tests and embedding: SQLite in `data_dir`, everything else default.
+    pub fn for_data_dir(data_dir: impl Into<PathBuf>) -> Self {
+        ServerConfig {
+            bind: "127.0.0.1:0".parse().expect("valid address"),
+            data_dir: data_dir.into(),
+            database_url: None,
+            master_key: None,
+            admin_key: None,
+            public_url: None,
+            upstream_urls: Vec::new(),
+            log_format: LogFormat::Text,
+        }
+    }
+
+    /// The database to open: `DATABASE_URL` if set, else SQLite under the data folder.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("ledgerline.db").display()
+            ),
+        }
+    }
+
+    /// The base URL people and Exact reach this server at.
+    pub fn public_url_or(&self, bound: SocketAddr) -> Url {
+        self.public_url.clone().unwrap_or_else(|| {
+            Url::parse(&format!("http://{bound}")).expect("a socket address makes a valid URL")
+        })
+    }
+}
+
+// Written by hand so that a database password or a key never reaches a log line.
+impl fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServerConfig")
+            .field("bind", &self.bind)
+            .field("data_dir", &self.data_dir)
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(redact_url_password),
+            )
+            .field(
+                "master_key",
+                &self.master_key.as_ref().map(|_| "<redacted>"),
+            )
+            .field("admin_key", &self.admin_key.as_ref().map(|_| "<redacted>"))
+            .field("public_url", &self.public_url.as_ref().map(Url::as_str))
+            .field("upstream_urls", &self.upstream_urls)
+            .field("log_format", &self.log_format)
+            .finish()
+    }
+}
+
+fn parse_upstream_url(text: &str) -> Result<(String, Url), String> {
+    let (key, url) = text
+        .split_once('=')
+        .ok_or("expected KEY=URL, e.g. exact-online-nl=http://127.0.0.1:9090/nl")?;
+    let url = Url::parse(url).map_err(|e| format!("{url} is not a URL: {e}"))?;
+    Ok((key.trim().to_string(), url))
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+pub fn redact_url_password(raw: &str) -> String {
+    match Url::parse(raw) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("***"));
+            url.to_string()
+        }
+        _ => raw.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_hides_passwords_and_keys() {
+        let mut config = ServerConfig::for_data_dir("/tmp/x");
+        config.database_url = Some("postgres://app:hunter2@db:5432/ledgerline".into());
+        config.master_key = Some("master-key-material".into());
+        config.admin_key = Some("admin-key-material".into());
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(!shown.contains("master-key-material"));
+        assert!(!shown.contains("admin-key-material"));
+        assert!(shown.contains("postgres://app:***@db:5432/ledgerline"));
+    }
+}

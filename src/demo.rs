@@ -1,0 +1,302 @@
+//! `ledgerline demo`: the first thing a newcomer runs. Starts the Exact sandbox in-process and the
+//! server beside it, sets up a demo tenant with the sandbox's NL and UK apps, connects one company
+//! per region through the real link flow, pulls their invoices, and prints ready commands.
+//!
+//! Everything goes through the server's own HTTP API, as a SaaS app would use it.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+
+use crate::app::{self, KeyPolicy};
+use crate::config::ServerConfig;
+use crate::crypto::{hash_api_key, new_api_key};
+use crate::sandbox::{self, Region, SandboxConfig};
+
+/// What the demo writes to `./data/demo.json`, and reuses on the next start.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DemoFile {
+    pub base_url: String,
+    pub api_key: String,
+    pub tenant_id: String,
+    pub companies: Vec<DemoCompany>,
+}
+
+/// One demo company.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DemoCompany {
+    pub id: String,
+    pub name: String,
+    pub integration: String,
+    pub division: i32,
+}
+
+/// Which company to create for each region, and the sandbox division it reads.
+const COMPANIES: [(&str, &str, Region, i32); 2] = [
+    (
+        "Demo Company NL B.V.",
+        "exact-online-nl",
+        Region::Nl,
+        101001,
+    ),
+    ("Demo Company UK Ltd", "exact-online-uk", Region::Uk, 201001),
+];
+
+/// Runs the demo until SIGINT/SIGTERM.
+pub async fn run(mut config: ServerConfig) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(config.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.bind))?;
+    let public_url = config.public_url_or(listener.local_addr()?);
+    let base = public_url.as_str().trim_end_matches('/').to_string();
+
+    let mut sandbox_config = SandboxConfig::demo();
+    for app in &mut sandbox_config.seed.apps {
+        app.redirect_uri = format!("{base}/oauth/callback");
+    }
+    let sandbox = sandbox::spawn(sandbox_config, TcpListener::bind("127.0.0.1:0").await?).await?;
+    config
+        .upstream_urls
+        .push(("exact-online-nl".into(), sandbox.base_url(Region::Nl)));
+    config
+        .upstream_urls
+        .push(("exact-online-uk".into(), sandbox.base_url(Region::Uk)));
+
+    let (state, notes) =
+        app::build_state(&config, public_url.clone(), KeyPolicy::GenerateIfMissing).await?;
+    if notes.generated_master_key {
+        println!(
+            "Demo mode: generated a master key into {} (set LEDGERLINE_MASTER_KEY in production).",
+            config.data_dir.join("master.key").display()
+        );
+    }
+    if let Some(admin_key) = &notes.generated_admin_key {
+        println!(
+            "Generated the admin key (shown once; set LEDGERLINE_ADMIN_KEY to choose your own):\n  {admin_key}"
+        );
+    }
+    println!("Ledgerline listens on {base}/ (Swagger UI: {base}/docs); setting up the demo…");
+    let store = state.store.clone();
+    let server = tokio::spawn(app::serve(listener, state, app::shutdown_signal()));
+
+    let demo_path = config.data_dir.join("demo.json");
+    let demo = set_up(&store, &base, &sandbox, &demo_path).await?;
+    std::fs::write(&demo_path, serde_json::to_string_pretty(&demo)?)?;
+    println!("{}", banner(&demo, &sandbox, &demo_path));
+    server.await??;
+    sandbox.shutdown().await;
+    Ok(())
+}
+
+async fn set_up(
+    store: &crate::store::Store,
+    base: &str,
+    sandbox: &sandbox::SandboxHandle,
+    demo_path: &Path,
+) -> anyhow::Result<DemoFile> {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(60))
+        .build()?;
+    let previous: Option<DemoFile> = std::fs::read_to_string(demo_path)
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok());
+    let (tenant_id, api_key) = match &previous {
+        Some(p) if key_works(&http, base, &p.api_key).await => {
+            (p.tenant_id.clone(), p.api_key.clone())
+        }
+        _ => {
+            let key = new_api_key();
+            let (tenant, _) = store
+                .create_tenant("Demo tenant", &hash_api_key(key.expose_secret()))
+                .await?;
+            (tenant.id.to_string(), key.expose_secret().to_string())
+        }
+    };
+    let api = Api {
+        http: &http,
+        base,
+        key: &api_key,
+    };
+    for app in sandbox
+        .apps()
+        .iter()
+        .filter(|a| a.approved && a.owner == "demo")
+    {
+        let integration = match app.region {
+            Region::Nl => "exact-online-nl",
+            Region::Uk => "exact-online-uk",
+        };
+        api.send(reqwest::Method::PUT, &format!("/settings/integrations/{integration}"), Some(json!({
+            "clientId": app.client_id.to_string(), "clientSecret": app.client_secret, "enabled": true
+        })))
+        .await?;
+    }
+    let mut companies = Vec::new();
+    for (name, integration, region, division) in COMPANIES {
+        let existing = previous
+            .as_ref()
+            .and_then(|p| p.companies.iter().find(|c| c.integration == integration))
+            .map(|c| c.id.clone());
+        let id = match existing {
+            Some(id) if api.get(&format!("/companies/{id}")).await.is_ok() => id,
+            _ => api
+                .send(
+                    reqwest::Method::POST,
+                    "/companies",
+                    Some(json!({"name": name})),
+                )
+                .await?["id"]
+                .as_str()
+                .context("a company id")?
+                .to_string(),
+        };
+        connect(&api, &id, integration, region, division).await?;
+        companies.push(DemoCompany {
+            id,
+            name: name.into(),
+            integration: integration.into(),
+            division,
+        });
+    }
+    Ok(DemoFile {
+        base_url: base.into(),
+        api_key,
+        tenant_id,
+        companies,
+    })
+}
+
+/// Links the company to its region through the link flow (the sandbox's consent shortcut
+/// stands in for the end customer), then waits for the first pull of invoices.
+async fn connect(
+    api: &Api<'_>,
+    company: &str,
+    integration: &str,
+    region: Region,
+    division: i32,
+) -> anyhow::Result<()> {
+    let connections = api
+        .get(&format!("/companies/{company}/connections"))
+        .await?;
+    let connection = match connections["results"].as_array().and_then(|all| {
+        all.iter()
+            .find(|c| c["connectionInfo"]["integrationKey"] == integration)
+    }) {
+        Some(c) => c.clone(),
+        None => {
+            api.send(
+                reqwest::Method::POST,
+                &format!("/companies/{company}/connections"),
+                Some(json!({"platformKey": integration})),
+            )
+            .await?
+        }
+    };
+    // The sandbox forgets its tokens when it stops, so the demo links again on every start.
+    let link_url = connection["linkUrl"].as_str().context("a linkUrl")?;
+    let authorize = location(api.http.get(link_url).send().await?)?;
+    let approve = format!("{authorize}&sandbox_user=demo&sandbox_divisions={division}");
+    let callback = location(api.http.get(approve).send().await?)?;
+    let page = api.http.get(callback).send().await?;
+    if !page.status().is_success() {
+        bail!(
+            "linking {company} to {region:?} failed: {}",
+            page.text().await?
+        );
+    }
+    for _ in 0..600 {
+        let status = api.get(&format!("/companies/{company}/dataStatus")).await?;
+        match status["invoices"]["currentStatus"].as_str() {
+            Some("Complete") => return Ok(()),
+            Some(s) if s.ends_with("Error") => bail!("the first pull of invoices failed: {status}"),
+            _ => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+    bail!("the first pull of invoices did not finish within a minute")
+}
+
+struct Api<'a> {
+    http: &'a reqwest::Client,
+    base: &'a str,
+    key: &'a str,
+}
+
+impl Api<'_> {
+    async fn get(&self, path: &str) -> anyhow::Result<Value> {
+        self.send(reqwest::Method::GET, path, None).await
+    }
+
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> anyhow::Result<Value> {
+        let mut request = self
+            .http
+            .request(method.clone(), format!("{}{path}", self.base))
+            .bearer_auth(self.key);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await?;
+        let status = response.status();
+        let text = response.text().await?;
+        if !status.is_success() {
+            bail!("{method} {path} answered {status}: {text}");
+        }
+        Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+}
+
+async fn key_works(http: &reqwest::Client, base: &str, key: &str) -> bool {
+    http.get(format!("{base}/companies?pageSize=1"))
+        .bearer_auth(key)
+        .send()
+        .await
+        .is_ok_and(|r| r.status().is_success())
+}
+
+fn location(response: reqwest::Response) -> anyhow::Result<String> {
+    Ok(response
+        .headers()
+        .get("location")
+        .context("expected a redirect")?
+        .to_str()?
+        .to_string())
+}
+
+fn banner(demo: &DemoFile, sandbox: &sandbox::SandboxHandle, demo_path: &Path) -> String {
+    let base = &demo.base_url;
+    let key = &demo.api_key;
+    let mut out = format!(
+        "\nLedgerline demo is ready.\n\n  API:          {base}\n  Swagger UI:   {base}/docs  (Authorize → `Bearer {key}`)\n  \
+         Exact sandbox: http://{}  (NL {}, UK {})\n  API key:      {key}\n  Saved in:     {}\n\n",
+        sandbox.addr(),
+        sandbox.base_url(Region::Nl),
+        sandbox.base_url(Region::Uk),
+        demo_path.display()
+    );
+    for company in &demo.companies {
+        out.push_str(&format!(
+            "{} ({}, division {}): {}\n  curl -s -H 'Authorization: Bearer {key}' '{base}/companies/{}/data/invoices?pageSize=5'\n",
+            company.name, company.integration, company.division, company.id, company.id
+        ));
+    }
+    if let Some(first) = demo.companies.first() {
+        out.push_str(&format!(
+            "\nOne invoice (take an id from the list above):\n  curl -s -H 'Authorization: Bearer {key}' '{base}/companies/{}/data/invoices/<invoiceId>'\n",
+            first.id
+        ));
+    }
+    out.push_str("\nPress Ctrl-C to stop.\n");
+    out
+}

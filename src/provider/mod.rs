@@ -1,0 +1,251 @@
+//! The provider layer: what any accounting upstream must do, and the registry that picks the
+//! implementation for an integration key. Nothing outside `provider/exact/` knows Exact exists;
+//! the rest of Ledgerline speaks only the types in this module.
+
+pub mod exact;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use secrecy::SecretString;
+use url::Url;
+
+use crate::catalog::{Catalog, RegionSpec};
+use crate::clock::Clock;
+
+/// A tenant's app registration at the upstream (client id and secret for one region).
+#[derive(Debug, Clone)]
+pub struct AppCredentials {
+    pub client_id: String,
+    pub client_secret: SecretString,
+}
+
+/// Tokens the upstream issued.
+#[derive(Debug, Clone)]
+pub struct TokenGrant {
+    pub access_token: SecretString,
+    pub refresh_token: SecretString,
+    /// Seconds until the access token expires.
+    pub expires_in_secs: u64,
+}
+
+/// A company inside the upstream (Exact: a division) that a grant reaches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpstreamCompany {
+    pub id: String,
+    pub name: String,
+    pub currency: Option<String>,
+}
+
+/// What a grant reaches: its companies, and which one the upstream calls current.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantReach {
+    pub companies: Vec<UpstreamCompany>,
+    /// The upstream's idea of the current company; may be outside `companies`.
+    pub current: Option<String>,
+}
+
+/// Gives a provider a valid access token for one connection, refreshing when needed.
+#[async_trait]
+pub trait AccessTokens: Send + Sync {
+    /// A token believed valid now.
+    async fn access_token(&self) -> Result<SecretString, ProviderError>;
+    /// The upstream refused `rejected` (401): refresh once and return the new token.
+    async fn after_rejection(&self) -> Result<SecretString, ProviderError>;
+}
+
+/// One connection's view of the upstream: which integration, which upstream company, its tokens.
+pub struct Session<'a> {
+    pub integration_key: &'a str,
+    /// The pinned upstream company; `None` before one is chosen (during linking).
+    pub upstream_company_id: Option<&'a str>,
+    pub tokens: &'a dyn AccessTokens,
+}
+
+/// What the caller must do about a failure.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ProviderError {
+    /// The end customer must reconnect (refresh token dead, consent withdrawn).
+    #[error("the end customer must reconnect: {0}")]
+    Reconnect(String),
+    /// The tenant's admin must fix something (client credentials, scopes, app approval).
+    #[error("the integration's settings need attention: {0}")]
+    AdminAction(String),
+    /// The authorization code was refused (expired, reused, or for another redirect).
+    #[error("the authorization code was refused: {0}")]
+    CodeRejected(String),
+    /// The upstream refuses a refresh this early; the current access token is still valid.
+    #[error("the upstream refuses a token refresh this early")]
+    RefreshTooEarly,
+    /// Limits or outages: try again later (after the given wait, if known).
+    #[error("try again later: {message}")]
+    RetryLater {
+        message: String,
+        after: Option<Duration>,
+    },
+    /// The upstream answered something we could not use.
+    #[error("upstream error: {0}")]
+    Upstream(String),
+    /// The provider does not offer this (yet).
+    #[error("not supported: {0}")]
+    Unsupported(String),
+}
+
+/// The data types Ledgerline pulls and serves, by Codat's key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DataType {
+    Invoices,
+}
+
+impl DataType {
+    /// Every data type served.
+    pub const ALL: [DataType; 1] = [DataType::Invoices];
+
+    /// Codat's key (`invoices`), used in paths, dataStatus and pull operations.
+    pub fn key(self) -> &'static str {
+        match self {
+            DataType::Invoices => "invoices",
+        }
+    }
+
+    /// The data type with this Codat key.
+    pub fn from_key(key: &str) -> Option<DataType> {
+        DataType::ALL.into_iter().find(|d| d.key() == key)
+    }
+}
+
+/// One full pull of a data type: every record in the common model, and where to resume.
+#[derive(Debug, Clone, Default)]
+pub struct Pulled {
+    /// `(record id, record JSON in Codat's shape)`.
+    pub records: Vec<(String, serde_json::Value)>,
+    /// Opaque position to resume an incremental pull from.
+    pub cursor: Option<String>,
+    /// How many calls the pull made to the upstream.
+    pub upstream_calls: u32,
+}
+
+/// One accounting upstream. One implementation serves all its regions.
+#[async_trait]
+pub trait Provider: Send + Sync {
+    /// Where to send the end customer to consent.
+    fn authorize_url(
+        &self,
+        integration_key: &str,
+        app: &AppCredentials,
+        redirect_url: &str,
+        state: &str,
+    ) -> Result<Url, ProviderError>;
+
+    /// Trades an authorization code for tokens.
+    async fn exchange_code(
+        &self,
+        integration_key: &str,
+        app: &AppCredentials,
+        redirect_url: &str,
+        code: &str,
+    ) -> Result<TokenGrant, ProviderError>;
+
+    /// Trades a refresh token for a new pair (the old refresh token may die with it).
+    async fn refresh(
+        &self,
+        integration_key: &str,
+        app: &AppCredentials,
+        refresh_token: &SecretString,
+    ) -> Result<TokenGrant, ProviderError>;
+
+    /// The upstream companies a grant reaches.
+    async fn companies(&self, session: &Session<'_>) -> Result<GrantReach, ProviderError>;
+
+    /// A cheap call that proves the connection still works.
+    async fn health_check(&self, session: &Session<'_>) -> Result<(), ProviderError>;
+
+    /// Pulls every record of a data type for the session's upstream company.
+    async fn pull(
+        &self,
+        session: &Session<'_>,
+        data_type: DataType,
+    ) -> Result<Pulled, ProviderError> {
+        let _ = session;
+        Err(ProviderError::Unsupported(format!(
+            "{} is not available from this platform",
+            data_type.key()
+        )))
+    }
+}
+
+/// Picks the provider for an integration key and knows each region's base URL.
+#[derive(Clone)]
+pub struct ProviderRegistry {
+    by_integration: HashMap<String, Arc<dyn Provider>>,
+}
+
+impl std::fmt::Debug for ProviderRegistry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProviderRegistry")
+            .field(
+                "integrations",
+                &self.by_integration.keys().collect::<Vec<_>>(),
+            )
+            .finish()
+    }
+}
+
+impl ProviderRegistry {
+    /// Builds every provider the catalog describes. `overrides` (integration key → base URL)
+    /// win over each region's environment variable, which wins over the real host.
+    pub fn new(catalog: &Catalog, overrides: &HashMap<String, Url>, clock: Clock) -> Self {
+        let http = upstream_http_client();
+        let mut by_integration: HashMap<String, Arc<dyn Provider>> = HashMap::new();
+        let exact_regions: Vec<(RegionSpec, Url)> = catalog
+            .integrations()
+            .filter(|i| i.provider.provider == exact::PROVIDER_NAME)
+            .map(|i| (i.region.clone(), base_url(i.region, overrides)))
+            .collect();
+        if let Some(spec) = catalog
+            .integrations()
+            .find(|i| i.provider.provider == exact::PROVIDER_NAME)
+        {
+            let provider: Arc<dyn Provider> = Arc::new(exact::ExactProvider::new(
+                spec.provider.clone(),
+                exact_regions.clone(),
+                http,
+                clock,
+            ));
+            for (region, _) in exact_regions {
+                by_integration.insert(region.key, provider.clone());
+            }
+        }
+        ProviderRegistry { by_integration }
+    }
+
+    /// The provider behind an integration key.
+    pub fn provider(&self, integration_key: &str) -> Option<Arc<dyn Provider>> {
+        self.by_integration.get(integration_key).cloned()
+    }
+}
+
+fn base_url(region: &RegionSpec, overrides: &HashMap<String, Url>) -> Url {
+    overrides
+        .get(&region.key)
+        .cloned()
+        .or_else(|| {
+            std::env::var(&region.base_url_env)
+                .ok()
+                .and_then(|v| Url::parse(&v).ok())
+        })
+        .unwrap_or_else(|| region.base_url.clone())
+}
+
+/// The one HTTP client every upstream call goes through: pooled connections and timeouts,
+/// so a hung upstream never holds a task forever.
+fn upstream_http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(30))
+        .user_agent(concat!("ledgerline/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .expect("the HTTP client builds")
+}

@@ -1,0 +1,395 @@
+//! The data API, `GET {region}/api/v1/…`: Accept check, bearer token, division grant, rate limit,
+//! scope, then the OData listing, by-key read or `$count` of the endpoint.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::books::{Key, Record};
+use super::entities::{self, Endpoint, Kind, Source};
+use super::limits::Verdict;
+use super::odata::error::{ApiError, add_headers};
+use super::odata::query::QueryOptions;
+use super::odata::rows::{RowStyle, Rows};
+use super::odata::{self, Paging};
+use super::region::Region;
+use super::registry::current_division;
+use super::state::Shared;
+use super::stats::Call;
+use super::tokens::Grant;
+
+const BULK_SELECT: &str = "Please add a $select or a $top=1 statement to the query string.";
+
+/// What the stats need to know about a call, filled in as the request is understood.
+#[derive(Debug, Default)]
+struct CallInfo {
+    client_id: Option<Uuid>,
+    division: Option<i32>,
+    endpoint: String,
+    limit_headers: Vec<(&'static str, String)>,
+}
+
+#[derive(Serialize)]
+struct D<T> {
+    d: T,
+}
+
+fn json_response<T: Serialize>(value: &T) -> Response {
+    match serde_json::to_vec(value) {
+        Ok(bytes) => (
+            [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+            bytes,
+        )
+            .into_response(),
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// `GET {region}/api/v1/{*rest}`.
+pub async fn data(
+    State(state): State<Shared>,
+    Path((prefix, rest)): Path<(String, String)>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let Some(region) = Region::from_prefix(&prefix) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let mut info = CallInfo::default();
+    let mut response = match serve(&state, region, &rest, raw.as_deref(), &headers, &mut info) {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    };
+    add_headers(&mut response, &info.limit_headers);
+    state.stats.lock().record_call(Call {
+        region,
+        client_id: info.client_id,
+        division: info.division,
+        endpoint: &info.endpoint,
+        status: response.status().as_u16(),
+        now: state.clock.now_ms(),
+    });
+    response
+}
+
+fn serve(
+    state: &Shared,
+    region: Region,
+    rest: &str,
+    raw: Option<&str>,
+    headers: &HeaderMap,
+    info: &mut CallInfo,
+) -> Result<Response, ApiError> {
+    let (division, path) = rest.split_once('/').unwrap_or((rest, ""));
+    info.endpoint = endpoint_name(path);
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !accept.contains("application/json") {
+        // Exact answers Atom XML without this header; the sandbox speaks JSON only.
+        return Err(ApiError::new(
+            StatusCode::NOT_ACCEPTABLE,
+            "Send Accept: application/json (Exact answers Atom XML otherwise; the sandbox serves JSON only).",
+        ));
+    }
+    let grant = authenticate(state, region, headers)?;
+    info.client_id = Some(grant.client_id);
+    let app = state
+        .registry
+        .read()
+        .app(region, &grant.client_id.to_string())
+        .cloned();
+    let Some(app) = app else {
+        return Err(unauthorized());
+    };
+    let base = base_url(state, region, headers);
+    if division.eq_ignore_ascii_case("current") && path.eq_ignore_ascii_case("me") {
+        info.endpoint = "current/Me".into();
+        return me(state, region, &grant, &QueryOptions::parse(raw)?, &base);
+    }
+    let division: i32 = division
+        .parse()
+        .map_err(|_| ApiError::not_found("Resource not found."))?;
+    info.division = Some(division);
+    let (entity_path, key, count) = split_path(path);
+    let endpoint = entities::lookup(entity_path).ok_or_else(|| {
+        ApiError::not_found(format!(
+            "Resource not found for the segment '{entity_path}'."
+        ))
+    })?;
+    info.endpoint = endpoint.path.to_string();
+    // Exact does not validate the division of system/Divisions (PQ #470).
+    if endpoint.source != Source::Divisions && !grant.divisions.contains(&division) {
+        return Err(ApiError::new(StatusCode::FORBIDDEN, "Forbidden")
+            .with_header("Reason", "NoDivisionAccess"));
+    }
+    let verdict = state.limits.lock().check(
+        (region, app.client_id, division),
+        (app.minutely_limit, app.daily_limit),
+        state.options.minute_window,
+        state.clock.now_ms(),
+    );
+    match verdict {
+        Verdict::Allowed(h) => info.limit_headers = h,
+        Verdict::Refused(h) => {
+            return Err(ApiError {
+                headers: h,
+                ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "Too many requests.")
+            });
+        }
+    }
+    if !entities::scope_granted(&app.scopes, endpoint.scope) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "Forbidden - Application Scope Violated. Cannot read",
+        ));
+    }
+    // Parsed after the limiter: a malformed query is still a call that counts.
+    let q = QueryOptions::parse(raw)?;
+    let entity_url = format!("{base}/api/v1/{division}/{}", endpoint.path);
+    let resource_url = format!("{base}/api/v1/{division}/{entity_path}");
+    read(
+        state,
+        &grant,
+        division,
+        endpoint,
+        &q,
+        &entity_url,
+        &resource_url,
+        key,
+        count,
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn read(
+    state: &Shared,
+    grant: &Grant,
+    division: i32,
+    endpoint: &Endpoint,
+    q: &QueryOptions,
+    entity_url: &str,
+    resource_url: &str,
+    key: Option<&str>,
+    count: bool,
+) -> Result<Response, ApiError> {
+    match endpoint.kind {
+        Kind::Bulk if !q.has_select => return Err(ApiError::bad_request(BULK_SELECT)),
+        Kind::Sync if !q.has_select && state.options.sync_requires_select => {
+            return Err(ApiError::bad_request(BULK_SELECT));
+        }
+        Kind::Plain
+            if endpoint.needs_select_or_top
+                && !q.has_select
+                && q.top.is_none()
+                && key.is_none() =>
+        {
+            return Err(ApiError::bad_request(BULK_SELECT));
+        }
+        _ => {}
+    }
+    let books = state.books.read();
+    let rows = match endpoint.source {
+        Source::Set(set) => Rows::Table(
+            books
+                .table(division, set)
+                .ok_or_else(|| ApiError::not_found("Division not found."))?,
+        ),
+        Source::Deleted => Rows::Deleted(books.deleted(division), division),
+        Source::Divisions => Rows::Owned(division_rows(state, grant, &books)),
+    };
+    let type_name = format!("Exact.Web.Api.Models.{}", endpoint.type_name);
+    let style = RowStyle {
+        entity_url,
+        type_name: &type_name,
+        select: q.select.as_deref(),
+        sync: endpoint.kind == Kind::Sync,
+        timestamp_as_string: state.options.timestamp_as_string,
+        lines: endpoint.lines,
+    };
+    if let Some(key) = key {
+        if endpoint.kind != Kind::Plain {
+            return Err(ApiError::query_syntax());
+        }
+        let key = odata::parse_key_token(key)?;
+        let record = match &rows {
+            Rows::Table(t) => t.get(&key).map(std::borrow::Cow::Borrowed),
+            other => other.by_key(None).find(|r| r.key == key),
+        };
+        let Some(record) = record else {
+            return Err(ApiError::not_found("Entity not found."));
+        };
+        return Ok(json_response(&D {
+            d: odata::rows::RowView { record, style },
+        }));
+    }
+    if count {
+        let matching = odata::list(&rows, Paging::ByKey(usize::MAX), q, style, resource_url)?
+            .results
+            .len();
+        return Ok(([(header::CONTENT_TYPE, "text/plain")], matching.to_string()).into_response());
+    }
+    let paging = match endpoint.kind {
+        Kind::Sync => Paging::ByTimestamp {
+            page: 1000,
+            entity_type_filter: endpoint.source == Source::Deleted,
+        },
+        kind => Paging::ByKey(kind.page_size()),
+    };
+    let page = odata::list(&rows, paging, q, style, resource_url)?;
+    if endpoint.bare_list {
+        return Ok(json_response(&D { d: page.results }));
+    }
+    Ok(json_response(&D { d: page }))
+}
+
+/// `{path}`, `{path}(key)` or `{path}/$count`.
+fn split_path(path: &str) -> (&str, Option<&str>, bool) {
+    if let Some(p) = path.strip_suffix("/$count") {
+        return (p, None, true);
+    }
+    if let (Some(open), true) = (path.rfind('('), path.ends_with(')')) {
+        return (&path[..open], Some(&path[open + 1..path.len() - 1]), false);
+    }
+    (path, None, false)
+}
+
+/// The endpoint as stats name it: the path without key or `$count`.
+fn endpoint_name(path: &str) -> String {
+    let (p, _, _) = split_path(path);
+    entities::lookup(p).map_or_else(|| p.to_string(), |e| e.path.to_string())
+}
+
+fn unauthorized() -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "Unauthorized")
+        .with_header("WWW-Authenticate", "Bearer")
+}
+
+fn authenticate(state: &Shared, region: Region, headers: &HeaderMap) -> Result<Grant, ApiError> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .ok_or_else(unauthorized)?;
+    let now = state.clock.now_ms();
+    state
+        .tokens
+        .lock()
+        .authenticate(token.trim(), region, now)
+        .cloned()
+        .ok_or_else(unauthorized)
+}
+
+/// `http://{Host}/{region}`, so links work through whatever address the client used.
+pub fn base_url(state: &Shared, region: Region, headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .map_or_else(|| state.addr.to_string(), str::to_string);
+    format!("http://{host}/{}", region.path_prefix())
+}
+
+/// `current/Me`: a collection even for one user; exempt from rate limits (no headers).
+fn me(
+    state: &Shared,
+    region: Region,
+    grant: &Grant,
+    q: &QueryOptions,
+    base: &str,
+) -> Result<Response, ApiError> {
+    let user = state
+        .registry
+        .read()
+        .user(&grant.username)
+        .cloned()
+        .ok_or_else(unauthorized)?;
+    let codes = state.division_codes(region);
+    let current = current_division(&user, region, &codes).unwrap_or_default();
+    let now = state.clock.now_ms();
+    let (lang, offset) = match region {
+        Region::Nl => ("nl-NL", 3600),
+        Region::Uk => ("en-GB", 0),
+    };
+    let server_time = chrono::DateTime::from_timestamp_millis(now + offset * 1000)
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%S").to_string())
+        .unwrap_or_default();
+    let mut f = Map::new();
+    f.insert("UserID".into(), Value::String(user.user_id.to_string()));
+    f.insert("CurrentDivision".into(), Value::from(current));
+    f.insert("AccountingDivision".into(), Value::from(current));
+    f.insert(
+        "DivisionCustomer".into(),
+        Value::String(Uuid::nil().to_string()),
+    );
+    f.insert("FullName".into(), Value::String(user.full_name.clone()));
+    f.insert("Email".into(), Value::String(user.email.clone()));
+    f.insert("UserName".into(), Value::String(user.username.clone()));
+    f.insert("LanguageCode".into(), Value::String(lang.into()));
+    f.insert(
+        "Legislation".into(),
+        Value::String(if region == Region::Nl { "1" } else { "2" }.into()),
+    );
+    f.insert("ServerTime".into(), Value::String(server_time));
+    f.insert("ServerUtcOffset".into(), Value::from(offset));
+    let rows = Rows::Owned(vec![Record {
+        key: Key::Guid(user.user_id),
+        timestamp: 0,
+        fields: f,
+    }]);
+    let url = format!("{base}/api/v1/current/Me");
+    let style = RowStyle {
+        entity_url: &url,
+        type_name: "Exact.Web.Api.Models.System.Me",
+        select: q.select.as_deref(),
+        sync: false,
+        timestamp_as_string: false,
+        lines: None,
+    };
+    let page = odata::list(&rows, Paging::ByKey(60), q, style, &url)?;
+    Ok(json_response(&D { d: page }))
+}
+
+/// `system/Divisions`: only the granted divisions.
+fn division_rows(state: &Shared, grant: &Grant, books: &super::books::Books) -> Vec<Record> {
+    let user = state.registry.read().user(&grant.username).cloned();
+    let codes: Vec<i32> = books
+        .divisions()
+        .filter(|d| d.region == grant.region)
+        .map(|d| d.code)
+        .collect();
+    let current = user.and_then(|u| current_division(&u, grant.region, &codes));
+    books
+        .divisions()
+        .filter(|d| d.region == grant.region && grant.divisions.contains(&d.code))
+        .map(|d| {
+            let mut f = Map::new();
+            f.insert("Code".into(), Value::from(d.code));
+            f.insert("Description".into(), Value::String(d.description.clone()));
+            f.insert("Currency".into(), Value::String(d.currency.clone()));
+            f.insert("Country".into(), Value::String(d.country.clone()));
+            f.insert(
+                "Legislation".into(),
+                Value::String(if d.region == Region::Nl { "1" } else { "2" }.into()),
+            );
+            f.insert("VATNumber".into(), Value::String(d.vat_number.clone()));
+            f.insert("Hid".into(), Value::from(d.hid));
+            f.insert("Current".into(), Value::Bool(current == Some(d.code)));
+            f.insert("IsMainDivision".into(), Value::Bool(d.is_main));
+            f.insert("Status".into(), Value::from(1));
+            f.insert("BlockingStatus".into(), Value::from(0));
+            f.insert("DivisionMoveDate".into(), Value::Null);
+            Record {
+                key: Key::Int(d.code as i64),
+                timestamp: 0,
+                fields: f,
+            }
+        })
+        .collect()
+}

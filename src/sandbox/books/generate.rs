@@ -1,0 +1,558 @@
+//! The seeded generator: chart, relations and ~18 months of documents for one division.
+
+use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::chart::{Chart, Rate, Role};
+use super::division::{Division, Row};
+use super::docs::{
+    Header, JournalDoc, JournalLine, Payment, PurchaseDoc, PurchaseLine, SalesDoc, SalesLine,
+};
+use super::{
+    ANCHOR_DATE, DivisionInfo, DivisionSpec, EntitySet, journal, names, purchase, sales, wire,
+};
+use crate::sandbox::region::Region;
+
+/// How far back the generated documents go.
+const HISTORY_DAYS: i64 = 548;
+
+/// A random GUID from the division's RNG (deterministic, unlike `Uuid::new_v4`).
+pub(crate) fn new_id(rng: &mut ChaCha8Rng) -> Uuid {
+    uuid::Builder::from_random_bytes(rng.r#gen()).into_uuid()
+}
+
+/// The first day of the generated history.
+pub(crate) fn history_start() -> NaiveDate {
+    ANCHOR_DATE - Duration::days(HISTORY_DAYS)
+}
+
+fn at(date: NaiveDate, rng: &mut ChaCha8Rng) -> NaiveDateTime {
+    date.and_time(
+        NaiveTime::from_hms_opt(
+            rng.gen_range(8..18),
+            rng.gen_range(0..60),
+            rng.gen_range(0..60),
+        )
+        .unwrap_or_default(),
+    )
+}
+
+/// A payment condition: (code, days).
+pub(crate) fn condition_days(code: &str) -> i64 {
+    code.trim().parse().unwrap_or(30)
+}
+
+/// FC→DC rate of a foreign currency in the region, varied slightly per document.
+pub(crate) fn base_rate(region: Region, currency: &str) -> f64 {
+    match (region, currency) {
+        (Region::Nl, "USD") => 0.92,
+        (Region::Nl, "GBP") => 1.17,
+        (Region::Uk, "EUR") => 0.85,
+        (Region::Uk, "USD") => 0.79,
+        _ => 1.0,
+    }
+}
+
+/// Generates one division.
+pub(crate) fn division(seed: u64, spec: &DivisionSpec, is_main: bool) -> Division {
+    let mut rng =
+        ChaCha8Rng::seed_from_u64(seed ^ (spec.code as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    let root = new_id(&mut rng);
+    let (country, _) = names::home(spec.region);
+    let info = DivisionInfo {
+        code: spec.code,
+        region: spec.region,
+        description: spec.description.clone(),
+        currency: spec.region.currency().to_owned(),
+        country: country.to_owned(),
+        vat_number: names::vat_number(&mut rng, country),
+        hid: i64::from(spec.code),
+        is_main,
+    };
+    let now = ANCHOR_DATE
+        .and_time(NaiveTime::from_hms_opt(12, 0, 0).unwrap_or_default())
+        .and_utc();
+    let chart = Chart::new(spec.region, root);
+    let mut d = Division::new(info, chart, rng, now);
+    let setup = (history_start() - Duration::days(30))
+        .and_time(NaiveTime::from_hms_opt(9, 0, 0).unwrap_or_default());
+    let code = d.info.code;
+    let gl_rows: Vec<Row> = d
+        .chart
+        .gl
+        .iter()
+        .map(|g| Row::guid(EntitySet::GLAccounts, g.id, d.chart.gl_fields(g, code)))
+        .collect();
+    let vat_rows: Vec<Row> = d
+        .chart
+        .vat
+        .iter()
+        .map(|v| Row::guid(EntitySet::VATCodes, v.id, d.chart.vat_fields(v, code)))
+        .collect();
+    for row in gl_rows.into_iter().chain(vat_rows) {
+        d.insert(row, setup, setup);
+    }
+    let customers: Vec<Uuid> = (0..spec.customers)
+        .map(|i| relation(&mut d, true, i, spec.customers, setup))
+        .collect();
+    let suppliers: Vec<Uuid> = (0..spec.suppliers)
+        .map(|i| relation(&mut d, false, i, spec.suppliers, setup))
+        .collect();
+    d.seq.account_code = 90_000;
+    let mut docs: Vec<(NaiveDateTime, Doc)> = Vec::new();
+    if !customers.is_empty() {
+        let mut dates: Vec<NaiveDate> = (0..spec.sales_invoices)
+            .map(|_| random_date(&mut d.rng))
+            .collect();
+        dates.sort();
+        for date in dates {
+            let doc = sales_doc(&mut d, &customers, date);
+            docs.push((doc.head.created, Doc::Sales(doc)));
+        }
+    }
+    if !suppliers.is_empty() {
+        let mut dates: Vec<NaiveDate> = (0..spec.purchase_entries)
+            .map(|_| random_date(&mut d.rng))
+            .collect();
+        dates.sort();
+        for date in dates {
+            let doc = purchase_doc(&mut d, &suppliers, date);
+            docs.push((doc.head.created, Doc::Purchase(doc)));
+        }
+    }
+    for i in 0..spec.journal_entries {
+        let doc = journal_doc(&mut d, i);
+        docs.push((doc.created, Doc::Journal(doc)));
+    }
+    // Insert in creation order so rowversions rise with Created, as they would in Exact.
+    docs.sort_by_key(|(created, _)| *created);
+    for (_, doc) in docs {
+        match doc {
+            Doc::Sales(s) => {
+                let rows = sales::rows(&d, &s);
+                d.sync_owned(s.head.id, rows, s.head.created, s.head.modified);
+                d.sales.insert(s.head.id, s);
+            }
+            Doc::Purchase(p) => {
+                let rows = purchase::rows(&d, &p);
+                d.sync_owned(p.head.id, rows, p.head.created, p.head.modified);
+                d.purchases.insert(p.head.id, p);
+            }
+            Doc::Journal(j) => {
+                let rows = journal::rows(&d, &j);
+                d.sync_owned(j.id, rows, j.created, j.modified);
+                d.journals.insert(j.id, j);
+            }
+        }
+    }
+    d
+}
+
+enum Doc {
+    Sales(SalesDoc),
+    Purchase(PurchaseDoc),
+    Journal(JournalDoc),
+}
+
+fn random_date(rng: &mut ChaCha8Rng) -> NaiveDate {
+    history_start() + Duration::days(rng.gen_range(0..=HISTORY_DAYS))
+}
+
+/// Inserts a customer (`is_customer`) or supplier; about one customer in ten is abroad.
+fn relation(d: &mut Division, is_customer: bool, i: u32, of: u32, created: NaiveDateTime) -> Uuid {
+    let region = d.info.region;
+    let rng = &mut d.rng;
+    let id = new_id(rng);
+    let name = names::company(rng, region);
+    let abroad = is_customer && of >= 5 && i % 10 == 9;
+    let (country, country_name, currency, city_override) = if abroad {
+        let f = names::foreign(region);
+        let (c, n, cur, city) = f[(i as usize / 10) % f.len()];
+        (c, n, cur, Some(city))
+    } else {
+        let (c, n) = names::home(region);
+        (c, n, region.currency(), None)
+    };
+    let (street, city, postcode) = names::address(rng, region);
+    let code = if is_customer { 10_001 + i } else { 20_001 + i };
+    let condition = if rng.gen_bool(0.8) { "30" } else { "14" };
+    let fields = json!({
+        "ID": wire::guid(id),
+        "Code": wire::account_code(&code.to_string()),
+        "Name": name,
+        "SearchCode": name.chars().filter(|c| c.is_ascii_alphanumeric()).take(10).collect::<String>().to_uppercase(),
+        "Status": if is_customer { "C" } else { "A" },
+        "Type": "A",
+        "IsSales": is_customer,
+        "IsSupplier": !is_customer,
+        "IsPurchase": !is_customer,
+        "Blocked": false,
+        "Email": names::email(&name, country),
+        "Phone": names::phone(rng, region),
+        "Website": Value::Null,
+        "AddressLine1": street,
+        "AddressLine2": Value::Null,
+        "AddressLine3": Value::Null,
+        "City": city_override.map_or(city, str::to_owned),
+        "Postcode": postcode,
+        "State": Value::Null,
+        "Country": country,
+        "CountryName": country_name,
+        "VATNumber": names::vat_number(rng, country),
+        "ChamberOfCommerce": if abroad { String::new() } else { names::chamber(rng, region) },
+        "SalesCurrency": currency,
+        "PurchaseCurrency": region.currency(),
+        "SalesVATCode": if is_customer { Value::String(d.chart.vat_for("S", if abroad { Rate::Zero } else { Rate::High }).code.clone()) } else { Value::Null },
+        "PurchaseVATCode": if is_customer { Value::Null } else { Value::String(d.chart.vat_for("P", Rate::High).code.clone()) },
+        "PaymentConditionSales": if is_customer { Value::from(condition) } else { Value::Null },
+        "PaymentConditionPurchase": if is_customer { Value::Null } else { Value::from(condition) },
+        "StartDate": wire::date(created.date()),
+        "EndDate": Value::Null,
+    });
+    d.insert(
+        Row::guid(EntitySet::Accounts, id, wire::obj(fields)),
+        created,
+        created,
+    );
+    id
+}
+
+/// Payments for a booked document: older ones are mostly paid, recent ones mostly open.
+fn payments(
+    d: &mut Division,
+    total_fc: i64,
+    date: NaiveDate,
+    due: NaiveDate,
+    immediate: bool,
+) -> Vec<Payment> {
+    let rng = &mut d.rng;
+    let old = due < ANCHOR_DATE - Duration::days(30);
+    let roll: f64 = rng.r#gen();
+    let share = if immediate {
+        1.0
+    } else if old {
+        [1.0, 0.5, 0.0][(roll > 0.8) as usize + (roll > 0.9) as usize]
+    } else {
+        [1.0, 0.5, 0.0][(roll > 0.3) as usize + (roll > 0.45) as usize]
+    };
+    if share == 0.0 || total_fc == 0 {
+        return Vec::new();
+    }
+    let pay_date = |rng: &mut ChaCha8Rng| {
+        (date + Duration::days(if immediate { 0 } else { rng.gen_range(3..60) })).min(ANCHOR_DATE)
+    };
+    let mut out = Vec::new();
+    let first = if share < 1.0 {
+        wire::round_cents(total_fc as f64 * rng.gen_range(0.3..0.7))
+    } else {
+        total_fc
+    };
+    let (eid, date1) = (new_id(rng), pay_date(rng));
+    d.seq.bank += 1;
+    out.push(Payment {
+        entry_id: eid,
+        entry_number: 200_000 + d.seq.bank,
+        date: date1,
+        amount_fc: first,
+    });
+    out
+}
+
+fn sales_doc(d: &mut Division, customers: &[Uuid], date: NaiveDate) -> SalesDoc {
+    let region = d.info.region;
+    let customer = customers[d.rng.gen_range(0..customers.len())];
+    let currency = d.field_str(EntitySet::Accounts, customer, "SalesCurrency");
+    let abroad = d.field_str(EntitySet::Accounts, customer, "Country") != names::home(region).0;
+    let rng = &mut d.rng;
+    let roll: f64 = rng.r#gen();
+    let kind = if roll < 0.88 {
+        8020
+    } else if roll < 0.95 {
+        8021
+    } else if roll < 0.98 {
+        8023
+    } else {
+        8024
+    };
+    let recent = date > ANCHOR_DATE - Duration::days(30);
+    let s: f64 = rng.r#gen();
+    let status = if recent {
+        if s < 0.7 {
+            50
+        } else if s < 0.9 {
+            20
+        } else {
+            10
+        }
+    } else if s < 0.95 {
+        50
+    } else if s < 0.99 {
+        20
+    } else {
+        10
+    };
+    let direct = matches!(kind, 8023 | 8024);
+    let condition = if direct {
+        "00".to_owned()
+    } else {
+        d.field_str(EntitySet::Accounts, customer, "PaymentConditionSales")
+    };
+    let base = base_rate(region, &currency);
+    let rate = if base == 1.0 {
+        1.0
+    } else {
+        (base * d.rng.gen_range(0.97..1.03) * 10_000.0).round() / 10_000.0
+    };
+    let sign = if matches!(kind, 8021 | 8024) {
+        -1.0
+    } else {
+        1.0
+    };
+    let n_lines = [1, 1, 1, 1, 2, 2, 2, 3, 3, 4][d.rng.gen_range(0..10)];
+    let lines: Vec<SalesLine> = (0..n_lines)
+        .map(|_| {
+            let rng = &mut d.rng;
+            let (item, desc, price, rate_class) = names::product(rng, region);
+            let rate_class = if abroad { Rate::Zero } else { rate_class };
+            let vat = d.chart.vat_for("S", rate_class);
+            let quantity = if price < 10_000 {
+                f64::from(rng.gen_range(1..=40))
+            } else {
+                f64::from(rng.gen_range(1..=5))
+            };
+            SalesLine {
+                id: new_id(rng),
+                item_code: item.to_owned(),
+                description: desc.to_owned(),
+                quantity: sign * quantity,
+                unit_price: price,
+                discount: if rng.gen_bool(0.15) { 0.1 } else { 0.0 },
+                vat: vat.code.clone(),
+                vat_pct: vat.pct,
+                gl: d.chart.revenue(rate_class),
+            }
+        })
+        .collect();
+    d.seq.invoice += 1;
+    let number = 10_000 + d.seq.invoice;
+    let id = new_id(&mut d.rng);
+    let created = at(date, &mut d.rng);
+    let due = date + Duration::days(condition_days(&condition));
+    let what = if region == Region::Nl {
+        "Factuur"
+    } else {
+        "Invoice"
+    };
+    let description = format!(
+        "{what} {} {}",
+        names::month(region, chrono::Datelike::month(&date)),
+        chrono::Datelike::year(&date)
+    );
+    let your_ref = if d.rng.gen_bool(0.4) {
+        format!("PO-{}", d.rng.gen_range(1000..99999))
+    } else {
+        String::new()
+    };
+    let hid = d.next_hid();
+    let mut doc = SalesDoc {
+        head: Header {
+            id,
+            number,
+            account: customer,
+            date,
+            due,
+            currency,
+            rate,
+            status,
+            kind,
+            description,
+            your_ref,
+            payment_condition: condition,
+            hid,
+            created,
+            modified: created,
+            payments: vec![],
+        },
+        lines,
+    };
+    if status == 50 {
+        doc.head.payments = payments(d, doc.totals().incl_fc(), date, due, direct);
+        if let Some(last) = doc.head.payments.iter().map(|p| p.date).max() {
+            doc.head.modified = doc
+                .head
+                .modified
+                .max(last.and_time(NaiveTime::from_hms_opt(10, 0, 0).unwrap_or_default()));
+        }
+    }
+    doc
+}
+
+fn purchase_doc(d: &mut Division, suppliers: &[Uuid], date: NaiveDate) -> PurchaseDoc {
+    let region = d.info.region;
+    let supplier = suppliers[d.rng.gen_range(0..suppliers.len())];
+    let condition = d.field_str(EntitySet::Accounts, supplier, "PaymentConditionPurchase");
+    let mut gls = d.chart.all(Role::Expense);
+    gls.push(d.chart.role(Role::CostOfSales));
+    let kind = if d.rng.gen_bool(0.05) { 31 } else { 30 };
+    let recent = date > ANCHOR_DATE - Duration::days(45);
+    let status = if d.rng.gen_bool(if recent { 0.5 } else { 0.9 }) {
+        50
+    } else {
+        20
+    };
+    let sign = if kind == 31 { -1 } else { 1 };
+    let n_lines = d.rng.gen_range(1..=3);
+    let lines: Vec<PurchaseLine> = (0..n_lines)
+        .map(|_| {
+            let gl = gls[d.rng.gen_range(0..gls.len())];
+            let r: f64 = d.rng.r#gen();
+            let vat = d.chart.vat_for(
+                "P",
+                if r < 0.8 {
+                    Rate::High
+                } else if r < 0.9 {
+                    Rate::Low
+                } else {
+                    Rate::Zero
+                },
+            );
+            let desc = d.field_str(EntitySet::GLAccounts, gl, "Description");
+            PurchaseLine {
+                id: new_id(&mut d.rng),
+                description: format!(
+                    "{desc} {}",
+                    names::month(region, chrono::Datelike::month(&date))
+                ),
+                gl,
+                amount_fc: sign * d.rng.gen_range(2_000..250_000),
+                quantity: 1.0,
+                vat: vat.code.clone(),
+                vat_pct: vat.pct,
+            }
+        })
+        .collect();
+    d.seq.purchase += 1;
+    let number = 60_000 + d.seq.purchase;
+    let id = new_id(&mut d.rng);
+    let created = at(date, &mut d.rng);
+    let due = date + Duration::days(condition_days(&condition));
+    let your_ref = format!("INV-{}", d.rng.gen_range(10_000..999_999));
+    let description = lines
+        .first()
+        .map(|l| l.description.clone())
+        .unwrap_or_default();
+    let hid = d.next_hid();
+    let mut doc = PurchaseDoc {
+        head: Header {
+            id,
+            number,
+            account: supplier,
+            date,
+            due,
+            currency: region.currency().to_owned(),
+            rate: 1.0,
+            status,
+            kind,
+            description,
+            your_ref,
+            payment_condition: condition,
+            hid,
+            created,
+            modified: created,
+            payments: vec![],
+        },
+        lines,
+    };
+    doc.head.payments = payments(d, doc.totals().incl_fc(), date, due, false);
+    if let Some(last) = doc.head.payments.iter().map(|p| p.date).max() {
+        doc.head.modified = doc
+            .head
+            .modified
+            .max(last.and_time(NaiveTime::from_hms_opt(10, 0, 0).unwrap_or_default()));
+    }
+    doc
+}
+
+/// Entry 0 is the opening balance; the others are wages, depreciation and interest bookings.
+fn journal_doc(d: &mut Division, i: u32) -> JournalDoc {
+    let region = d.info.region;
+    let nl = region == Region::Nl;
+    let c = &d.chart;
+    let (date, kind, description, pairs): (NaiveDate, i32, String, Vec<(Uuid, i64)>) = if i == 0 {
+        let bank = d.rng.gen_range(2_000_000..8_000_000);
+        let assets = d.rng.gen_range(1_000_000..5_000_000);
+        let capital = 1_800_000;
+        let loan = (bank + assets) / 3;
+        let lines = vec![
+            (c.role(Role::Bank), bank),
+            (c.role(Role::FixedAssets), assets),
+            (c.role(Role::Capital), -capital),
+            (c.role(Role::Loan), -loan),
+            (c.role(Role::Retained), -(bank + assets - capital - loan)),
+        ];
+        (
+            history_start(),
+            10,
+            (if nl { "Beginbalans" } else { "Opening balance" }).to_owned(),
+            lines,
+        )
+    } else {
+        let date = random_date(&mut d.rng);
+        let amount = d.rng.gen_range(50_000..1_500_000);
+        let month = names::month(region, chrono::Datelike::month(&date));
+        let (debit, credit, what) = match i % 3 {
+            0 => (
+                c.role(Role::Wages),
+                c.role(Role::Bank),
+                if nl { "Salarissen" } else { "Salaries" },
+            ),
+            1 => (
+                c.role(Role::Depreciation),
+                c.role(Role::AccumDepreciation),
+                if nl { "Afschrijving" } else { "Depreciation" },
+            ),
+            _ => (
+                c.role(Role::Bank),
+                c.role(Role::Interest),
+                if nl { "Rente" } else { "Interest" },
+            ),
+        };
+        (
+            date,
+            90,
+            format!("{what} {month}"),
+            vec![(debit, amount), (credit, -amount)],
+        )
+    };
+    let lines = pairs
+        .into_iter()
+        .map(|(gl, amount)| JournalLine {
+            id: new_id(&mut d.rng),
+            gl,
+            account: None,
+            amount,
+            description: description.clone(),
+        })
+        .collect();
+    d.seq.journal += 1;
+    let created = at(date, &mut d.rng);
+    let status = if date > ANCHOR_DATE - Duration::days(20) {
+        20
+    } else {
+        50
+    };
+    JournalDoc {
+        id: new_id(&mut d.rng),
+        number: 90_000 + d.seq.journal,
+        date,
+        status,
+        kind,
+        description,
+        created,
+        modified: created,
+        lines,
+    }
+}

@@ -1,0 +1,386 @@
+//! The `$filter` subset Exact supports: `eq ne gt ge lt le and or`, parentheses, `trim(Field)`,
+//! and literals `'text'`, `guid'…'`, `datetime'…'`, `123L`, numbers, `true`/`false`, `null`.
+//! Anything else (functions, field-vs-field, arithmetic) is a query-syntax error, as on Exact.
+
+use serde_json::{Map, Value};
+
+/// A comparison operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// `eq`
+    Eq,
+    /// `ne`
+    Ne,
+    /// `gt`
+    Gt,
+    /// `ge`
+    Ge,
+    /// `lt`
+    Lt,
+    /// `le`
+    Le,
+}
+
+/// A literal on the right of a comparison.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Literal {
+    /// `'text'`
+    Str(String),
+    /// `guid'…'`, lower-cased.
+    Guid(String),
+    /// `datetime'…'` as epoch ms of the wall-clock time read as UTC (Exact's `/Date(ms)/` convention).
+    DateTime(i64),
+    /// `123L` or `123`.
+    Int(i64),
+    /// `1.5`
+    Num(f64),
+    /// `true` / `false`
+    Bool(bool),
+    /// `null`
+    Null,
+}
+
+/// A parsed filter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    /// `a and b`
+    And(Box<Expr>, Box<Expr>),
+    /// `a or b`
+    Or(Box<Expr>, Box<Expr>),
+    /// `Field op literal` or `trim(Field) op literal`.
+    Cmp {
+        /// Field name.
+        field: String,
+        /// Wrapped in `trim()`.
+        trim: bool,
+        /// Operator.
+        op: Op,
+        /// Right-hand side.
+        value: Literal,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    Ident(String),
+    Lit(Literal),
+    Open,
+    Close,
+}
+
+/// The filter could not be parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyntaxError;
+
+/// Parses a `$filter` value.
+pub fn parse(text: &str) -> Result<Expr, SyntaxError> {
+    let toks = tokenize(text)?;
+    let mut pos = 0;
+    let expr = parse_or(&toks, &mut pos)?;
+    if pos != toks.len() {
+        return Err(SyntaxError);
+    }
+    Ok(expr)
+}
+
+fn tokenize(text: &str) -> Result<Vec<Tok>, SyntaxError> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut toks = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_whitespace() {
+            i += 1;
+        } else if c == '(' {
+            toks.push(Tok::Open);
+            i += 1;
+        } else if c == ')' {
+            toks.push(Tok::Close);
+            i += 1;
+        } else if c == '\'' {
+            let (s, next) = quoted(&chars, i)?;
+            toks.push(Tok::Lit(Literal::Str(s)));
+            i = next;
+        } else if c.is_ascii_digit() || c == '-' {
+            let start = i;
+            i += 1;
+            while i < chars.len() && (chars[i].is_ascii_digit() || chars[i] == '.') {
+                i += 1;
+            }
+            let num: String = chars[start..i].iter().collect();
+            let suffix = chars.get(i).copied();
+            let lit = match suffix {
+                Some('L') | Some('l') => {
+                    i += 1;
+                    Literal::Int(num.parse().map_err(|_| SyntaxError)?)
+                }
+                Some('M' | 'm' | 'D' | 'd' | 'F' | 'f') => {
+                    i += 1;
+                    Literal::Num(num.parse().map_err(|_| SyntaxError)?)
+                }
+                _ if num.contains('.') => Literal::Num(num.parse().map_err(|_| SyntaxError)?),
+                _ => Literal::Int(num.parse().map_err(|_| SyntaxError)?),
+            };
+            if chars.get(i).is_some_and(|c| c.is_alphanumeric()) {
+                return Err(SyntaxError);
+            }
+            toks.push(Tok::Lit(lit));
+        } else if c.is_alphabetic() || c == '_' {
+            let start = i;
+            while i < chars.len()
+                && (chars[i].is_alphanumeric() || chars[i] == '_' || chars[i] == '/')
+            {
+                i += 1;
+            }
+            let word: String = chars[start..i].iter().collect();
+            if chars.get(i) == Some(&'\'') {
+                let (s, next) = quoted(&chars, i)?;
+                i = next;
+                toks.push(Tok::Lit(typed_literal(&word, &s)?));
+            } else {
+                toks.push(match word.as_str() {
+                    "true" => Tok::Lit(Literal::Bool(true)),
+                    "false" => Tok::Lit(Literal::Bool(false)),
+                    "null" => Tok::Lit(Literal::Null),
+                    _ => Tok::Ident(word),
+                });
+            }
+        } else {
+            return Err(SyntaxError);
+        }
+    }
+    Ok(toks)
+}
+
+/// Reads `'…'` starting at `chars[i] == '\''`, with `''` as an escaped quote.
+fn quoted(chars: &[char], mut i: usize) -> Result<(String, usize), SyntaxError> {
+    let mut s = String::new();
+    i += 1;
+    loop {
+        match chars.get(i) {
+            None => return Err(SyntaxError),
+            Some('\'') if chars.get(i + 1) == Some(&'\'') => {
+                s.push('\'');
+                i += 2;
+            }
+            Some('\'') => return Ok((s, i + 1)),
+            Some(c) => {
+                s.push(*c);
+                i += 1;
+            }
+        }
+    }
+}
+
+fn typed_literal(kind: &str, text: &str) -> Result<Literal, SyntaxError> {
+    match kind.to_ascii_lowercase().as_str() {
+        "guid" => {
+            let id = uuid::Uuid::parse_str(text).map_err(|_| SyntaxError)?;
+            Ok(Literal::Guid(id.to_string()))
+        }
+        "datetime" => parse_datetime(text)
+            .map(Literal::DateTime)
+            .ok_or(SyntaxError),
+        _ => Err(SyntaxError),
+    }
+}
+
+/// `2017-05-31`, `2017-05-31T00:00`, `…T00:00:00` or `…T00:00:00.123`, as ms of the naive time.
+pub fn parse_datetime(text: &str) -> Option<i64> {
+    use chrono::{NaiveDate, NaiveDateTime};
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+    ] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(text, fmt) {
+            return Some(t.and_utc().timestamp_millis());
+        }
+    }
+    let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
+    Some(date.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis())
+}
+
+fn parse_or(toks: &[Tok], pos: &mut usize) -> Result<Expr, SyntaxError> {
+    let mut left = parse_and(toks, pos)?;
+    while matches!(toks.get(*pos), Some(Tok::Ident(w)) if w == "or") {
+        *pos += 1;
+        left = Expr::Or(Box::new(left), Box::new(parse_and(toks, pos)?));
+    }
+    Ok(left)
+}
+
+fn parse_and(toks: &[Tok], pos: &mut usize) -> Result<Expr, SyntaxError> {
+    let mut left = parse_primary(toks, pos)?;
+    while matches!(toks.get(*pos), Some(Tok::Ident(w)) if w == "and") {
+        *pos += 1;
+        left = Expr::And(Box::new(left), Box::new(parse_primary(toks, pos)?));
+    }
+    Ok(left)
+}
+
+fn parse_primary(toks: &[Tok], pos: &mut usize) -> Result<Expr, SyntaxError> {
+    let (field, trim) = match toks.get(*pos) {
+        Some(Tok::Open) => {
+            *pos += 1;
+            let inner = parse_or(toks, pos)?;
+            if toks.get(*pos) != Some(&Tok::Close) {
+                return Err(SyntaxError);
+            }
+            *pos += 1;
+            return Ok(inner);
+        }
+        Some(Tok::Ident(w)) if w == "trim" => {
+            match (toks.get(*pos + 1), toks.get(*pos + 2), toks.get(*pos + 3)) {
+                (Some(Tok::Open), Some(Tok::Ident(f)), Some(Tok::Close)) => {
+                    *pos += 4;
+                    (f.clone(), true)
+                }
+                _ => return Err(SyntaxError),
+            }
+        }
+        Some(Tok::Ident(w)) if !is_keyword(w) => {
+            *pos += 1;
+            (w.clone(), false)
+        }
+        _ => return Err(SyntaxError),
+    };
+    let op = match toks.get(*pos) {
+        Some(Tok::Ident(w)) => match w.as_str() {
+            "eq" => Op::Eq,
+            "ne" => Op::Ne,
+            "gt" => Op::Gt,
+            "ge" => Op::Ge,
+            "lt" => Op::Lt,
+            "le" => Op::Le,
+            _ => return Err(SyntaxError),
+        },
+        _ => return Err(SyntaxError),
+    };
+    let value = match toks.get(*pos + 1) {
+        Some(Tok::Lit(l)) => l.clone(),
+        _ => return Err(SyntaxError),
+    };
+    *pos += 2;
+    Ok(Expr::Cmp {
+        field,
+        trim,
+        op,
+        value,
+    })
+}
+
+fn is_keyword(w: &str) -> bool {
+    matches!(
+        w,
+        "and" | "or" | "not" | "eq" | "ne" | "gt" | "ge" | "lt" | "le" | "trim"
+    )
+}
+
+impl Expr {
+    /// Whether a row (fields in Exact's wire form) matches.
+    pub fn matches(&self, row: &Map<String, Value>) -> bool {
+        match self {
+            Expr::And(a, b) => a.matches(row) && b.matches(row),
+            Expr::Or(a, b) => a.matches(row) || b.matches(row),
+            Expr::Cmp {
+                field,
+                trim,
+                op,
+                value,
+            } => compare(row.get(field), *trim, *op, value),
+        }
+    }
+
+    /// Every field the filter names.
+    pub fn fields(&self) -> Vec<&str> {
+        match self {
+            Expr::And(a, b) | Expr::Or(a, b) => {
+                let mut v = a.fields();
+                v.extend(b.fields());
+                v
+            }
+            Expr::Cmp { field, .. } => vec![field.as_str()],
+        }
+    }
+}
+
+fn compare(field: Option<&Value>, trim: bool, op: Op, lit: &Literal) -> bool {
+    use std::cmp::Ordering;
+    let field = field.unwrap_or(&Value::Null);
+    let ord: Option<Ordering> = match (field, lit) {
+        (Value::Null, Literal::Null) => Some(Ordering::Equal),
+        (Value::Null, _) | (_, Literal::Null) => return matches!(op, Op::Ne),
+        (Value::String(s), Literal::Str(l)) => {
+            let s = if trim { s.trim() } else { s.as_str() };
+            // Exact runs on SQL Server with a case-insensitive collation.
+            Some(s.to_lowercase().cmp(&l.to_lowercase()))
+        }
+        (Value::String(s), Literal::Guid(g)) => Some(s.to_lowercase().cmp(g)),
+        (Value::String(s), Literal::DateTime(ms)) => wire_date_ms(s).map(|v| v.cmp(ms)),
+        (Value::String(s), Literal::Int(i)) => s.trim().parse::<i64>().ok().map(|v| v.cmp(i)),
+        (Value::Number(n), Literal::Int(i)) => match n.as_i64() {
+            Some(v) => Some(v.cmp(i)),
+            None => n.as_f64().and_then(|v| v.partial_cmp(&(*i as f64))),
+        },
+        (Value::Number(n), Literal::Num(x)) => n.as_f64().and_then(|v| v.partial_cmp(x)),
+        (Value::Bool(b), Literal::Bool(l)) => Some(b.cmp(l)),
+        _ => None,
+    };
+    let Some(ord) = ord else { return false };
+    match op {
+        Op::Eq => ord == Ordering::Equal,
+        Op::Ne => ord != Ordering::Equal,
+        Op::Gt => ord == Ordering::Greater,
+        Op::Ge => ord != Ordering::Less,
+        Op::Lt => ord == Ordering::Less,
+        Op::Le => ord != Ordering::Greater,
+    }
+}
+
+/// The ms inside `/Date(ms)/`.
+pub fn wire_date_ms(s: &str) -> Option<i64> {
+    s.strip_prefix("/Date(")?.strip_suffix(")/")?.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn row(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn parses_exacts_literals_and_precedence() {
+        let e = parse("Timestamp gt 12345L and (Status eq 20 or trim(Code) eq '25')").unwrap();
+        assert!(e.matches(&row(
+            json!({"Timestamp": 20000, "Status": 50, "Code": "   25"})
+        )));
+        assert!(!e.matches(&row(json!({"Timestamp": 100, "Status": 20, "Code": "25"}))));
+        let g = parse("ID eq guid'7B28A6C4-0F55-4B8C-9C52-11E0C3F1D0AA'").unwrap();
+        assert!(g.matches(&row(json!({"ID": "7b28a6c4-0f55-4b8c-9c52-11e0c3f1d0aa"}))));
+        let d = parse("InvoiceDate ge datetime'2024-09-09T00:00:00'").unwrap();
+        assert!(d.matches(&row(json!({"InvoiceDate": "/Date(1725840000000)/"}))));
+        assert!(
+            parse("Name eq 'O''Brien'")
+                .unwrap()
+                .matches(&row(json!({"Name": "o'brien"})))
+        );
+    }
+
+    #[test]
+    fn refuses_what_exact_refuses() {
+        for bad in [
+            "substringof('a', Name)",
+            "Name eq Code",
+            "Amount add 1 eq 2",
+            "Name eq",
+            "not Blocked",
+            "x eq 'open",
+        ] {
+            assert_eq!(parse(bad), Err(SyntaxError), "{bad}");
+        }
+    }
+}

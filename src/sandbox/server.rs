@@ -1,0 +1,116 @@
+//! The sandbox router: each region under its path prefix (`/nl`, `/uk`) with Exact's OAuth and
+//! data paths, pending faults applied in front of them, and the admin API under `/_sandbox`.
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tower_http::timeout::TimeoutLayer;
+
+use super::faults::FaultAction;
+use super::odata::error::ApiError;
+use super::region::Region;
+use super::state::Shared;
+use super::stats::Call;
+use super::{admin, api, oauth};
+
+/// Every route of the sandbox.
+pub fn router(state: Shared) -> Router {
+    let regions = Router::new()
+        .route(
+            "/{region}/api/oauth2/auth",
+            get(oauth::authorize).post(oauth::authorize_form),
+        )
+        .route("/{region}/api/oauth2/token", post(oauth::token))
+        .route("/{region}/api/v1/{*rest}", get(api::data))
+        .layer(middleware::from_fn_with_state(state.clone(), apply_faults));
+    Router::new()
+        .merge(regions)
+        .nest("/_sandbox", admin::router())
+        // Graceful shutdown waits for in-flight requests; this bounds the wait (latency faults included).
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(60),
+        ))
+        .with_state(state)
+}
+
+/// Applies pending faults to a region request: a delay, then a status or a dropped connection.
+async fn apply_faults(State(state): State<Shared>, request: Request, next: Next) -> Response {
+    let path = request.uri().path().trim_start_matches('/');
+    let (prefix, rest) = path.split_once('/').unwrap_or((path, ""));
+    let Some(region) = Region::from_prefix(prefix) else {
+        return next.run(request).await;
+    };
+    let rest = rest.to_string();
+    let (latency, action) = state.faults.lock().take(region, &rest);
+    if let Some(ms) = latency {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+    }
+    let Some(action) = action else {
+        return next.run(request).await;
+    };
+    let response = match action {
+        FaultAction::Status { status } => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let message = match status.as_u16() {
+                429 => "Too many requests.",
+                503 => "Service Unavailable",
+                _ => "An unexpected error occurred (sandbox fault).",
+            };
+            ApiError::new(status, message).into_response()
+        }
+        FaultAction::Latency { .. } => return next.run(request).await,
+        FaultAction::Drop => dropped(),
+    };
+    record_fault(&state, region, &rest, &request, response.status().as_u16());
+    response
+}
+
+/// A response whose body fails at once: hyper aborts the connection, so the client sees a
+/// connection closed before a complete message.
+fn dropped() -> Response {
+    let failing = futures_util::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionAborted,
+            "sandbox fault",
+        ))
+    });
+    let mut response = Response::new(Body::from_stream(failing));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// Charges a faulted data call to its app and division, so stats show injected 429s too.
+fn record_fault(state: &Shared, region: Region, rest: &str, request: &Request, status: u16) {
+    let Some(after) = rest.strip_prefix("api/v1/") else {
+        return;
+    };
+    let token = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.get(7..))
+        .unwrap_or_default();
+    let now = state.clock.now_ms();
+    let client_id = state.tokens.lock().peek(token.trim(), region, now);
+    let (division, endpoint) = after.split_once('/').unwrap_or((after, ""));
+    let endpoint = endpoint.split('(').next().unwrap_or_default();
+    let endpoint = super::entities::lookup(endpoint).map_or(endpoint, |e| e.path);
+    state.stats.lock().record_call(Call {
+        region,
+        client_id,
+        division: division.parse().ok(),
+        endpoint,
+        status,
+        now,
+    });
+}

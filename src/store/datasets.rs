@@ -1,0 +1,453 @@
+//! Pulled records, the datasets they form, and the pull operations that fill them.
+//!
+//! A pull is committed in one transaction — records, deletions, cursor and the operation's
+//! status together — so a crash never leaves half a pull visible.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use sqlx::any::AnyRow;
+use sqlx::{AssertSqlSafe, Row};
+use uuid::Uuid;
+
+use super::tenants::parse_uuid;
+use super::{Store, StoreError};
+
+/// Rows per multi-row INSERT: well inside both databases' parameter limits.
+const BATCH: usize = 300;
+
+/// A Codat PullOperation as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullOperationRow {
+    pub id: Uuid,
+    pub company_id: Uuid,
+    pub connection_id: Uuid,
+    pub data_type: String,
+    /// Codat's DatasetStatus (`Queued`, `Fetching`, `Complete`, `FetchError`, …).
+    pub status: String,
+    pub requested_at: i64,
+    pub completed_at: Option<i64>,
+    pub progress: i32,
+    pub status_description: Option<String>,
+    pub error_message: Option<String>,
+    pub records: Option<i64>,
+    pub upstream_calls: Option<i64>,
+}
+
+/// Where one data type of one connection stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatasetRow {
+    pub data_type: String,
+    pub connection_id: Uuid,
+    pub cursor: Option<String>,
+    pub version: i64,
+    pub last_successful_sync: Option<i64>,
+    pub latest_sync_id: Option<String>,
+    pub latest_successful_sync_id: Option<String>,
+}
+
+/// What a committed pull changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CommitCounts {
+    pub inserted: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub deleted: usize,
+}
+
+/// A pull's result, ready to commit.
+#[derive(Debug, Clone)]
+pub struct PulledRecords {
+    /// `(record id, record JSON)`; `modifiedDate` is filled in here, on change.
+    pub records: Vec<(String, Value)>,
+    pub cursor: Option<String>,
+    pub upstream_calls: i64,
+}
+
+const PULL_COLUMNS: &str = "id, company_id, connection_id, data_type, status, requested_at, completed_at, \
+                            progress, status_description, error_message, records, upstream_calls";
+
+fn pull_from_row(row: &AnyRow) -> Result<PullOperationRow, sqlx::Error> {
+    Ok(PullOperationRow {
+        id: parse_uuid(row.try_get("id")?)?,
+        company_id: parse_uuid(row.try_get("company_id")?)?,
+        connection_id: parse_uuid(row.try_get("connection_id")?)?,
+        data_type: row.try_get("data_type")?,
+        status: row.try_get("status")?,
+        requested_at: row.try_get("requested_at")?,
+        completed_at: row.try_get("completed_at")?,
+        progress: row.try_get("progress")?,
+        status_description: row.try_get("status_description")?,
+        error_message: row.try_get("error_message")?,
+        records: row.try_get("records")?,
+        upstream_calls: row.try_get("upstream_calls")?,
+    })
+}
+
+fn hash(value: &Value) -> String {
+    hex::encode(Sha256::digest(value.to_string().as_bytes()))
+}
+
+fn iso(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+impl Store {
+    /// Queues a pull.
+    pub async fn create_pull_operation(
+        &self,
+        company_id: Uuid,
+        connection_id: Uuid,
+        data_type: &str,
+        now: i64,
+    ) -> Result<PullOperationRow, StoreError> {
+        let id = Uuid::new_v4();
+        sqlx::query(
+            "INSERT INTO pull_operations (id, company_id, connection_id, data_type, status, requested_at) \
+             VALUES ($1, $2, $3, $4, 'Queued', $5)",
+        )
+        .bind(id.to_string())
+        .bind(company_id.to_string())
+        .bind(connection_id.to_string())
+        .bind(data_type)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        self.get_pull_operation(company_id, id).await
+    }
+
+    /// One of a company's pulls.
+    pub async fn get_pull_operation(
+        &self,
+        company_id: Uuid,
+        id: Uuid,
+    ) -> Result<PullOperationRow, StoreError> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {PULL_COLUMNS} FROM pull_operations WHERE id = $1 AND company_id = $2"
+        )))
+        .bind(id.to_string())
+        .bind(company_id.to_string())
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        Ok(pull_from_row(&row)?)
+    }
+
+    /// A page of a company's pulls, newest first, and how many there are.
+    pub async fn list_pull_operations(
+        &self,
+        company_id: Uuid,
+        offset: i64,
+        limit: i64,
+    ) -> Result<(Vec<PullOperationRow>, i64), StoreError> {
+        let total: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM pull_operations WHERE company_id = $1")
+                .bind(company_id.to_string())
+                .fetch_one(&self.pool)
+                .await?;
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {PULL_COLUMNS} FROM pull_operations WHERE company_id = $1 \
+             ORDER BY requested_at DESC, id LIMIT $2 OFFSET $3"
+        )))
+        .bind(company_id.to_string())
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok((
+            rows.iter().map(pull_from_row).collect::<Result<_, _>>()?,
+            total,
+        ))
+    }
+
+    /// A pull of this data type still running for the company, if any.
+    pub async fn running_pull(
+        &self,
+        company_id: Uuid,
+        data_type: &str,
+    ) -> Result<Option<PullOperationRow>, StoreError> {
+        let row = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {PULL_COLUMNS} FROM pull_operations WHERE company_id = $1 AND data_type = $2 \
+             AND status IN ('Queued', 'Fetching', 'Mapping') ORDER BY requested_at DESC LIMIT 1"
+        )))
+        .bind(company_id.to_string())
+        .bind(data_type)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.as_ref().map(pull_from_row).transpose()?)
+    }
+
+    /// Moves a pull along (`Fetching`, `Mapping`) or ends it in an error status.
+    pub async fn set_pull_status(
+        &self,
+        id: Uuid,
+        status: &str,
+        progress: i32,
+        error: Option<&str>,
+        completed_at: Option<i64>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE pull_operations SET status = $1, progress = $2, error_message = $3, completed_at = $4 \
+             WHERE id = $5",
+        )
+        .bind(status)
+        .bind(progress)
+        .bind(error)
+        .bind(completed_at)
+        .bind(id.to_string())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Pulls left unfinished by a server that stopped: they will never finish, so say so.
+    pub async fn fail_abandoned_pulls(&self, now: i64) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE pull_operations SET status = 'InternalError', completed_at = $1, \
+               error_message = 'The server stopped during this pull; queue it again' \
+             WHERE status IN ('Queued', 'Fetching', 'Mapping')",
+        )
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Every dataset of a company.
+    pub async fn datasets(&self, company_id: Uuid) -> Result<Vec<DatasetRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT data_type, connection_id, cursor, version, last_successful_sync, latest_sync_id, \
+               latest_successful_sync_id FROM datasets WHERE company_id = $1 ORDER BY data_type, connection_id",
+        )
+        .bind(company_id.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(DatasetRow {
+                    data_type: row.try_get("data_type")?,
+                    connection_id: parse_uuid(row.try_get("connection_id")?)?,
+                    cursor: row.try_get("cursor")?,
+                    version: row.try_get("version")?,
+                    last_successful_sync: row.try_get("last_successful_sync")?,
+                    latest_sync_id: row.try_get("latest_sync_id")?,
+                    latest_successful_sync_id: row.try_get("latest_successful_sync_id")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(Into::into)
+    }
+
+    /// Every stored record of a data type (deleted ones flagged inside), ordered by id.
+    pub async fn load_records(
+        &self,
+        company_id: Uuid,
+        data_type: &str,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT record_id, data FROM records WHERE company_id = $1 AND data_type = $2 ORDER BY record_id",
+        )
+        .bind(company_id.to_string())
+        .bind(data_type)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get("record_id")?, row.try_get("data")?)))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(Into::into)
+    }
+
+    /// Commits a full pull of one connection's data type: upserts what changed, flags what is
+    /// gone as deleted, stores the cursor and completes the operation — in one transaction.
+    pub async fn commit_pull(
+        &self,
+        pull: &PullOperationRow,
+        pulled: PulledRecords,
+        now: i64,
+    ) -> Result<CommitCounts, StoreError> {
+        let company = pull.company_id.to_string();
+        let connection = pull.connection_id.to_string();
+        let mut tx = self.pool.begin().await?;
+        let existing: HashMap<String, (String, bool)> = sqlx::query(
+            "SELECT record_id, content_hash, deleted FROM records \
+             WHERE company_id = $1 AND data_type = $2 AND connection_id = $3",
+        )
+        .bind(&company)
+        .bind(&pull.data_type)
+        .bind(&connection)
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok((
+                row.try_get::<String, _>("record_id")?,
+                (
+                    row.try_get::<String, _>("content_hash")?,
+                    row.try_get::<i32, _>("deleted")? != 0,
+                ),
+            ))
+        })
+        .collect::<Result<_, sqlx::Error>>()?;
+
+        let mut counts = CommitCounts::default();
+        let mut seen = HashSet::with_capacity(pulled.records.len());
+        let mut changed: Vec<(String, String, String)> = Vec::new();
+        for (id, mut record) in pulled.records {
+            seen.insert(id.clone());
+            let content_hash = hash(&record);
+            match existing.get(&id) {
+                Some((old, false)) if *old == content_hash => {
+                    counts.unchanged += 1;
+                    continue;
+                }
+                Some(_) => counts.updated += 1,
+                None => counts.inserted += 1,
+            }
+            if let Some(object) = record.as_object_mut() {
+                object.insert("modifiedDate".into(), Value::String(iso(now)));
+            }
+            changed.push((id, record.to_string(), content_hash));
+        }
+        for chunk in changed.chunks(BATCH) {
+            upsert_batch(&mut tx, &company, &pull.data_type, &connection, chunk, now).await?;
+        }
+        let gone: Vec<&String> = existing
+            .iter()
+            .filter(|(id, (_, deleted))| !deleted && !seen.contains(*id))
+            .map(|(id, _)| id)
+            .collect();
+        for id in gone {
+            flag_deleted(&mut tx, &company, &pull.data_type, id, now).await?;
+            counts.deleted += 1;
+        }
+        let changes = counts.inserted + counts.updated + counts.deleted;
+        let total = (counts.inserted + counts.updated + counts.unchanged) as i64;
+        sqlx::query(
+            "INSERT INTO datasets (company_id, data_type, connection_id, cursor, version, \
+               last_successful_sync, latest_sync_id, latest_successful_sync_id) \
+             VALUES ($1, $2, $3, $4, 1, $5, $6, $6) \
+             ON CONFLICT (company_id, data_type, connection_id) DO UPDATE SET \
+               cursor = excluded.cursor, \
+               version = datasets.version + $7, \
+               last_successful_sync = excluded.last_successful_sync, \
+               latest_sync_id = excluded.latest_sync_id, \
+               latest_successful_sync_id = excluded.latest_successful_sync_id",
+        )
+        .bind(&company)
+        .bind(&pull.data_type)
+        .bind(&connection)
+        .bind(pulled.cursor.as_deref())
+        .bind(now)
+        .bind(pull.id.to_string())
+        .bind(i64::from(changes > 0))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE pull_operations SET status = 'Complete', progress = 100, completed_at = $1, \
+               records = $2, upstream_calls = $3 WHERE id = $4",
+        )
+        .bind(now)
+        .bind(total)
+        .bind(pulled.upstream_calls)
+        .bind(pull.id.to_string())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE companies SET last_sync = $1 WHERE id = $2")
+            .bind(now)
+            .bind(&company)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE connections SET last_sync = $1 WHERE id = $2")
+            .bind(now)
+            .bind(&connection)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(counts)
+    }
+}
+
+async fn upsert_batch(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    company: &str,
+    data_type: &str,
+    connection: &str,
+    rows: &[(String, String, String)],
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let mut sql = String::from(
+        "INSERT INTO records (company_id, data_type, record_id, connection_id, data, content_hash, \
+         modified_at, deleted) VALUES ",
+    );
+    for i in 0..rows.len() {
+        let p = i * 7;
+        if i > 0 {
+            sql.push(',');
+        }
+        sql.push_str(&format!(
+            "(${}, ${}, ${}, ${}, ${}, ${}, ${}, 0)",
+            p + 1,
+            p + 2,
+            p + 3,
+            p + 4,
+            p + 5,
+            p + 6,
+            p + 7
+        ));
+    }
+    sql.push_str(
+        " ON CONFLICT (company_id, data_type, record_id) DO UPDATE SET connection_id = excluded.connection_id, \
+         data = excluded.data, content_hash = excluded.content_hash, modified_at = excluded.modified_at, deleted = 0",
+    );
+    let mut query = sqlx::query(AssertSqlSafe(sql));
+    for (id, data, content_hash) in rows {
+        query = query
+            .bind(company)
+            .bind(data_type)
+            .bind(id)
+            .bind(connection)
+            .bind(data)
+            .bind(content_hash)
+            .bind(now);
+    }
+    query.execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// Codat keeps records deleted upstream, flagged `metadata.isDeleted = true`.
+async fn flag_deleted(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    company: &str,
+    data_type: &str,
+    id: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let data: String = sqlx::query_scalar(
+        "SELECT data FROM records WHERE company_id = $1 AND data_type = $2 AND record_id = $3",
+    )
+    .bind(company)
+    .bind(data_type)
+    .bind(id)
+    .fetch_one(&mut **tx)
+    .await?;
+    let mut record: Value = serde_json::from_str(&data).unwrap_or(Value::Null);
+    if let Some(object) = record.as_object_mut() {
+        object.insert("metadata".into(), serde_json::json!({"isDeleted": true}));
+        object.insert("modifiedDate".into(), Value::String(iso(now)));
+    }
+    sqlx::query(
+        "UPDATE records SET data = $1, deleted = 1, modified_at = $2 \
+         WHERE company_id = $3 AND data_type = $4 AND record_id = $5",
+    )
+    .bind(record.to_string())
+    .bind(now)
+    .bind(company)
+    .bind(data_type)
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

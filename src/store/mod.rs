@@ -1,0 +1,109 @@
+//! Persistence through sqlx: SQLite embedded by default, PostgreSQL for several instances.
+//!
+//! One `Store` serves both through sqlx's `Any` driver: the queries are written in the SQL the
+//! two share (`$1` placeholders work in both), so the API never sees a dialect. Where the
+//! dialects must differ (row locks), `Store::backend` tells which one is in use.
+
+mod companies;
+mod connections;
+mod datasets;
+mod settings;
+mod tenants;
+mod tokens;
+
+pub use companies::{CompanyRow, NewCompany};
+pub use connections::{ConnectionErrorRow, ConnectionRow, ConnectionStatus, UpstreamCompanyRef};
+pub use datasets::{CommitCounts, DatasetRow, PullOperationRow, PulledRecords};
+pub use settings::IntegrationSettingRow;
+pub use tenants::{ApiKeyRow, TenantRow};
+pub use tokens::{LinkStateUse, SealedTokens, TokenRow};
+
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Executor};
+
+/// Which database is behind the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// What can go wrong in the store, in terms the API can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The row does not exist (or belongs to another tenant).
+    #[error("not found")]
+    NotFound,
+    /// The database failed or could not be reached.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A migration failed at start-up.
+    #[error("migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+}
+
+/// The database handle shared by every request. Cloning shares the pool.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Opens the database at `url` (`sqlite://…` or `postgres://…`) and applies the migrations.
+    pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        install_default_drivers();
+        let backend = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        };
+        let pool = AnyPoolOptions::new()
+            // PostgreSQL counts connections across every instance; SQLite has one writer anyway.
+            .max_connections(match backend {
+                Backend::Postgres => 10,
+                Backend::Sqlite => 5,
+            })
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // Wait for the writer instead of failing with SQLITE_BUSY.
+                        conn.execute("PRAGMA busy_timeout = 10000").await?;
+                        conn.execute("PRAGMA foreign_keys = ON").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(url)
+            .await?;
+        if backend == Backend::Sqlite {
+            // WAL lets readers run beside the writer; the setting is kept in the file.
+            pool.execute("PRAGMA journal_mode = WAL").await?;
+        }
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Store { pool, backend })
+    }
+
+    /// Which database this store talks to.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Whether the database answers a trivial query.
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+
+    /// Closes the pool, waiting for connections in use to be returned.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Milliseconds since the Unix epoch: how instants are stored.
+pub(crate) fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}

@@ -1,0 +1,111 @@
+//! Per-company cached copies of pulled datasets, served to readers without touching the store
+//! more than to ask "is my copy current?".
+//!
+//! The cache key includes the dataset's version (which every committed pull that changed records
+//! raises), so a reader on any server instance sees a new pull at once, and concurrent readers of a
+//! copy not cached yet share one load (moka's `try_get_with`).
+
+use std::sync::Arc;
+
+use moka::future::Cache;
+use uuid::Uuid;
+
+use crate::store::{Store, StoreError};
+
+/// A dataset as readers see it: records as JSON text, ordered by id (a stable paging order).
+#[derive(Debug)]
+pub struct CachedDataset {
+    pub records: Vec<(String, Arc<str>)>,
+    bytes: usize,
+}
+
+impl CachedDataset {
+    /// The record with this id.
+    pub fn get(&self, id: &str) -> Option<&Arc<str>> {
+        self.records
+            .binary_search_by(|(rid, _)| rid.as_str().cmp(id))
+            .ok()
+            .map(|i| &self.records[i].1)
+    }
+}
+
+/// What a reader may get.
+#[derive(Debug)]
+pub enum Lookup {
+    /// Never pulled successfully.
+    NotSynced,
+    Ready(Arc<CachedDataset>),
+}
+
+type Key = (Uuid, String, i64);
+
+/// The cache of every company's datasets, bounded by bytes.
+#[derive(Clone)]
+pub struct DataCache {
+    cache: Cache<Key, Arc<CachedDataset>>,
+}
+
+impl std::fmt::Debug for DataCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DataCache")
+            .field("entries", &self.cache.entry_count())
+            .finish()
+    }
+}
+
+impl DataCache {
+    /// A cache holding up to `max_bytes` of record JSON.
+    pub fn new(max_bytes: u64) -> Self {
+        DataCache {
+            cache: Cache::builder()
+                .max_capacity(max_bytes)
+                .weigher(|_, dataset: &Arc<CachedDataset>| {
+                    dataset.bytes.min(u32::MAX as usize) as u32
+                })
+                // Old versions are never asked for again; let them go.
+                .time_to_idle(std::time::Duration::from_secs(15 * 60))
+                .build(),
+        }
+    }
+
+    /// The company's current copy of a data type, loading it from the store if needed.
+    pub async fn dataset(
+        &self,
+        store: &Store,
+        company_id: Uuid,
+        data_type: &str,
+    ) -> Result<Lookup, StoreError> {
+        let datasets = store.datasets(company_id).await?;
+        let mine: Vec<_> = datasets
+            .iter()
+            .filter(|d| d.data_type == data_type)
+            .collect();
+        if !mine.iter().any(|d| d.last_successful_sync.is_some()) {
+            return Ok(Lookup::NotSynced);
+        }
+        // Versions only rise, so their sum identifies the combined state of every connection.
+        let version: i64 = mine.iter().map(|d| d.version).sum();
+        let key = (company_id, data_type.to_string(), version);
+        let store = store.clone();
+        let data_type = data_type.to_string();
+        let dataset = self
+            .cache
+            .try_get_with(key, async move {
+                let records = store.load_records(company_id, &data_type).await?;
+                let bytes = records.iter().map(|(id, json)| id.len() + json.len()).sum();
+                Ok::<_, StoreError>(Arc::new(CachedDataset {
+                    records: records
+                        .into_iter()
+                        .map(|(id, json)| (id, Arc::from(json)))
+                        .collect(),
+                    bytes,
+                }))
+            })
+            .await
+            .map_err(|e: Arc<StoreError>| match &*e {
+                StoreError::NotFound => StoreError::NotFound,
+                other => StoreError::Database(sqlx::Error::Protocol(other.to_string())),
+            })?;
+        Ok(Lookup::Ready(dataset))
+    }
+}

@@ -1,0 +1,224 @@
+//! The sync engine: queues pulls, runs them through the provider, commits their records, and
+//! keeps per-company cached copies that reads are served from. Reads never call the upstream.
+
+pub mod cache;
+
+use std::sync::Arc;
+
+use uuid::Uuid;
+
+use crate::clock::Clock;
+use crate::connections::tokens::TokenEngine;
+use crate::provider::{DataType, ProviderError, ProviderRegistry, Session};
+use crate::store::{ConnectionRow, ConnectionStatus, PullOperationRow, Store, StoreError};
+
+/// Why a pull could not be queued.
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    /// The company has nothing to pull from, or the integration is switched off.
+    #[error("{0}")]
+    NotReady(String),
+    /// A pull of this data type is already running.
+    #[error("{0}")]
+    AlreadyRunning(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Queues and runs pulls. Cloning shares it.
+#[derive(Clone)]
+pub struct SyncEngine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Store,
+    tokens: TokenEngine,
+    registry: ProviderRegistry,
+    clock: Clock,
+}
+
+impl std::fmt::Debug for SyncEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SyncEngine")
+    }
+}
+
+impl SyncEngine {
+    pub fn new(
+        store: Store,
+        tokens: TokenEngine,
+        registry: ProviderRegistry,
+        clock: Clock,
+    ) -> Self {
+        SyncEngine {
+            inner: Arc::new(Inner {
+                store,
+                tokens,
+                registry,
+                clock,
+            }),
+        }
+    }
+
+    /// Queues a pull of `data_type` from one of the company's linked connections (the given
+    /// one, or the first linked) and starts it in the background.
+    pub async fn queue(
+        &self,
+        tenant_id: Uuid,
+        company_id: Uuid,
+        data_type: DataType,
+        connection_id: Option<Uuid>,
+    ) -> Result<PullOperationRow, QueueError> {
+        let store = &self.inner.store;
+        let (connections, _) = store
+            .list_connections(tenant_id, company_id, 0, 1000)
+            .await?;
+        let connection = connections
+            .into_iter()
+            .filter(|c| connection_id.is_none_or(|id| c.id == id))
+            .find(|c| c.status == ConnectionStatus::Linked)
+            .ok_or_else(|| {
+                QueueError::NotReady(format!(
+                    "Cannot queue {} for {company_id}: the company has no Linked connection{}; send the \
+                     end customer the connection's linkUrl",
+                    data_type.key(),
+                    connection_id.map(|id| format!(" {id}")).unwrap_or_default()
+                ))
+            })?;
+        let enabled = store
+            .get_integration_setting(tenant_id, &connection.integration_key)
+            .await
+            .is_ok_and(|s| s.enabled);
+        if !enabled {
+            return Err(QueueError::NotReady(format!(
+                "Cannot queue {}: {} is disabled in the tenant's settings (its data stays readable)",
+                data_type.key(),
+                connection.integration_key
+            )));
+        }
+        if let Some(running) = store.running_pull(company_id, data_type.key()).await? {
+            return Err(QueueError::AlreadyRunning(format!(
+                "DatasetAlreadyInProgressException: Cannot queue {} sync for {company_id} as previous sync {} is still in progress",
+                data_type.key(),
+                running.id
+            )));
+        }
+        let pull = store
+            .create_pull_operation(
+                company_id,
+                connection.id,
+                data_type.key(),
+                self.inner.clock.now_ms(),
+            )
+            .await?;
+        let engine = self.clone();
+        let queued = pull.clone();
+        tokio::spawn(async move { engine.run(queued, connection, data_type).await });
+        Ok(pull)
+    }
+
+    /// Runs one pull to completion (or to an error status the pull operation records).
+    pub async fn run(
+        &self,
+        pull: PullOperationRow,
+        connection: ConnectionRow,
+        data_type: DataType,
+    ) {
+        let inner = &self.inner;
+        let _ = inner
+            .store
+            .set_pull_status(pull.id, "Fetching", 10, None, None)
+            .await;
+        let outcome = async {
+            let provider = inner
+                .registry
+                .provider(&connection.integration_key)
+                .ok_or_else(|| ProviderError::Unsupported(connection.integration_key.clone()))?;
+            let tokens = inner.tokens.for_connection(&connection);
+            let session = Session {
+                integration_key: &connection.integration_key,
+                upstream_company_id: connection.upstream_company.as_ref().map(|c| c.id.as_str()),
+                tokens: &tokens,
+            };
+            provider.pull(&session, data_type).await
+        }
+        .await;
+        let now = inner.clock.now_ms();
+        match outcome {
+            Ok(pulled) => {
+                let count = pulled.records.len();
+                let calls = pulled.upstream_calls;
+                let committed = inner
+                    .store
+                    .commit_pull(
+                        &pull,
+                        crate::store::PulledRecords {
+                            records: pulled.records,
+                            cursor: pulled.cursor,
+                            upstream_calls: i64::from(pulled.upstream_calls),
+                        },
+                        now,
+                    )
+                    .await;
+                match committed {
+                    Ok(counts) => tracing::info!(
+                        company.id = %pull.company_id, data_type = data_type.key(), records = count,
+                        upstream_calls = calls, inserted = counts.inserted, updated = counts.updated,
+                        deleted = counts.deleted, "pull complete"
+                    ),
+                    Err(e) => {
+                        tracing::error!(error = %e, "a pull could not be stored");
+                        let _ = inner
+                            .store
+                            .set_pull_status(
+                                pull.id,
+                                "InternalError",
+                                0,
+                                Some("the pulled data could not be stored"),
+                                Some(now),
+                            )
+                            .await;
+                    }
+                }
+            }
+            Err(error) => {
+                let status = match &error {
+                    ProviderError::Reconnect(_) => "AuthError",
+                    ProviderError::AdminAction(_) => "PermissionsError",
+                    ProviderError::RetryLater { message, .. }
+                        if message.contains("limit") || message.contains("429") =>
+                    {
+                        "RateLimitError"
+                    }
+                    ProviderError::Unsupported(_) => "NotSupported",
+                    _ => "FetchError",
+                };
+                tracing::warn!(company.id = %pull.company_id, data_type = data_type.key(), status, %error, "pull failed");
+                let _ = inner
+                    .store
+                    .set_pull_status(pull.id, status, 0, Some(&error.to_string()), Some(now))
+                    .await;
+            }
+        }
+    }
+
+    /// Waits until a pull has finished, for callers that need the data now (the demo, tests).
+    pub async fn wait(
+        &self,
+        company_id: Uuid,
+        pull_id: Uuid,
+    ) -> Result<PullOperationRow, StoreError> {
+        loop {
+            let pull = self
+                .inner
+                .store
+                .get_pull_operation(company_id, pull_id)
+                .await?;
+            if !matches!(pull.status.as_str(), "Queued" | "Fetching" | "Mapping") {
+                return Ok(pull);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+}

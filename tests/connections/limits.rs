@@ -1,0 +1,143 @@
+//! Exact's limits and faults: 5xx and 429 recovered, and never more than 60 calls a minute.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::world::{NL_APP, World};
+
+fn division_stats(stats: &Value, division: &str) -> Value {
+    stats["regions"]["nl"]["apps"][NL_APP.0]["divisions"][division].clone()
+}
+
+async fn wait_for(world: &World, what: &str, check: impl Fn(&Value) -> bool) {
+    for _ in 0..150 {
+        if check(&world.stats().await) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for {what}: {}", world.stats().await);
+}
+
+async fn linked(world: &World) -> (String, Value) {
+    let company = world.company("Acme").await;
+    let connection = world.connection(&company, "exact-online-nl").await;
+    let (status, page) = world.link(&connection, Some("101001")).await;
+    assert_eq!(status, 200, "{page}");
+    (company, connection)
+}
+
+#[tokio::test]
+async fn server_errors_during_linking_are_retried() {
+    let world = World::start().await;
+    world
+        .fault(json!({"kind": "status", "status": 503, "path": "system/Divisions", "count": 2}))
+        .await;
+    let (company, connection) = linked(&world).await;
+    assert_eq!(
+        world.reload(&company, &connection).await["status"],
+        "Linked"
+    );
+    let stats = world.stats().await;
+    let errors = stats.to_string();
+    assert!(
+        errors.contains("503")
+            || division_stats(&stats, "101001")["errors_by_endpoint"]
+                .as_object()
+                .is_some_and(|e| !e.is_empty()),
+        "{stats}"
+    );
+}
+
+#[tokio::test]
+async fn a_429_waits_for_the_window_to_reset() {
+    let world = World::start().await;
+    let (_, connection) = linked(&world).await;
+    let row = world.row(&connection).await;
+    world
+        .fault(json!({"kind": "status", "status": 429, "path": "system/Divisions", "count": 1}))
+        .await;
+    let call = {
+        let row = row.clone();
+        let server_state = world.server.state.clone();
+        tokio::spawn(async move {
+            let provider = server_state
+                .registry
+                .provider(&row.integration_key)
+                .unwrap();
+            let tokens = server_state.tokens.for_connection(&row);
+            let session = ledgerline::provider::Session {
+                integration_key: &row.integration_key,
+                upstream_company_id: None,
+                tokens: &tokens,
+            };
+            provider
+                .companies(&session)
+                .await
+                .map(|r| r.companies.len())
+        })
+    };
+    wait_for(&world, "the 429", |s| {
+        division_stats(s, "101001")["rate_limited"] == 1
+    })
+    .await;
+    assert!(
+        !call.is_finished(),
+        "the call waits for the next window instead of failing"
+    );
+    world.advance(61).await;
+    let divisions = tokio::time::timeout(Duration::from_secs(20), call)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert_eq!(divisions, 1);
+}
+
+#[tokio::test]
+async fn seventy_calls_never_exceed_sixty_in_a_minute() {
+    let world = World::start().await;
+    let (_, connection) = linked(&world).await;
+    let row = world.row(&connection).await;
+    let state = world.server.state.clone();
+    let calls = tokio::spawn(async move {
+        let provider = state.registry.provider(&row.integration_key).unwrap();
+        let tokens = state.tokens.for_connection(&row);
+        let session = ledgerline::provider::Session {
+            integration_key: &row.integration_key,
+            upstream_company_id: None,
+            tokens: &tokens,
+        };
+        for n in 0..70 {
+            provider
+                .companies(&session)
+                .await
+                .unwrap_or_else(|e| panic!("call {n}: {e}"));
+        }
+    });
+    wait_for(&world, "the first minute's calls", |s| {
+        division_stats(s, "101001")["calls_total"]
+            .as_u64()
+            .unwrap_or(0)
+            >= 50
+    })
+    .await;
+    // Let the budget hold the rest back, then open the next window.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    world.advance(60).await;
+    tokio::time::timeout(Duration::from_secs(60), calls)
+        .await
+        .unwrap()
+        .unwrap();
+    let stats = division_stats(&world.stats().await, "101001");
+    assert_eq!(
+        stats["calls_total"], 71,
+        "the link's call and seventy more: {stats}"
+    );
+    assert!(
+        stats["max_calls_in_a_minute"].as_u64().unwrap() <= 60,
+        "{stats}"
+    );
+    assert_eq!(stats["rate_limited"], 0, "{stats}");
+}

@@ -1,0 +1,10 @@
+//! Connections, the link flow and the token engine, over real HTTP against the Exact sandbox.
+
+#[path = "../common/mod.rs"]
+mod common;
+mod world;
+
+mod failures;
+mod flow;
+mod limits;
+mod tokens;

@@ -1,0 +1,253 @@
+//! The token engine: refreshes across hours of sandbox time, exactly one refresh under
+//! concurrency (one server or two on one database), crash recovery, keep-alive.
+
+use std::time::Duration;
+
+use ledgerline::crypto::token_context;
+use ledgerline::provider::ProviderError;
+use ledgerline::sandbox::Seed;
+use ledgerline::sandbox::seed::RefreshGrace;
+use secrecy::ExposeSecret;
+use serde_json::Value;
+use tokio::net::TcpListener;
+
+use crate::common::PgTestDatabase;
+use crate::world::{NL_APP, World, WorldOptions, refreshes, start_server};
+
+fn nl_refreshes(stats: &Value) -> Value {
+    refreshes(stats, "nl", NL_APP.0)
+}
+
+async fn linked_nl(world: &World) -> (String, Value) {
+    let company = world.company("Acme").await;
+    let connection = world.connection(&company, "exact-online-nl").await;
+    let (status, page) = world.link(&connection, None).await;
+    assert_eq!(status, 200, "{page}");
+    (company, connection)
+}
+
+#[tokio::test]
+async fn tokens_survive_hours_of_sandbox_time_with_one_refresh_per_expiry() {
+    let world = World::start().await;
+    let (_, connection) = linked_nl(&world).await;
+    let row = world.row(&connection).await;
+    world.upstream_call(&world.server, &row).await.unwrap();
+    for step in 1..=18 {
+        world.advance(600).await; // 3 hours in 10-minute steps
+        world
+            .upstream_call(&world.server, &row)
+            .await
+            .unwrap_or_else(|e| panic!("step {step}: {e}"));
+    }
+    let counts = nl_refreshes(&world.stats().await);
+    assert_eq!(counts["accepted"], 18, "{counts}");
+    for refused in [
+        "refused_too_early",
+        "refused_old_token",
+        "refused_expired",
+        "refused_other",
+    ] {
+        assert_eq!(counts[refused], 0, "{refused}: {counts}");
+    }
+    // Calls within the 570-second window never refresh.
+    world.advance(300).await;
+    world.upstream_call(&world.server, &row).await.unwrap();
+    assert_eq!(nl_refreshes(&world.stats().await)["accepted"], 18);
+}
+
+#[tokio::test]
+async fn concurrent_callers_share_one_refresh() {
+    let world = World::start().await;
+    let (_, connection) = linked_nl(&world).await;
+    let row = world.row(&connection).await;
+    world.advance(600).await;
+    let calls = (0..10).map(|_| world.upstream_call(&world.server, &row));
+    for result in futures_util::future::join_all(calls).await {
+        result.unwrap();
+    }
+    let counts = nl_refreshes(&world.stats().await);
+    assert_eq!(counts["accepted"], 1, "{counts}");
+    assert_eq!(counts["refused_too_early"], 0);
+    assert_eq!(counts["refused_old_token"], 0);
+}
+
+async fn two_servers_one_refresh(world: &World) {
+    let (_, connection) = linked_nl(world).await;
+    let second = start_server(
+        TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        &world.database_url,
+        &world.sandbox,
+        world.dir.path(),
+    )
+    .await;
+    world.advance(600).await;
+    second.state.clock.advance(Duration::from_secs(600));
+    let row = world.row(&connection).await;
+    let first_calls = (0..4).map(|_| world.upstream_call(&world.server, &row));
+    let second_calls = (0..4).map(|_| world.upstream_call(&second, &row));
+    let (a, b) = tokio::join!(
+        futures_util::future::join_all(first_calls),
+        futures_util::future::join_all(second_calls)
+    );
+    for result in a.into_iter().chain(b) {
+        result.unwrap();
+    }
+    let counts = nl_refreshes(&world.stats().await);
+    assert_eq!(counts["accepted"], 1, "two servers, one refresh: {counts}");
+    assert_eq!(counts["refused_old_token"], 0);
+    assert_eq!(counts["refused_too_early"], 0);
+}
+
+#[tokio::test]
+async fn two_servers_on_one_sqlite_database_refresh_once() {
+    let world = World::start().await;
+    two_servers_one_refresh(&world).await;
+}
+
+#[tokio::test]
+async fn two_servers_on_one_postgres_database_refresh_once() {
+    let Some(db) =
+        PgTestDatabase::create("two_servers_on_one_postgres_database_refresh_once").await
+    else {
+        return;
+    };
+    let world = World::start_with(WorldOptions {
+        database_url: Some(db.url.clone()),
+        ..WorldOptions::default()
+    })
+    .await;
+    two_servers_one_refresh(&world).await;
+    drop(world);
+    db.drop_database().await;
+}
+
+/// A process that refreshed and died before storing the rotated pair: Exact has the new
+/// refresh token, we still hold the old one.
+async fn refresh_behind_our_back(world: &World, connection: &Value) {
+    let row = world.row(connection).await;
+    let tokens = world.server.state.store.get_tokens(row.id).await.unwrap();
+    let refresh_token = world
+        .server
+        .state
+        .master_key
+        .open(
+            &tokens.tokens.refresh_token_sealed,
+            &token_context(row.id, "refresh"),
+        )
+        .unwrap();
+    let response = world
+        .http
+        .post(format!(
+            "{}/api/oauth2/token",
+            world.sandbox.base_url(ledgerline::sandbox::Region::Nl)
+        ))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token.expose_secret()),
+            ("client_id", NL_APP.0),
+            ("client_secret", NL_APP.1),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "the lost refresh");
+}
+
+#[tokio::test]
+async fn a_refresh_lost_in_a_crash_ends_deauthorized_with_a_clear_message_and_no_retry_loop() {
+    let world = World::start().await;
+    let (company, connection) = linked_nl(&world).await;
+    world.advance(600).await;
+    refresh_behind_our_back(&world, &connection).await;
+
+    let row = world.row(&connection).await;
+    match world.upstream_call(&world.server, &row).await {
+        Err(ProviderError::Reconnect(message)) => assert!(message.contains("linkUrl"), "{message}"),
+        other => panic!("expected Reconnect, got {other:?}"),
+    }
+    let now = world.reload(&company, &connection).await;
+    assert_eq!(now["status"], "Deauthorized");
+    let message = now["dataConnectionErrors"][0]["errorMessage"]
+        .as_str()
+        .unwrap();
+    assert!(
+        message.contains("Old refresh token used") && message.contains("connect again"),
+        "{message}"
+    );
+
+    // Later calls fail at once: no second refresh is spent against a dead token.
+    for _ in 0..3 {
+        assert!(matches!(
+            world.upstream_call(&world.server, &row).await,
+            Err(ProviderError::Reconnect(_))
+        ));
+    }
+    let counts = nl_refreshes(&world.stats().await);
+    assert_eq!(counts["refused_old_token"], 1, "{counts}");
+
+    // Following the linkUrl again recovers the connection.
+    let (status, _) = world.link(&connection, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        world.reload(&company, &connection).await["status"],
+        "Linked"
+    );
+    let row = world.row(&connection).await;
+    world.upstream_call(&world.server, &row).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_refresh_lost_in_a_crash_recovers_where_exact_keeps_the_old_token_alive() {
+    let mut seed = Seed::demo();
+    seed.options.refresh_grace = RefreshGrace::UntilNewUsed;
+    let world = World::start_with(WorldOptions {
+        seed,
+        ..WorldOptions::default()
+    })
+    .await;
+    let (company, connection) = linked_nl(&world).await;
+    world.advance(600).await;
+    refresh_behind_our_back(&world, &connection).await;
+    world.advance(570).await;
+    let row = world.row(&connection).await;
+    world.upstream_call(&world.server, &row).await.unwrap();
+    assert_eq!(
+        world.reload(&company, &connection).await["status"],
+        "Linked"
+    );
+}
+
+#[tokio::test]
+async fn keep_alive_saves_dormant_connections_from_the_30_day_expiry() {
+    let world = World::start().await;
+    let (company, connection) = linked_nl(&world).await;
+    for _ in 0..3 {
+        world.advance(26 * 86_400).await;
+        assert_eq!(world.server.state.tokens.keep_alive_once().await, 1);
+    }
+    let row = world.row(&connection).await;
+    world.upstream_call(&world.server, &row).await.unwrap();
+    assert_eq!(
+        world.reload(&company, &connection).await["status"],
+        "Linked"
+    );
+    assert_eq!(nl_refreshes(&world.stats().await)["refused_expired"], 0);
+
+    // Without the keep-alive, 31 idle days kill the refresh token.
+    let idle = World::start().await;
+    let (company, connection) = linked_nl(&idle).await;
+    idle.advance(31 * 86_400).await;
+    let row = idle.row(&connection).await;
+    assert!(matches!(
+        idle.upstream_call(&idle.server, &row).await,
+        Err(ProviderError::Reconnect(_))
+    ));
+    let now = idle.reload(&company, &connection).await;
+    assert_eq!(now["status"], "Deauthorized");
+    assert!(
+        now["dataConnectionErrors"][0]["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("30 days")
+    );
+}

@@ -1,0 +1,221 @@
+//! Companies in Codat's shape: create, read, replace, update, delete, and paging.
+
+use std::collections::HashSet;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::harness::{TestServer, expect_error, invalid_fields};
+
+#[tokio::test]
+async fn companies_have_codats_shape_and_full_crud() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir).await;
+    let (_, key) = server.new_tenant("Acme").await;
+
+    let created = server
+        .as_tenant(Method::POST, "/companies", &key)
+        // Codat's SDKs label bodies oddly; the server must not care.
+        .header("content-type", "application/octet-stream")
+        .body(r#"{"name":"  Acme BV ","description":"first","tags":{"region":"nl"}}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 200);
+    let company: Value = created.json().await.unwrap();
+    let id = company["id"].as_str().unwrap().to_string();
+    assert!(uuid::Uuid::parse_str(&id).is_ok());
+    assert_eq!(company["name"], "Acme BV", "names are trimmed");
+    assert_eq!(company["description"], "first");
+    assert_eq!(company["tags"]["region"], "nl");
+    assert_eq!(company["redirect"], format!("{}/link/{id}", server.base));
+    assert!(company["created"].as_str().unwrap().ends_with('Z'));
+    assert!(company["dataConnections"].as_array().unwrap().is_empty());
+    assert!(company["lastSync"].is_null());
+
+    let path = format!("/companies/{id}");
+    let fetched: Value = server
+        .as_tenant(Method::GET, &path, &key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(fetched, company);
+
+    let patched: Value = server
+        .as_tenant(Method::PATCH, &path, &key)
+        .json(&json!({"description": "second"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(patched["name"], "Acme BV", "PATCH keeps fields not sent");
+    assert_eq!(patched["description"], "second");
+    assert_eq!(patched["tags"]["region"], "nl");
+
+    let cleared: Value = server
+        .as_tenant(Method::PATCH, &path, &key)
+        .json(&json!({"description": null}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(cleared["description"].is_null(), "null clears");
+
+    let replaced: Value = server
+        .as_tenant(Method::PUT, &path, &key)
+        .json(&json!({"name": "Acme Holding"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(replaced["name"], "Acme Holding");
+    assert!(replaced["description"].is_null());
+    assert!(
+        replaced["tags"].as_object().unwrap().is_empty(),
+        "PUT replaces"
+    );
+    assert_eq!(replaced["created"], company["created"]);
+
+    for (method, body) in [
+        (Method::PUT, json!({"name": "   "})),
+        (Method::PATCH, json!({"name": ""})),
+        (Method::POST, json!({"name": "x".repeat(501)})),
+    ] {
+        let target = if method == Method::POST {
+            "/companies".to_string()
+        } else {
+            path.clone()
+        };
+        let response = server
+            .as_tenant(method, &target, &key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            invalid_fields(&expect_error(response, 400).await),
+            vec!["name"]
+        );
+    }
+
+    let deleted = server
+        .as_tenant(Method::DELETE, &path, &key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 204);
+    assert!(deleted.text().await.unwrap().is_empty());
+    let gone = server
+        .as_tenant(Method::GET, &path, &key)
+        .send()
+        .await
+        .unwrap();
+    expect_error(gone, 404).await;
+    let not_a_uuid = server
+        .as_tenant(Method::GET, "/companies/not-a-uuid", &key)
+        .send()
+        .await
+        .unwrap();
+    expect_error(not_a_uuid, 404).await;
+}
+
+#[tokio::test]
+async fn company_pages_cover_every_company_once_with_codat_links() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir).await;
+    let (_, key) = server.new_tenant("Acme").await;
+    let mut created = HashSet::new();
+    for n in 0..7 {
+        let company = server.new_company(&key, &format!("Company {n}")).await;
+        created.insert(company["id"].as_str().unwrap().to_string());
+    }
+
+    let mut seen = Vec::new();
+    for page in 1..=3 {
+        let body: Value = server
+            .as_tenant(
+                Method::GET,
+                &format!("/companies?page={page}&pageSize=3"),
+                &key,
+            )
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(body["pageNumber"], page);
+        assert_eq!(body["pageSize"], 3);
+        assert_eq!(body["totalResults"], 7);
+        assert_eq!(body["_links"]["self"]["href"], "/companies");
+        assert_eq!(
+            body["_links"]["current"]["href"],
+            format!("/companies?page={page}&pageSize=3")
+        );
+        assert_eq!(
+            body["_links"].get("next").is_some(),
+            page < 3,
+            "page {page}"
+        );
+        assert_eq!(
+            body["_links"].get("previous").is_some(),
+            page > 1,
+            "page {page}"
+        );
+        for company in body["results"].as_array().unwrap() {
+            seen.push(company["id"].as_str().unwrap().to_string());
+        }
+    }
+    assert_eq!(seen.len(), 7, "no company twice");
+    assert_eq!(seen.iter().cloned().collect::<HashSet<_>>(), created);
+
+    let past_the_end: Value = server
+        .as_tenant(Method::GET, "/companies?page=9&pageSize=3", &key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(past_the_end["results"].as_array().unwrap().is_empty());
+    assert_eq!(past_the_end["totalResults"], 7);
+
+    let default: Value = server
+        .as_tenant(Method::GET, "/companies", &key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(default["pageSize"], 100);
+    assert_eq!(default["results"].as_array().unwrap().len(), 7);
+
+    for (query, field) in [
+        ("page=0", "page"),
+        ("page=abc", "page"),
+        ("pageSize=0", "pageSize"),
+        ("pageSize=5001", "pageSize"),
+        ("pageSize=-3", "pageSize"),
+    ] {
+        let response = server
+            .as_tenant(Method::GET, &format!("/companies?{query}"), &key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            invalid_fields(&expect_error(response, 400).await),
+            vec![field],
+            "{query}"
+        );
+    }
+}

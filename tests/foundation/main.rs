@@ -1,0 +1,13 @@
+//! Black-box tests of the foundation: a real server over HTTP on an ephemeral port.
+
+#[path = "../common/mod.rs"]
+mod common;
+mod harness;
+
+mod companies;
+mod errors;
+mod openapi;
+mod process;
+mod settings;
+mod store;
+mod tenants;

@@ -1,0 +1,75 @@
+//! The OpenAPI document: served, complete, and identical to the checked-in copy.
+
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::harness::TestServer;
+
+const REGENERATE: &str = "cargo run -- openapi --output openapi/openapi.json";
+
+#[test]
+fn the_checked_in_spec_is_fresh() {
+    let generated = ledgerline::api::openapi_json();
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi/openapi.json");
+    let checked_in = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        generated == checked_in,
+        "openapi/openapi.json is stale: regenerate it with `{REGENERATE}` and commit it"
+    );
+}
+
+#[test]
+fn every_operation_documents_its_errors_and_credential() {
+    let spec: Value = serde_json::from_str(&ledgerline::api::openapi_json()).unwrap();
+    let schemes = &spec["components"]["securitySchemes"];
+    assert_eq!(schemes["auth_header"]["in"], "header");
+    assert_eq!(schemes["auth_header"]["name"], "Authorization");
+    let mut operations = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            operations += 1;
+            let responses = operation["responses"].as_object().unwrap();
+            if path != "/healthz" {
+                assert!(responses.contains_key("401"), "{method} {path} lacks 401");
+                assert!(
+                    operation["security"].is_array(),
+                    "{method} {path} lacks security"
+                );
+            }
+            for (code, response) in responses {
+                if code.starts_with('4') {
+                    let schema = &response["content"]["application/json"]["schema"]["$ref"];
+                    assert_eq!(
+                        schema, "#/components/schemas/ErrorMessage",
+                        "{method} {path} {code}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(operations >= 14, "only {operations} operations documented");
+}
+
+#[tokio::test]
+async fn the_server_serves_the_spec_and_swagger_ui() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir).await;
+    let (_, key) = server.new_tenant("Acme").await;
+    let spec: Value = server
+        .as_tenant(Method::GET, "/openapi.json", &key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(spec["paths"]["/companies"]["post"].is_object());
+    let docs = server
+        .client
+        .get(format!("{}/docs/", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(docs.status(), 200);
+    assert!(docs.text().await.unwrap().contains("swagger-ui"));
+}

@@ -1,0 +1,205 @@
+//! The real binary as an operator runs it: start-up rules, logs, graceful shutdown.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+const BIN: &str = env!("CARGO_BIN_EXE_ledgerline");
+const MASTER: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
+fn ledgerline(data_dir: &std::path::Path, args: &[&str]) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("LEDGERLINE_DATA_DIR", data_dir)
+        .env("LEDGERLINE_BIND", "127.0.0.1:0")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    command
+}
+
+/// Reads stdout until the "listens on" line; returns the base URL and every line read.
+async fn wait_for_listening(child: &mut Child) -> (String, Vec<String>) {
+    let stdout = child.stdout.as_mut().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let mut seen = Vec::new();
+    let found = tokio::time::timeout(Duration::from_secs(30), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            seen.push(line.clone());
+            if let Some(rest) = line.strip_prefix("Ledgerline listens on ") {
+                return rest
+                    .split(' ')
+                    .next()
+                    .unwrap()
+                    .trim_end_matches('/')
+                    .to_string();
+            }
+        }
+        panic!("the server exited before listening: {seen:?}");
+    })
+    .await
+    .expect("the server starts within 30 s");
+    (found, seen)
+}
+
+async fn terminate(mut child: Child) -> (std::process::ExitStatus, String) {
+    let pid = child.id().unwrap().to_string();
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = tokio::time::timeout(Duration::from_secs(20), child.wait())
+        .await
+        .expect("graceful shutdown finishes")
+        .unwrap();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .await
+        .unwrap();
+    (exit, stderr)
+}
+
+#[tokio::test]
+async fn serve_refuses_to_start_without_a_master_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = ledgerline(dir.path(), &["serve"]).output().await.unwrap();
+    assert!(!output.status.success());
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(said.contains("LEDGERLINE_MASTER_KEY"), "{said}");
+    assert!(said.contains("ledgerline demo"), "{said}");
+}
+
+#[tokio::test]
+async fn secrets_and_keys_never_reach_the_log_even_at_trace_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let admin_key = "admin-key-for-the-log-test-77";
+    let secret = "LogTestSecretValue9z9z";
+    let mut child = ledgerline(dir.path(), &["serve"])
+        .env("LEDGERLINE_MASTER_KEY", MASTER)
+        .env("LEDGERLINE_ADMIN_KEY", admin_key)
+        .env("RUST_LOG", "trace")
+        .spawn()
+        .unwrap();
+    let (base, _) = wait_for_listening(&mut child).await;
+    let client = reqwest::Client::new();
+    let tenant: Value = client
+        .post(format!("{base}/admin/tenants"))
+        .bearer_auth(admin_key)
+        .json(&json!({"name": "Acme"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let api_key = tenant["apiKey"].as_str().unwrap().to_string();
+    for body in [
+        json!({"clientId": "1a2b3c4d-0000-4000-8000-0123456789ab", "clientSecret": secret}),
+        json!({"clientId": "1a2b3c4d-0000-4000-8000-0123456789ab", "clientSecret": format!("{secret} ")}),
+    ] {
+        client
+            .put(format!("{base}/settings/integrations/exact-online-nl"))
+            .bearer_auth(&api_key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+    }
+    client
+        .get(format!("{base}/settings/integrations"))
+        .bearer_auth(&api_key)
+        .send()
+        .await
+        .unwrap();
+
+    let (exit, log) = terminate(child).await;
+    assert!(
+        exit.success(),
+        "SIGTERM ends the server cleanly: {exit:?}\n{log}"
+    );
+    assert!(log.contains("shutting down"), "{log}");
+    assert!(log.len() > 1000, "trace logging was on");
+    for (what, value) in [
+        ("client secret", secret),
+        ("API key", &api_key),
+        ("admin key", admin_key),
+        ("master key", MASTER),
+    ] {
+        assert!(!log.contains(value), "the {what} reached the log");
+    }
+}
+
+#[tokio::test]
+async fn demo_mode_generates_keys_once_and_keeps_data_across_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut first = ledgerline(dir.path(), &["demo"]).spawn().unwrap();
+    let (base, lines) = wait_for_listening(&mut first).await;
+    let text = lines.join("\n");
+    assert!(text.contains("generated a master key"), "{text}");
+    let admin_key = lines
+        .iter()
+        .find_map(|l| l.trim().strip_prefix("ll_").map(|k| format!("ll_{k}")))
+        .expect("the admin key is printed on first start");
+    let client = reqwest::Client::new();
+    let tenant: Value = client
+        .post(format!("{base}/admin/tenants"))
+        .bearer_auth(&admin_key)
+        .json(&json!({"name": "Acme"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let api_key = tenant["apiKey"].as_str().unwrap().to_string();
+    let put = client
+        .put(format!("{base}/settings/integrations/exact-online-uk"))
+        .bearer_auth(&api_key)
+        .json(&json!({"clientId": "1a2b3c4d-0000-4000-8000-0123456789ab", "clientSecret": "restart-secret-abcd", "enabled": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 200);
+    let (exit, _) = terminate(first).await;
+    assert!(exit.success());
+
+    let mut second = ledgerline(dir.path(), &["demo"]).spawn().unwrap();
+    let (base, lines) = wait_for_listening(&mut second).await;
+    let text = lines.join("\n");
+    assert!(!text.contains("generated a master key"), "{text}");
+    assert!(
+        !text.contains(&admin_key),
+        "the admin key is shown only once"
+    );
+    let tenants = client
+        .get(format!("{base}/admin/tenants"))
+        .bearer_auth(&admin_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(tenants.status(), 200, "the generated admin key still works");
+    let settings: Value = client
+        .get(format!("{base}/settings/integrations/exact-online-uk"))
+        .bearer_auth(&api_key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(settings["enabled"], true);
+    assert_eq!(settings["clientSecretHint"], "••••abcd");
+    terminate(second).await;
+}

@@ -1,0 +1,168 @@
+//! The store on SQLite always, and on PostgreSQL when `TEST_DATABASE_URL` is set.
+
+use ledgerline::store::{NewCompany, Store, StoreError};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::harness::{PgTestDatabase, TestServer};
+
+async fn exercise(store: &Store) {
+    let (tenant, key) = store.create_tenant("Acme", "hash-1").await.unwrap();
+    let (other, _) = store.create_tenant("Other", "hash-2").await.unwrap();
+    assert_eq!(
+        store.tenant_by_key_hash("hash-1").await.unwrap().id,
+        tenant.id
+    );
+    assert!(matches!(
+        store.tenant_by_key_hash("nope").await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(
+        store.create_tenant("Dup", "hash-1").await.is_err(),
+        "key digests are unique"
+    );
+    assert_eq!(store.list_tenants().await.unwrap().len(), 2);
+
+    let mut company = NewCompany {
+        name: "Acme BV".into(),
+        description: Some("d".into()),
+        ..NewCompany::default()
+    };
+    company.tags.insert("region".into(), "nl".into());
+    let row = store.create_company(tenant.id, &company).await.unwrap();
+    assert_eq!(store.get_company(tenant.id, row.id).await.unwrap(), row);
+    assert!(matches!(
+        store.get_company(other.id, row.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.delete_company(other.id, row.id).await,
+        Err(StoreError::NotFound)
+    ));
+    let (page, total) = store.list_companies(tenant.id, 0, 10).await.unwrap();
+    assert_eq!((page.len(), total), (1, 1));
+
+    let set = store
+        .upsert_integration_credentials(
+            tenant.id,
+            "exact-online-nl",
+            "cid",
+            "sealed",
+            "••••x",
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(!set.enabled);
+    let on = store
+        .set_integration_enabled(tenant.id, "exact-online-nl", true)
+        .await
+        .unwrap();
+    assert!(on.enabled);
+    let kept = store
+        .upsert_integration_credentials(
+            tenant.id,
+            "exact-online-nl",
+            "cid2",
+            "sealed2",
+            "••••y",
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(kept.enabled, "new credentials keep the switch");
+    assert_eq!(kept.client_id, "cid2");
+    assert!(matches!(
+        store
+            .set_integration_enabled(other.id, "exact-online-nl", true)
+            .await,
+        Err(StoreError::NotFound)
+    ));
+
+    store.delete_api_key(tenant.id, key.id).await.unwrap();
+    assert!(matches!(
+        store.tenant_by_key_hash("hash-1").await,
+        Err(StoreError::NotFound)
+    ));
+    store.delete_company(tenant.id, row.id).await.unwrap();
+    assert!(store.ping().await);
+}
+
+#[tokio::test]
+async fn the_store_behaves_the_same_on_sqlite_and_postgres() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+    let sqlite = Store::connect(&url).await.unwrap();
+    exercise(&sqlite).await;
+    // Migrations are idempotent: opening again applies nothing twice.
+    Store::connect(&url).await.unwrap();
+
+    if let Some(db) =
+        PgTestDatabase::create("the_store_behaves_the_same_on_sqlite_and_postgres").await
+    {
+        let postgres = Store::connect(&db.url).await.unwrap();
+        exercise(&postgres).await;
+        Store::connect(&db.url).await.unwrap();
+        postgres.close().await;
+        db.drop_database().await;
+    }
+}
+
+#[tokio::test]
+async fn the_api_works_end_to_end_on_postgres() {
+    let Some(db) = PgTestDatabase::create("the_api_works_end_to_end_on_postgres").await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = ledgerline::config::ServerConfig::for_data_dir(dir.path());
+    config.database_url = Some(db.url.clone());
+    let server = TestServer::start_with(config).await;
+    let (_, key) = server.new_tenant("Acme").await;
+    let company = server.new_company(&key, "Acme BV").await;
+    let listed: Value = server
+        .as_tenant(Method::GET, "/companies", &key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["results"][0]["id"], company["id"]);
+    let put = server
+        .as_tenant(Method::PUT, "/settings/integrations/exact-online-nl", &key)
+        .json(&json!({"clientId": "1a2b3c4d-0000-4000-8000-0123456789ab", "clientSecret": "pg-secret-1234", "enabled": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 200);
+    server.stop().await;
+    assert!(
+        !dir.path().join("ledgerline.db").exists(),
+        "PostgreSQL was used, not SQLite"
+    );
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn data_survives_a_restart_on_the_same_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir).await;
+    let (_, key) = server.new_tenant("Acme").await;
+    let company = server.new_company(&key, "Acme BV").await;
+    server.stop().await;
+
+    let server = TestServer::start(&dir).await;
+    let fetched: Value = server
+        .as_tenant(
+            Method::GET,
+            &format!("/companies/{}", company["id"].as_str().unwrap()),
+            &key,
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(fetched["name"], "Acme BV");
+}
