@@ -22,6 +22,7 @@ use super::extract::ApiQuery;
 use super::paging::{Links, Page, PageQuery};
 use super::time::iso_utc;
 use crate::app::AppState;
+use crate::model::Invoice;
 use crate::provider::DataType;
 use crate::store::PullOperationRow;
 use crate::sync::QueueError;
@@ -194,7 +195,7 @@ async fn get_record(
     params(("companyId" = String, Path, description = "The company's id"), PageQuery),
     security(("auth_header" = [])),
     responses(
-        (status = 200, description = "A page of invoices", body = Page<serde_json::Value>),
+        (status = 200, description = "A page of invoices", body = Page<Invoice>),
         (status = 400, description = "Invalid paging, query or orderBy", body = ErrorMessage),
         (status = 401, description = "Missing or unknown API key", body = ErrorMessage),
         (status = 404, description = "No such company", body = ErrorMessage),
@@ -217,7 +218,7 @@ async fn list_invoices(
     ),
     security(("auth_header" = [])),
     responses(
-        (status = 200, description = "The invoice", body = serde_json::Value),
+        (status = 200, description = "The invoice", body = Invoice),
         (status = 401, description = "Missing or unknown API key", body = ErrorMessage),
         (status = 404, description = "No such company or invoice", body = ErrorMessage),
         (status = 409, description = "Invoices have not been pulled yet", body = ErrorMessage),

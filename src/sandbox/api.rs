@@ -212,7 +212,7 @@ fn read(
         lines: endpoint.lines,
     };
     if let Some(key) = key {
-        if endpoint.kind != Kind::Plain {
+        if !matches!(endpoint.kind, Kind::Plain | Kind::Read) {
             return Err(ApiError::query_syntax());
         }
         let key = odata::parse_key_token(key)?;
@@ -238,7 +238,7 @@ fn read(
             page: 1000,
             entity_type_filter: endpoint.source == Source::Deleted,
         },
-        kind => Paging::ByKey(kind.page_size()),
+        kind => Paging::ByKey(kind.page_size(state.options.read_page_size)),
     };
     let page = odata::list(&rows, paging, q, style, resource_url)?;
     if endpoint.bare_list {

@@ -12,13 +12,16 @@ pub enum Kind {
     Bulk,
     /// `sync/…`: 1000 rows a page in `Timestamp` order, filter only `Timestamp gt NL`.
     Sync,
+    /// `read/…` services: like plain endpoints, with larger pages (the seed's `read_page_size`).
+    Read,
 }
 
 impl Kind {
-    /// Rows per page.
-    pub fn page_size(self) -> usize {
+    /// Rows per page; `read_page_size` is the seed option for `read/…` services.
+    pub fn page_size(self, read_page_size: usize) -> usize {
         match self {
             Kind::Plain => 60,
+            Kind::Read => read_page_size.max(1),
             Kind::Bulk | Kind::Sync => 1000,
         }
     }
@@ -87,7 +90,7 @@ const RECEIVABLES: &str = "financial.receivables.read";
 const PAYABLES: &str = "financial.payables.read";
 
 use EntitySet as S;
-use Kind::{Bulk, Plain, Sync};
+use Kind::{Bulk, Plain, Read, Sync};
 
 /// Every endpoint served under `/api/v1/{division}/`.
 pub static ENDPOINTS: &[Endpoint] = &[
@@ -189,7 +192,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
     ep(
         "read/financial/ReceivablesList",
         S::ReceivablesList,
-        Plain,
+        Read,
         "HID",
         "Read.Financial.ReceivablesListItem",
         RECEIVABLES,
@@ -197,7 +200,7 @@ pub static ENDPOINTS: &[Endpoint] = &[
     ep(
         "read/financial/PayablesList",
         S::PayablesList,
-        Plain,
+        Read,
         "HID",
         "Read.Financial.PayablesListItem",
         PAYABLES,

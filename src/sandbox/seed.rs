@@ -91,6 +91,10 @@ pub struct Options {
     pub timestamp_as_string: bool,
     /// The error a non-owner gets when authorizing an app not yet approved for production.
     pub unapproved_app_message: String,
+    /// Rows a page on `read/…` services. Exact says "most READ services don't have such
+    /// limitations" as the 60-row CRUD pages (KB-RESTR); the real figure is UNCONFIRMED, so it
+    /// is an option, 1000 like bulk and sync by default.
+    pub read_page_size: usize,
 }
 
 impl Default for Options {
@@ -104,6 +108,7 @@ impl Default for Options {
                 "This app has not been approved by Exact Online for use by other \
                 companies yet. The app owner must request permission in the App Center first."
                     .into(),
+            read_page_size: 1000,
         }
     }
 }

@@ -16,7 +16,12 @@ use serde_json::Value;
 use world::{NL_APP, UK_APP, World};
 
 /// Links a company to a region's division and waits for its first pull of invoices.
-async fn linked_and_pulled(world: &World, name: &str, platform_key: &str, division: &str) -> String {
+async fn linked_and_pulled(
+    world: &World,
+    name: &str,
+    platform_key: &str,
+    division: &str,
+) -> String {
     let company = world.company(name).await;
     let connection = world.connection(&company, platform_key).await;
     let (status, page) = world.link(&connection, Some(division)).await;
@@ -50,7 +55,10 @@ async fn all_invoices(world: &World, company: &str, page_size: usize) -> Vec<Val
     let mut page = 1;
     loop {
         let body: Value = world
-            .api(Method::GET, &format!("/companies/{company}/data/invoices?page={page}&pageSize={page_size}"))
+            .api(
+                Method::GET,
+                &format!("/companies/{company}/data/invoices?page={page}&pageSize={page_size}"),
+            )
             .send()
             .await
             .unwrap()
@@ -60,7 +68,10 @@ async fn all_invoices(world: &World, company: &str, page_size: usize) -> Vec<Val
         let results = body["results"].as_array().unwrap();
         invoices.extend(results.iter().cloned());
         if body["_links"].get("next").is_none() {
-            assert_eq!(invoices.len() as u64, body["totalResults"].as_u64().unwrap());
+            assert_eq!(
+                invoices.len() as u64,
+                body["totalResults"].as_u64().unwrap()
+            );
             return invoices;
         }
         page += 1;
@@ -68,13 +79,22 @@ async fn all_invoices(world: &World, company: &str, page_size: usize) -> Vec<Val
 }
 
 fn decimal(value: &Value) -> Decimal {
-    value.to_string().parse().unwrap_or_else(|_| panic!("{value} is not a number"))
+    value
+        .to_string()
+        .parse()
+        .unwrap_or_else(|_| panic!("{value} is not a number"))
 }
 
 async fn summary(world: &World, region: &str, division: &str) -> Value {
     world
         .http
-        .get(world.sandbox.admin_url().join(&format!("books/{region}/{division}/summary")).unwrap())
+        .get(
+            world
+                .sandbox
+                .admin_url()
+                .join(&format!("books/{region}/{division}/summary"))
+                .unwrap(),
+        )
         .send()
         .await
         .unwrap()
@@ -87,50 +107,112 @@ async fn summary(world: &World, region: &str, division: &str) -> Value {
 async fn nl_and_uk_invoices_match_the_sandbox_books() {
     let world = World::start().await;
     for (name, key, region, division, currency, client_id) in [
-        ("Acme BV", "exact-online-nl", "nl", "101001", "EUR", NL_APP.0),
-        ("Acme Ltd", "exact-online-uk", "uk", "201001", "GBP", UK_APP.0),
+        (
+            "Acme BV",
+            "exact-online-nl",
+            "nl",
+            "101001",
+            "EUR",
+            NL_APP.0,
+        ),
+        (
+            "Acme Ltd",
+            "exact-online-uk",
+            "uk",
+            "201001",
+            "GBP",
+            UK_APP.0,
+        ),
     ] {
         let company = linked_and_pulled(&world, name, key, division).await;
         let invoices = all_invoices(&world, &company, 37).await;
         let books = summary(&world, region, division).await;
 
         // Every invoice once, in Codat's shape.
-        let ids: HashSet<_> = invoices.iter().map(|i| i["id"].as_str().unwrap().to_string()).collect();
+        let ids: HashSet<_> = invoices
+            .iter()
+            .map(|i| i["id"].as_str().unwrap().to_string())
+            .collect();
         assert_eq!(ids.len(), invoices.len(), "pages never overlap");
         let mut totals: BTreeMap<String, (u64, Decimal, Decimal)> = BTreeMap::new();
         for invoice in &invoices {
             let total = decimal(&invoice["totalAmount"]);
             let due = decimal(&invoice["amountDue"]);
-            assert_eq!(total, decimal(&invoice["subTotal"]) + decimal(&invoice["totalTaxAmount"]), "{invoice}");
+            assert_eq!(
+                total,
+                decimal(&invoice["subTotal"]) + decimal(&invoice["totalTaxAmount"]),
+                "{invoice}"
+            );
             assert!(due >= Decimal::ZERO && due <= total, "{invoice}");
-            assert!(["Draft", "Submitted", "PartiallyPaid", "Paid"].contains(&invoice["status"].as_str().unwrap()));
-            let t = totals.entry(invoice["currency"].as_str().unwrap().to_string()).or_default();
+            assert!(
+                ["Draft", "Submitted", "PartiallyPaid", "Paid"]
+                    .contains(&invoice["status"].as_str().unwrap())
+            );
+            let t = totals
+                .entry(invoice["currency"].as_str().unwrap().to_string())
+                .or_default();
             t.0 += 1;
             t.1 += total;
             t.2 += due;
         }
-        assert!(totals.contains_key(currency), "{region} invoices are in {currency}: {totals:?}");
+        assert!(
+            totals.contains_key(currency),
+            "{region} invoices are in {currency}: {totals:?}"
+        );
         for (cur, (count, total, due)) in &totals {
             let expected = &books["invoices"][cur];
-            assert_eq!(*count, expected["count"].as_u64().unwrap(), "{region} {cur} count");
-            assert_eq!(*total, decimal(&expected["amount_fc"]), "{region} {cur} totalAmount");
-            assert_eq!(*due, decimal(&expected["unpaid_fc"]), "{region} {cur} amountDue");
+            assert_eq!(
+                *count,
+                expected["count"].as_u64().unwrap(),
+                "{region} {cur} count"
+            );
+            assert_eq!(
+                *total,
+                decimal(&expected["amount_fc"]),
+                "{region} {cur} totalAmount"
+            );
+            assert_eq!(
+                *due,
+                decimal(&expected["unpaid_fc"]),
+                "{region} {cur} amountDue"
+            );
         }
-        let expected_count: u64 = books["invoices"].as_object().unwrap().values().map(|v| v["count"].as_u64().unwrap()).sum();
-        assert_eq!(invoices.len() as u64, expected_count, "totalResults equals the sandbox's invoice count");
+        let expected_count: u64 = books["invoices"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|v| v["count"].as_u64().unwrap())
+            .sum();
+        assert_eq!(
+            invoices.len() as u64,
+            expected_count,
+            "totalResults equals the sandbox's invoice count"
+        );
 
         // The pull cost about one call per 1,000 rows.
         let stats: Value = world.stats().await;
-        let calls = stats["regions"][region]["apps"][client_id]["divisions"][division]["calls_total"].as_u64().unwrap();
+        let calls =
+            stats["regions"][region]["apps"][client_id]["divisions"][division]["calls_total"]
+                .as_u64()
+                .unwrap();
         let sync_rows = books["counts"]["SyncSalesInvoices"].as_u64().unwrap();
         let receivables = books["counts"]["ReceivablesList"].as_u64().unwrap();
         let budget = sync_rows.div_ceil(1000) + receivables.div_ceil(1000) + 3 + 1;
-        assert!(calls <= budget, "{calls} upstream calls for {sync_rows} rows (budget {budget})");
+        assert!(
+            calls <= budget,
+            "{calls} upstream calls for {sync_rows} rows (budget {budget})"
+        );
 
         // One invoice by id, and Codat's errors around it.
         let first = &invoices[0];
         let one: Value = world
-            .api(Method::GET, &format!("/companies/{company}/data/invoices/{}", first["id"].as_str().unwrap()))
+            .api(
+                Method::GET,
+                &format!(
+                    "/companies/{company}/data/invoices/{}",
+                    first["id"].as_str().unwrap()
+                ),
+            )
             .send()
             .await
             .unwrap()
@@ -138,7 +220,14 @@ async fn nl_and_uk_invoices_match_the_sandbox_books() {
             .await
             .unwrap();
         assert_eq!(&one, first);
-        let missing = world.api(Method::GET, &format!("/companies/{company}/data/invoices/nope")).send().await.unwrap();
+        let missing = world
+            .api(
+                Method::GET,
+                &format!("/companies/{company}/data/invoices/nope"),
+            )
+            .send()
+            .await
+            .unwrap();
         assert_eq!(missing.status(), 404);
     }
 }
@@ -147,17 +236,42 @@ async fn nl_and_uk_invoices_match_the_sandbox_books() {
 async fn invoices_are_409_until_pulled_and_pulls_are_queued_and_tracked() {
     let world = World::start().await;
     let company = world.company("Not linked").await;
-    let before = world.api(Method::GET, &format!("/companies/{company}/data/invoices")).send().await.unwrap();
-    assert_eq!(before.status(), 409, "never an empty list that looks like no invoices");
-    let queue = world.api(Method::POST, &format!("/companies/{company}/data/queue/invoices")).send().await.unwrap();
+    let before = world
+        .api(Method::GET, &format!("/companies/{company}/data/invoices"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        before.status(),
+        409,
+        "never an empty list that looks like no invoices"
+    );
+    let queue = world
+        .api(
+            Method::POST,
+            &format!("/companies/{company}/data/queue/invoices"),
+        )
+        .send()
+        .await
+        .unwrap();
     assert_eq!(queue.status(), 409, "nothing linked to pull from");
-    let unsupported = world.api(Method::POST, &format!("/companies/{company}/data/queue/bankFeeds")).send().await.unwrap();
+    let unsupported = world
+        .api(
+            Method::POST,
+            &format!("/companies/{company}/data/queue/bankFeeds"),
+        )
+        .send()
+        .await
+        .unwrap();
     assert_eq!(unsupported.status(), 404);
 
     let company = linked_and_pulled(&world, "Acme BV", "exact-online-nl", "101001").await;
     let first = all_invoices(&world, &company, 5000).await;
     let queued: Value = world
-        .api(Method::POST, &format!("/companies/{company}/data/queue/invoices"))
+        .api(
+            Method::POST,
+            &format!("/companies/{company}/data/queue/invoices"),
+        )
         .header("content-type", "application/octet-stream")
         .send()
         .await
@@ -170,13 +284,37 @@ async fn invoices_are_409_until_pulled_and_pulls_are_queued_and_tracked() {
     let status = wait_for_pull(&world, &company).await;
     assert_eq!(status["invoices"]["latestSyncId"], queued["id"]);
     let again = all_invoices(&world, &company, 5000).await;
-    assert_eq!(first, again, "a pull that saw no change changes nothing, modifiedDate included");
+    assert_eq!(
+        first, again,
+        "a pull that saw no change changes nothing, modifiedDate included"
+    );
 
-    let history: Value = world.api(Method::GET, &format!("/companies/{company}/data/history")).send().await.unwrap().json().await.unwrap();
+    let history: Value = world
+        .api(Method::GET, &format!("/companies/{company}/data/history"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(history["totalResults"], 2);
     assert_eq!(history["results"][0]["isCompleted"], true);
-    let bad_page = world.api(Method::GET, &format!("/companies/{company}/data/invoices?pageSize=5001")).send().await.unwrap();
+    let bad_page = world
+        .api(
+            Method::GET,
+            &format!("/companies/{company}/data/invoices?pageSize=5001"),
+        )
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bad_page.status(), 400);
-    let unknown_company = world.api(Method::GET, "/companies/00000000-0000-4000-8000-000000000000/data/invoices").send().await.unwrap();
+    let unknown_company = world
+        .api(
+            Method::GET,
+            "/companies/00000000-0000-4000-8000-000000000000/data/invoices",
+        )
+        .send()
+        .await
+        .unwrap();
     assert_eq!(unknown_company.status(), 404);
 }

@@ -3,8 +3,10 @@
 
 pub mod budget;
 pub mod client;
+pub mod invoices;
 pub mod oauth;
 pub mod odata;
+mod pull;
 
 use std::collections::HashMap;
 
@@ -19,7 +21,8 @@ use self::oauth::GrantKind;
 use crate::catalog::{ProviderSpec, RegionSpec};
 use crate::clock::Clock;
 use crate::provider::{
-    AppCredentials, GrantReach, Provider, ProviderError, Session, TokenGrant, UpstreamCompany,
+    AppCredentials, DataType, GrantReach, Provider, ProviderError, Pulled, Session, TokenGrant,
+    UpstreamCompany,
 };
 
 /// The provider name in `providers/exact-online.toml`.
@@ -196,5 +199,15 @@ impl Provider for ExactProvider {
 
     async fn health_check(&self, session: &Session<'_>) -> Result<(), ProviderError> {
         self.current_division(session).await.map(|_| ())
+    }
+
+    async fn pull(
+        &self,
+        session: &Session<'_>,
+        data_type: DataType,
+    ) -> Result<Pulled, ProviderError> {
+        match data_type {
+            DataType::Invoices => self.pull_invoices(session).await,
+        }
     }
 }

@@ -32,16 +32,29 @@ impl ExactProvider {
                 pairs.append_pair(name, value);
             }
         }
-        Ok((url, (session.integration_key.to_string(), division.to_string())))
+        Ok((
+            url,
+            (session.integration_key.to_string(), division.to_string()),
+        ))
     }
 
     /// Every sales invoice of the session's division, mapped to Codat's Invoice.
-    pub(super) async fn pull_invoices(&self, session: &Session<'_>) -> Result<Pulled, ProviderError> {
+    pub(super) async fn pull_invoices(
+        &self,
+        session: &Session<'_>,
+    ) -> Result<Pulled, ProviderError> {
         let mut calls = 0u32;
         let division_currency = self.division_currency(session, &mut calls).await?;
 
-        let (url, key) = self.division_url(session, "vat/VATCodes", &[("$select", "Code,Description,Percentage")])?;
-        let vat_rows = self.api.get_all_counted(session, &self.budget, Some(&key), url, &mut calls).await?;
+        let (url, key) = self.division_url(
+            session,
+            "vat/VATCodes",
+            &[("$select", "Code,Description,Percentage")],
+        )?;
+        let vat_rows = self
+            .api
+            .get_all_counted(session, &self.budget, Some(&key), url, &mut calls)
+            .await?;
         let vat_codes: HashMap<String, invoices::VatCode> = vat_rows
             .iter()
             .filter_map(invoices::vat_code)
@@ -53,7 +66,10 @@ impl ExactProvider {
             "read/financial/ReceivablesList",
             &[("$select", "InvoiceNumber,Amount")],
         )?;
-        let receivables = self.api.get_all_counted(session, &self.budget, Some(&key), url, &mut calls).await?;
+        let receivables = self
+            .api
+            .get_all_counted(session, &self.budget, Some(&key), url, &mut calls)
+            .await?;
         let outstanding = invoices::outstanding_by_invoice(&receivables);
 
         let select = invoices::SYNC_SELECT.join(",");
@@ -62,9 +78,15 @@ impl ExactProvider {
             "sync/SalesInvoice/SalesInvoices",
             &[("$select", &select), ("$filter", "Timestamp gt 0L")],
         )?;
-        let rows = self.api.get_all_counted(session, &self.budget, Some(&key), url, &mut calls).await?;
+        let rows = self
+            .api
+            .get_all_counted(session, &self.budget, Some(&key), url, &mut calls)
+            .await?;
 
-        let cursor = rows.iter().filter_map(|r| odata::int64(&r["Timestamp"])).max();
+        let cursor = rows
+            .iter()
+            .filter_map(|r| odata::int64(&r["Timestamp"]))
+            .max();
         let mut by_invoice: BTreeMap<String, Vec<&Value>> = BTreeMap::new();
         for row in &rows {
             if let Some(id) = odata::text(&row["InvoiceID"]) {
@@ -100,12 +122,22 @@ impl ExactProvider {
     }
 
     /// The division's own currency, from `system/Divisions`.
-    async fn division_currency(&self, session: &Session<'_>, calls: &mut u32) -> Result<String, ProviderError> {
+    async fn division_currency(
+        &self,
+        session: &Session<'_>,
+        calls: &mut u32,
+    ) -> Result<String, ProviderError> {
         let division = session.upstream_company_id.unwrap_or_default();
-        let (url, key) = self.division_url(session, "system/Divisions", &[("$select", "Code,Currency")])?;
-        let rows = self.api.get_all_counted(session, &self.budget, Some(&key), url, calls).await?;
+        let (url, key) =
+            self.division_url(session, "system/Divisions", &[("$select", "Code,Currency")])?;
+        let rows = self
+            .api
+            .get_all_counted(session, &self.budget, Some(&key), url, calls)
+            .await?;
         rows.iter()
-            .find(|row| odata::int64(&row["Code"]).map(|c| c.to_string()).as_deref() == Some(division))
+            .find(|row| {
+                odata::int64(&row["Code"]).map(|c| c.to_string()).as_deref() == Some(division)
+            })
             .and_then(|row| odata::text(&row["Currency"]))
             .ok_or_else(|| ProviderError::Upstream(format!("division {division} has no currency")))
     }

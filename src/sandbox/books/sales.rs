@@ -113,6 +113,9 @@ pub(crate) fn rows(d: &Division, doc: &SalesDoc) -> Vec<Row> {
         }));
         let mut flat: Map<String, Value> = header.clone();
         flat.extend(line.clone());
+        // The flattened row keeps the header's Description; the line's is `LineDescription`.
+        flat.insert("Description".into(), json!(h.description));
+        flat.insert("LineDescription".into(), json!(l.description));
         flat.insert("AmountFCExclVat".into(), wire::amount(t.excl_fc));
         sync_rows.push(Row::guid(EntitySet::SyncSalesInvoices, l.id, flat));
         rows.push(Row::guid(EntitySet::SalesInvoiceLines, l.id, line));

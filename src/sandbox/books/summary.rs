@@ -16,6 +16,8 @@ pub struct CurrencyTotals {
     pub amount_fc: f64,
     /// Sum still outstanding (the ReceivablesList / PayablesList `Amount`s).
     pub outstanding_fc: f64,
+    /// Sum not yet paid, drafts and unprocessed documents included (total − payments).
+    pub unpaid_fc: f64,
 }
 
 /// What a division holds: row counts per set and per-currency totals.
@@ -27,8 +29,12 @@ pub struct BooksSummary {
     pub currency: String,
     /// Rows per entity set, by set name.
     pub counts: BTreeMap<String, usize>,
-    /// Sales invoices per currency.
+    /// Sales invoices per currency, credit notes included.
     pub sales_invoices: BTreeMap<String, CurrencyTotals>,
+    /// Sales invoices proper per currency (types 8020 and 8023).
+    pub invoices: BTreeMap<String, CurrencyTotals>,
+    /// Sales credit notes per currency (types 8021 and 8024).
+    pub credit_notes: BTreeMap<String, CurrencyTotals>,
     /// Purchase entries per currency.
     pub purchase_entries: BTreeMap<String, CurrencyTotals>,
     /// Number of `sync/Deleted` rows.
@@ -43,45 +49,67 @@ pub(crate) fn summarize(d: &Division) -> BooksSummary {
         .map(|s| (s.name().to_owned(), d.table(*s).len()))
         .collect();
     // Sum in cents so the totals are exact, then present them as 2-decimal numbers.
-    let mut sales: BTreeMap<String, (u64, i64, i64)> = BTreeMap::new();
+    let mut sales = Tally::default();
+    let mut invoices = Tally::default();
+    let mut credit_notes = Tally::default();
     for doc in d.sales.values() {
-        let t = sales.entry(doc.head.currency.clone()).or_default();
         let total = doc.totals().incl_fc();
-        t.0 += 1;
-        t.1 += total;
-        if doc.is_booked() {
-            t.2 += total - doc.head.paid_fc();
-        }
+        let unpaid = total - doc.head.paid_fc();
+        let outstanding = if doc.is_booked() { unpaid } else { 0 };
+        let currency = &doc.head.currency;
+        sales.add(currency, total, outstanding, unpaid);
+        let kind = if doc.is_credit() {
+            &mut credit_notes
+        } else {
+            &mut invoices
+        };
+        kind.add(currency, total, outstanding, unpaid);
     }
-    let mut purchases: BTreeMap<String, (u64, i64, i64)> = BTreeMap::new();
+    let mut purchases = Tally::default();
     for doc in d.purchases.values() {
-        let t = purchases.entry(doc.head.currency.clone()).or_default();
         let total = doc.totals().incl_fc();
-        t.0 += 1;
-        t.1 += total;
-        t.2 += total - doc.head.paid_fc();
+        let unpaid = total - doc.head.paid_fc();
+        purchases.add(&doc.head.currency, total, unpaid, unpaid);
     }
-    let present = |m: BTreeMap<String, (u64, i64, i64)>| {
-        m.into_iter()
-            .map(|(c, (count, amount, open))| {
-                (
-                    c,
-                    CurrencyTotals {
-                        count,
-                        amount_fc: amount as f64 / 100.0,
-                        outstanding_fc: open as f64 / 100.0,
-                    },
-                )
-            })
-            .collect()
-    };
     BooksSummary {
         division: d.info.code,
         currency: d.info.currency.clone(),
         counts,
-        sales_invoices: present(sales),
-        purchase_entries: present(purchases),
+        sales_invoices: sales.present(),
+        invoices: invoices.present(),
+        credit_notes: credit_notes.present(),
+        purchase_entries: purchases.present(),
         deleted: d.deleted.len(),
         last_timestamp: d.last_ts,
+    }
+}
+
+/// Per-currency sums in cents: count, total, outstanding, unpaid.
+#[derive(Default)]
+struct Tally(BTreeMap<String, (u64, i64, i64, i64)>);
+
+impl Tally {
+    fn add(&mut self, currency: &str, total: i64, outstanding: i64, unpaid: i64) {
+        let t = self.0.entry(currency.to_owned()).or_default();
+        t.0 += 1;
+        t.1 += total;
+        t.2 += outstanding;
+        t.3 += unpaid;
+    }
+
+    fn present(self) -> BTreeMap<String, CurrencyTotals> {
+        let money = |cents: i64| cents as f64 / 100.0;
+        self.0
+            .into_iter()
+            .map(|(currency, (count, total, outstanding, unpaid))| {
+                let totals = CurrencyTotals {
+                    count,
+                    amount_fc: money(total),
+                    outstanding_fc: money(outstanding),
+                    unpaid_fc: money(unpaid),
+                };
+                (currency, totals)
+            })
+            .collect()
     }
 }
