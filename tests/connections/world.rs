@@ -252,6 +252,26 @@ impl World {
         self.callback(&callback).await
     }
 
+    /// Waits for the company's invoices pull to complete; returns its dataStatus.
+    pub async fn wait_for_pull(&self, company: &str) -> Value {
+        for _ in 0..300 {
+            let status: Value = self
+                .api(Method::GET, &format!("/companies/{company}/dataStatus"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            match status["invoices"]["currentStatus"].as_str() {
+                Some("Complete") => return status,
+                Some(s) if s.ends_with("Error") => panic!("the pull failed: {status}"),
+                _ => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+        panic!("the pull did not finish");
+    }
+
     /// Moves both clocks (the sandbox's and Ledgerline's) forward.
     pub async fn advance(&self, seconds: u64) {
         self.advance_sandbox(seconds).await;

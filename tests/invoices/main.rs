@@ -7,7 +7,6 @@ mod common;
 mod world;
 
 use std::collections::{BTreeMap, HashSet};
-use std::time::Duration;
 
 use reqwest::Method;
 use rust_decimal::Decimal;
@@ -26,27 +25,8 @@ async fn linked_and_pulled(
     let connection = world.connection(&company, platform_key).await;
     let (status, page) = world.link(&connection, Some(division)).await;
     assert_eq!(status, 200, "{page}");
-    wait_for_pull(world, &company).await;
+    world.wait_for_pull(&company).await;
     company
-}
-
-async fn wait_for_pull(world: &World, company: &str) -> Value {
-    for _ in 0..300 {
-        let status: Value = world
-            .api(Method::GET, &format!("/companies/{company}/dataStatus"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        match status["invoices"]["currentStatus"].as_str() {
-            Some("Complete") => return status,
-            Some(s) if s.ends_with("Error") => panic!("the pull failed: {status}"),
-            _ => tokio::time::sleep(Duration::from_millis(100)).await,
-        }
-    }
-    panic!("the pull did not finish");
 }
 
 /// Every invoice of a company, read page by page.
@@ -281,7 +261,7 @@ async fn invoices_are_409_until_pulled_and_pulls_are_queued_and_tracked() {
         .unwrap();
     assert_eq!(queued["status"], "Queued");
     assert_eq!(queued["dataType"], "invoices");
-    let status = wait_for_pull(&world, &company).await;
+    let status = world.wait_for_pull(&company).await;
     assert_eq!(status["invoices"]["latestSyncId"], queued["id"]);
     let again = all_invoices(&world, &company, 5000).await;
     assert_eq!(
