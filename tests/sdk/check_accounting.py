@@ -15,10 +15,12 @@ import uuid
 from datetime import datetime, timezone
 from decimal import Decimal
 
+import pydantic
+
 from codat_accounting import CodatAccounting, utils
 from codat_accounting.models import errors, shared
 
-from sdkcheck import Report, arguments, basic_auth_header, expect, expect_error_message, no_retries
+from sdkcheck import CheckFailed, Report, arguments, basic_auth_header, expect, expect_error_message, no_retries
 
 PAGE_SIZE = 50
 
@@ -107,7 +109,11 @@ def read_all(sdk: CodatAccounting, company_id: str, page_size: int, **filters) -
     page_number = 1
     total = None
     while True:
-        page = sdk.invoices.list(request={"company_id": company_id, "page": page_number, "page_size": page_size, **filters})
+        request = {"company_id": company_id, "page": page_number, "page_size": page_size, **filters}
+        try:
+            page = sdk.invoices.list(request=request)
+        except pydantic.ValidationError as e:
+            raise CheckFailed(f"the SDK could not parse page {page_number} (pageSize {page_size}, pydantic ValidationError):\n{e}") from e
         expect(page.page_number == page_number, f"pageNumber {page.page_number}, asked {page_number}")
         expect(page.page_size == page_size, f"pageSize {page.page_size}, asked {page_size}")
         expect(total in (None, page.total_results), f"totalResults changed from {total} to {page.total_results}")

@@ -96,6 +96,14 @@ def companies(report: Report, sdk: CodatPlatform, linked: list[str]) -> str | No
 
     report.check("companies.get", get)
 
+    def never_pulled():
+        statuses = sdk.refresh_data.get(request={"company_id": created})
+        queued = {k: v for k, v in statuses.model_dump(exclude_none=True).items() if v}
+        expect(not queued, f"a company never pulled shows statuses: {queued}")
+        return "no data types yet"
+
+    report.check("refresh_data.get (dataStatus) of a new company", never_pulled)
+
     def update():
         company = sdk.companies.update(
             request={"company_id": created, "company_request_body": {"name": name + " renamed", "tags": {"region": "uk"}}}
