@@ -1,0 +1,216 @@
+"""Codat's `codat-accounting` SDK against a Ledgerline server: invoices (paging, query, orderBy,
+one by id) and what 400/401/404/409 look like through the SDK.
+
+    python check_accounting.py --url http://127.0.0.1:8080 --key ll_... \
+        --unpulled <companyId> [--invoices --pulled <companyId> --pulled <companyId>]
+
+`--unpulled` is a company whose invoices were never pulled (reads answer 409). `--invoices` runs
+the invoice reads against each `--pulled` company (invoices pulled, some of them unpaid); without
+it they are reported as skipped.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from decimal import Decimal
+
+import pydantic
+
+from codat_accounting import CodatAccounting, utils
+from codat_accounting.models import errors, shared
+
+from sdkcheck import CheckFailed, Report, arguments, basic_auth_header, expect, expect_error_message, no_retries
+
+PAGE_SIZE = 50
+
+
+def main() -> None:
+    args = arguments(
+        __doc__.splitlines()[0],
+        lambda p: (
+            p.add_argument("--unpulled", required=True, help="a company whose invoices were never pulled"),
+            p.add_argument("--pulled", action="append", default=[], help="a company with pulled invoices"),
+            p.add_argument("--invoices", action="store_true", help="the invoice endpoints serve data: check them"),
+        ),
+    )
+    sdk = CodatAccounting(
+        security=shared.Security(auth_header=basic_auth_header(args.key)),
+        server_url=args.url,
+        retry_config=no_retries(utils),
+        timeout_ms=30_000,
+    )
+    report = Report(f"codat-accounting against {args.url}")
+    error_shapes(report, sdk, args.url, args.unpulled)
+    if args.invoices:
+        if not args.pulled:
+            report.check("invoices", lambda: expect(False, "--invoices needs at least one --pulled company"))
+        for company_id in args.pulled:
+            invoices(report, sdk, company_id)
+    else:
+        report.skip(
+            "invoices.list/get (paging, query, orderBy, by id)",
+            "the invoice endpoints are off for this run (INVOICE_ENDPOINTS_EXIST = false in tests/sdk.rs)",
+        )
+    report.finish()
+
+
+def error_shapes(report: Report, sdk: CodatAccounting, url: str, unpulled: str) -> None:
+    missing = str(uuid.uuid4())
+    report.check(
+        "invoices.list unknown company → 404",
+        lambda: expect_error_message(lambda: sdk.invoices.list(request={"company_id": missing}), 404, errors.ErrorMessage),
+    )
+    report.check(
+        "invoices.list before any pull → 409",
+        lambda: expect_error_message(lambda: sdk.invoices.list(request={"company_id": unpulled}), 409, errors.ErrorMessage),
+    )
+    report.check(
+        "invoices.get before any pull → 409",
+        lambda: expect_error_message(
+            lambda: sdk.invoices.get(request={"company_id": unpulled, "invoice_id": "1"}), 409, errors.ErrorMessage
+        ),
+    )
+    report.check(
+        "invoices.list pageSize=5001 → 400",
+        lambda: expect_error_message(
+            lambda: sdk.invoices.list(request={"company_id": unpulled, "page_size": 5001}), 400, errors.ErrorMessage, "pageSize"
+        ),
+    )
+    report.check(
+        "invoices.list page=0 → 400",
+        lambda: expect_error_message(
+            lambda: sdk.invoices.list(request={"company_id": unpulled, "page": 0}), 400, errors.ErrorMessage, "page"
+        ),
+    )
+    stranger = CodatAccounting(
+        security=shared.Security(auth_header=basic_auth_header("ll_not-a-key")),
+        server_url=url,
+        retry_config=no_retries(utils),
+        timeout_ms=30_000,
+    )
+    report.check(
+        "invoices.list with an unknown key → 401",
+        lambda: expect_error_message(lambda: stranger.invoices.list(request={"company_id": unpulled}), 401, errors.ErrorMessage),
+    )
+
+
+def moment(value: str) -> datetime:
+    """An ISO 8601 date-time as Codat emits them (`…Z`, offsets, or local without zone)."""
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+    return parsed
+
+
+def read_all(sdk: CodatAccounting, company_id: str, page_size: int, **filters) -> tuple[list[shared.Invoice], int]:
+    """Every page of a listing; checks the envelope on each page. Returns (invoices, pages)."""
+    invoices: list[shared.Invoice] = []
+    page_number = 1
+    total = None
+    while True:
+        request = {"company_id": company_id, "page": page_number, "page_size": page_size, **filters}
+        try:
+            page = sdk.invoices.list(request=request)
+        except pydantic.ValidationError as e:
+            raise CheckFailed(f"the SDK could not parse page {page_number} (pageSize {page_size}, pydantic ValidationError):\n{e}") from e
+        expect(page.page_number == page_number, f"pageNumber {page.page_number}, asked {page_number}")
+        expect(page.page_size == page_size, f"pageSize {page.page_size}, asked {page_size}")
+        expect(total in (None, page.total_results), f"totalResults changed from {total} to {page.total_results}")
+        total = page.total_results
+        results = page.results or []
+        expect(len(results) <= page_size, f"{len(results)} results on a page of {page_size}")
+        expect(page.links.self_ is not None and page.links.current is not None, "_links without self/current")
+        if page_number > 1:
+            expect(page.links.previous is not None, f"no _links.previous on page {page_number}")
+        invoices.extend(results)
+        if page.links.next is None:
+            break
+        expect(len(results) == page_size, f"a short page {page_number} before the end")
+        page_number += 1
+        expect(page_number <= 1000, "more than 1000 pages")
+    expect(len(invoices) == total, f"{len(invoices)} invoices read over {page_number} pages, totalResults {total}")
+    ids = [i.id for i in invoices]
+    expect(len(set(ids)) == len(ids), "pages overlap: an invoice id appears twice")
+    return invoices, page_number
+
+
+def invoices(report: Report, sdk: CodatAccounting, company_id: str) -> None:
+    everything: list[shared.Invoice] = []
+
+    def pages():
+        found, page_count = read_all(sdk, company_id, PAGE_SIZE)
+        expect(page_count >= 2, f"only {page_count} page(s) of {PAGE_SIZE}: too few invoices to test paging")
+        statuses: dict[str, int] = {}
+        for invoice in found:
+            expect(bool(invoice.id), "an invoice without id")
+            expect(bool(invoice.issue_date), f"{invoice.id}: no issueDate")
+            moment(invoice.issue_date)
+            expect(invoice.customer_ref is None or bool(invoice.customer_ref.id), f"{invoice.id}: customerRef without id")
+            expect(
+                Decimal(0) <= invoice.amount_due <= invoice.total_amount,
+                f"{invoice.id}: amountDue {invoice.amount_due} outside 0..totalAmount {invoice.total_amount}",
+            )
+            statuses[invoice.status.value] = statuses.get(invoice.status.value, 0) + 1
+        everything.extend(found)
+        return f"{len(found)} invoices over {page_count} pages of {PAGE_SIZE}; statuses {statuses}"
+
+    report.check(f"invoices.list {company_id} (all pages)", pages)
+    if not everything:
+        report.skip(f"invoice queries {company_id}", "listing the invoices failed")
+        return
+
+    unpaid = {i.id for i in everything if i.amount_due > 0}
+
+    def query_and_order():
+        found, page_count = read_all(sdk, company_id, 25, query="amountDue > 0", order_by="-issueDate")
+        expect(len(unpaid) > 0, "the books have no unpaid invoice to query for")
+        got = {i.id for i in found}
+        expect(got == unpaid, f"{len(got)} results, {len(unpaid)} invoices have amountDue > 0 "
+               f"(missing {sorted(unpaid - got)[:5]}, extra {sorted(got - unpaid)[:5]})")
+        dates = [moment(i.issue_date) for i in found]
+        expect(all(a >= b for a, b in zip(dates, dates[1:])), "not ordered by issueDate descending across pages")
+        return f"{len(found)} unpaid of {len(everything)}, newest first over {page_count} pages of 25"
+
+    report.check(f"invoices.list {company_id} query='amountDue > 0' orderBy='-issueDate'", query_and_order)
+
+    def ascending():
+        page = sdk.invoices.list(request={"company_id": company_id, "page": 1, "page_size": 20, "order_by": "issueDate"})
+        dates = [moment(i.issue_date) for i in page.results or []]
+        expect(len(dates) == min(20, len(everything)), f"{len(dates)} results")
+        expect(all(a <= b for a, b in zip(dates, dates[1:])), "not ordered by issueDate ascending")
+        oldest = min(moment(i.issue_date) for i in everything)
+        expect(dates[0] == oldest, f"first {dates[0]}, the oldest invoice is from {oldest}")
+        return f"oldest first from {dates[0].date()}"
+
+    report.check(f"invoices.list {company_id} orderBy='issueDate'", ascending)
+
+    def one():
+        wanted = everything[len(everything) // 2]
+        invoice = sdk.invoices.get(request={"company_id": company_id, "invoice_id": wanted.id})
+        expect(invoice.model_dump() == wanted.model_dump(), f"{wanted.id} differs from its list entry")
+        return f"{invoice.id} {invoice.invoice_number} {invoice.status.value} {invoice.total_amount} {invoice.currency}"
+
+    report.check(f"invoices.get {company_id}", one)
+    report.check(
+        f"invoices.get {company_id} unknown id → 404",
+        lambda: expect_error_message(
+            lambda: sdk.invoices.get(request={"company_id": company_id, "invoice_id": "no-such-invoice"}), 404, errors.ErrorMessage
+        ),
+    )
+    report.check(
+        f"invoices.list {company_id} malformed query → 400",
+        lambda: expect_error_message(
+            lambda: sdk.invoices.list(request={"company_id": company_id, "query": "amountDue >"}), 400, errors.ErrorMessage
+        ),
+    )
+    report.check(
+        f"invoices.list {company_id} unknown property → 400",
+        lambda: expect_error_message(
+            lambda: sdk.invoices.list(request={"company_id": company_id, "query": "noSuchField = 1"}), 400, errors.ErrorMessage
+        ),
+    )
+
+
+if __name__ == "__main__":
+    main()
