@@ -20,7 +20,7 @@ use world::World;
 /// Whether `GET /companies/{id}/data/invoices` serves pulled Exact invoices with `query` and
 /// `orderBy`. Until then the invoice pull ends `NotSupported` and the SDK's invoice reads are
 /// skipped (the scripts still check the 409/404/400/401 error shapes on those endpoints).
-const INVOICE_ENDPOINTS_EXIST: bool = false;
+const INVOICE_ENDPOINTS_EXIST: bool = true;
 
 const INSTALL_HINT: &str = "python3 -m venv .venv-sdk && .venv-sdk/bin/pip install -r tests/sdk/requirements.txt \
      (or run .ci/run, which does this), or set LEDGERLINE_SDK_PYTHON to a Python that has them";
