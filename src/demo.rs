@@ -84,12 +84,30 @@ pub async fn run(mut config: ServerConfig) -> anyhow::Result<()> {
     }
     println!("Ledgerline listens on {base}/ (Swagger UI: {base}/docs); setting up the demo…");
     let store = state.store.clone();
-    let server = tokio::spawn(app::serve(listener, state, app::shutdown_signal()));
+    // Ctrl-C or SIGTERM may come while the demo is still being set up: then stop cleanly
+    // instead of reporting the set-up's requests that the stopping server refused.
+    let (stopping_tx, mut stopping) = tokio::sync::watch::channel(false);
+    let signal = async move {
+        app::shutdown_signal().await;
+        let _ = stopping_tx.send(true);
+    };
+    let server = tokio::spawn(app::serve(listener, state, signal));
 
     let demo_path = config.data_dir.join("demo.json");
-    let demo = set_up(&store, &base, &sandbox, &demo_path).await?;
-    std::fs::write(&demo_path, serde_json::to_string_pretty(&demo)?)?;
-    println!("{}", banner(&demo, &sandbox, &demo_path));
+    let set_up_demo = set_up(&store, &base, &sandbox, &demo_path);
+    let ready = tokio::select! {
+        biased;
+        _ = stopping.wait_for(|stop| *stop) => None,
+        demo = set_up_demo => Some(demo),
+    };
+    match ready {
+        Some(Ok(demo)) => {
+            std::fs::write(&demo_path, serde_json::to_string_pretty(&demo)?)?;
+            println!("{}", banner(&demo, &sandbox, &demo_path));
+        }
+        Some(Err(e)) if !*stopping.borrow() => return Err(e),
+        _ => println!("Stopped before the demo was set up; it finishes on the next start."),
+    }
     server.await??;
     sandbox.shutdown().await;
     Ok(())
