@@ -17,6 +17,7 @@ pub mod connections;
 pub mod crypto;
 pub mod demo;
 pub mod provider;
+pub mod query;
 pub mod sandbox;
 pub mod store;
 pub mod sync;
