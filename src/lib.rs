@@ -18,6 +18,7 @@ pub mod crypto;
 pub mod demo;
 pub mod model;
 pub mod provider;
+pub mod query;
 pub mod sandbox;
 pub mod store;
 pub mod sync;

@@ -1,6 +1,7 @@
 //! Codat's paging: `page` (from 1) and `pageSize` (1–5000, default 100) in, the
 //! `results`/`pageNumber`/`pageSize`/`totalResults`/`_links` envelope out.
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -22,11 +23,22 @@ pub struct PageQuery {
     /// Records per page, 1 to 5000.
     #[param(value_type = Option<i32>, minimum = 1, maximum = 5000, default = 100)]
     pub page_size: Option<String>,
-    /// Codat query language filter (not yet supported on this endpoint).
+    /// Codat query language filter, e.g. `amountDue > 0 && status != paid`: operators
+    /// `= != ~ > < >= <=`, `&&`, `||`, `{ }` grouping, dotted sub-properties
+    /// (`customerRef.id = 61`), dates as `YYYY-MM-DD`; shorter than 2048 characters.
+    /// Supported on the accounting data lists (`/data/invoices`), not yet on other lists.
     pub query: Option<String>,
-    /// Field to order by, `-` for descending (not yet supported on this endpoint).
+    /// Property to order by, ascending, or descending with a `-` prefix (`-issueDate`);
+    /// dotted sub-properties allowed. Supported where `query` is.
     pub order_by: Option<String>,
 }
+
+/// Characters left as they are in a query-string value (RFC 3986's unreserved set).
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// Validated paging.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +71,21 @@ impl PageQuery {
             MAX_PAGE_SIZE,
         )?;
         Ok(Paging { page, page_size })
+    }
+
+    /// `&query=…&orderBy=…` as the client sent them (blank ones left out), encoded, for the
+    /// envelope's page links: the next page must be the next page of the same list.
+    pub fn filter_params(&self) -> String {
+        [("query", &self.query), ("orderBy", &self.order_by)]
+            .into_iter()
+            .filter_map(|(name, value)| {
+                let value = value.as_deref().filter(|v| !v.trim().is_empty())?;
+                Some(format!(
+                    "&{name}={}",
+                    utf8_percent_encode(value, QUERY_VALUE)
+                ))
+            })
+            .collect()
     }
 }
 
@@ -187,6 +214,47 @@ mod tests {
             let error = query(page, size).paging().unwrap_err();
             assert!(error.message().starts_with(field), "{}", error.message());
         }
+    }
+
+    #[test]
+    fn filter_params_are_echoed_encoded_and_blank_ones_dropped() {
+        let params = PageQuery {
+            query: Some("{amountDue > 0 || status=paid} && note~'a b'".into()),
+            order_by: Some("-issueDate".into()),
+            ..PageQuery::default()
+        };
+        assert_eq!(
+            params.filter_params(),
+            "&query=%7BamountDue%20%3E%200%20%7C%7C%20status%3Dpaid%7D%20%26%26%20note~%27a%20b%27\
+             &orderBy=-issueDate"
+        );
+        let blank = PageQuery {
+            query: Some("  ".into()),
+            order_by: Some(String::new()),
+            ..PageQuery::default()
+        };
+        assert_eq!(blank.filter_params(), "");
+        let links = Links::new(
+            30,
+            Paging {
+                page: 2,
+                page_size: 10,
+            },
+            "/c",
+            &PageQuery {
+                order_by: Some("customerRef.id".into()),
+                ..PageQuery::default()
+            }
+            .filter_params(),
+        );
+        assert_eq!(
+            links.next.unwrap().href,
+            "/c?page=3&pageSize=10&orderBy=customerRef.id"
+        );
+        assert_eq!(
+            links.previous.unwrap().href,
+            "/c?page=1&pageSize=10&orderBy=customerRef.id"
+        );
     }
 
     #[test]
