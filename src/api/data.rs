@@ -111,39 +111,10 @@ fn not_synced(data_type: DataType) -> ApiError {
     ))
 }
 
-/// The property paths of Codat's Invoice that `query` and `orderBy` may name: its scalar fields
-/// and those of its objects, never its arrays (`lineItems`, `paymentAllocations`,
-/// `salesOrderRefs`, `withholdingTax`), which Codat does not query into. Kept beside the
-/// handlers until the Invoice model can list its own fields.
-pub const INVOICE_QUERY_PATHS: &[&str] = &[
-    "id",
-    "invoiceNumber",
-    "customerRef.id",
-    "customerRef.companyName",
-    "issueDate",
-    "dueDate",
-    "paidOnDate",
-    "modifiedDate",
-    "sourceModifiedDate",
-    "currency",
-    "currencyRate",
-    "totalDiscount",
-    "subTotal",
-    "additionalTaxAmount",
-    "additionalTaxPercentage",
-    "totalTaxAmount",
-    "totalAmount",
-    "amountDue",
-    "discountPercentage",
-    "status",
-    "note",
-    "metadata.isDeleted",
-];
-
 /// The name Codat's query errors give one record of the data type, and the paths it can query.
 fn queryable(data_type: DataType) -> (&'static str, &'static [&'static str]) {
     match data_type {
-        DataType::Invoices => ("Invoice", INVOICE_QUERY_PATHS),
+        DataType::Invoices => ("Invoice", Invoice::QUERY_PATHS),
     }
 }
 

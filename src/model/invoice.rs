@@ -106,6 +106,36 @@ pub struct InvoiceLineItem {
     pub tracking: Option<serde_json::Value>,
 }
 
+impl Invoice {
+    /// The property paths `query` and `orderBy` may name: the scalar fields and those of its
+    /// objects, never its arrays (`lineItems`, `paymentAllocations`, …), which Codat does not
+    /// query into.
+    pub const QUERY_PATHS: &'static [&'static str] = &[
+        "id",
+        "invoiceNumber",
+        "customerRef.id",
+        "customerRef.companyName",
+        "issueDate",
+        "dueDate",
+        "paidOnDate",
+        "modifiedDate",
+        "sourceModifiedDate",
+        "currency",
+        "currencyRate",
+        "totalDiscount",
+        "subTotal",
+        "additionalTaxAmount",
+        "additionalTaxPercentage",
+        "totalTaxAmount",
+        "totalAmount",
+        "amountDue",
+        "discountPercentage",
+        "status",
+        "note",
+        "metadata.isDeleted",
+    ];
+}
+
 /// A sales invoice in Codat's shape.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -166,4 +196,64 @@ pub struct Invoice {
     pub metadata: Metadata,
     #[schema(value_type = Option<Object>)]
     pub supplemental_data: Option<serde_json::Value>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The query paths and the serialized shape cannot drift apart: every path exists, and every
+    /// scalar field is queryable.
+    #[test]
+    fn query_paths_are_exactly_the_scalar_paths_of_the_serialized_invoice() {
+        let invoice = Invoice {
+            id: "1".into(),
+            invoice_number: None,
+            customer_ref: Some(CustomerRef {
+                id: "c".into(),
+                company_name: None,
+            }),
+            sales_order_refs: vec![],
+            issue_date: "2025-01-01T00:00:00".into(),
+            due_date: None,
+            paid_on_date: None,
+            modified_date: None,
+            source_modified_date: None,
+            currency: "EUR".into(),
+            currency_rate: None,
+            line_items: vec![],
+            payment_allocations: vec![],
+            withholding_tax: vec![],
+            total_discount: None,
+            sub_total: None,
+            additional_tax_amount: None,
+            additional_tax_percentage: None,
+            total_tax_amount: Decimal::ZERO,
+            total_amount: Decimal::ZERO,
+            amount_due: Decimal::ZERO,
+            discount_percentage: None,
+            status: InvoiceStatus::Draft,
+            note: None,
+            metadata: Metadata::default(),
+            supplemental_data: None,
+        };
+        let json = serde_json::to_value(&invoice).unwrap();
+        let mut scalar_paths = vec![];
+        for (key, value) in json.as_object().unwrap() {
+            match value {
+                serde_json::Value::Array(_) => {}
+                serde_json::Value::Object(inner) => {
+                    scalar_paths.extend(inner.keys().map(|k| format!("{key}.{k}")))
+                }
+                // supplementalData is free-form: nothing fixed to query.
+                serde_json::Value::Null if key == "supplementalData" => {}
+                _ => scalar_paths.push(key.clone()),
+            }
+        }
+        scalar_paths.sort();
+        let mut declared: Vec<String> =
+            Invoice::QUERY_PATHS.iter().map(|p| p.to_string()).collect();
+        declared.sort();
+        assert_eq!(declared, scalar_paths);
+    }
 }

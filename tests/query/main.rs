@@ -174,7 +174,6 @@ fn ids(invoices: &[Value]) -> Vec<&str> {
 }
 
 #[tokio::test]
-#[ignore = "needs the invoice pull being finished on main; run with --ignored once merged"]
 async fn invoices_filter_and_sort_through_http() {
     let world = World::start().await;
     let company = pulled_company(&world).await;
