@@ -12,15 +12,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use reqwest::Method;
-use serde_json::Value;
-
 use world::World;
-
-/// Whether `GET /companies/{id}/data/invoices` serves pulled Exact invoices with `query` and
-/// `orderBy`. Until then the invoice pull ends `NotSupported` and the SDK's invoice reads are
-/// skipped (the scripts still check the 409/404/400/401 error shapes on those endpoints).
-const INVOICE_ENDPOINTS_EXIST: bool = true;
 
 const INSTALL_HINT: &str = "python3 -m venv .venv-sdk && .venv-sdk/bin/pip install -r tests/sdk/requirements.txt \
      (or run .ci/run, which does this), or set LEDGERLINE_SDK_PYTHON to a Python that has them";
@@ -64,43 +56,6 @@ async fn sdks_importable(python: &Path) -> Result<(), String> {
             String::from_utf8_lossy(&output.stderr)
         ))
     }
-}
-
-/// Links a new company through the sandbox's consent shortcut and waits for its first pull.
-async fn linked_company(world: &World, name: &str, platform_key: &str, division: &str) -> String {
-    let company = world.company(name).await;
-    let connection = world.connection(&company, platform_key).await;
-    let (status, page) = world.link(&connection, Some(division)).await;
-    assert_eq!(status, 200, "linking {name} through the sandbox: {page}");
-    let status = first_pull(world, &company).await;
-    if INVOICE_ENDPOINTS_EXIST {
-        assert_eq!(
-            status["invoices"]["currentStatus"], "Complete",
-            "the first pull of invoices for {name}: {status}"
-        );
-    }
-    company
-}
-
-/// Waits until the company's first pull of invoices has finished, however it ended.
-async fn first_pull(world: &World, company: &str) -> Value {
-    for _ in 0..300 {
-        let status: Value = world
-            .api(Method::GET, &format!("/companies/{company}/dataStatus"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        match status["invoices"]["currentStatus"].as_str() {
-            None | Some("Queued" | "Fetching" | "Mapping") => {
-                tokio::time::sleep(Duration::from_millis(100)).await
-            }
-            Some(_) => return status,
-        }
-    }
-    panic!("the first pull of invoices for {company} did not finish within 30 s");
 }
 
 /// Runs one check script; panics with its whole output unless it exits 0.
@@ -152,8 +107,12 @@ async fn codat_python_sdks_read_every_response() {
     };
 
     let world = World::start().await;
-    let nl = linked_company(&world, "Acme BV", "exact-online-nl", "101001").await;
-    let uk = linked_company(&world, "Acme Ltd", "exact-online-uk", "201001").await;
+    let nl = world
+        .linked_and_pulled("Acme BV", "exact-online-nl", "101001")
+        .await;
+    let uk = world
+        .linked_and_pulled("Acme Ltd", "exact-online-uk", "201001")
+        .await;
     let unpulled = world.company("Not linked yet").await;
 
     let common = vec![
@@ -162,16 +121,15 @@ async fn codat_python_sdks_read_every_response() {
         "--key".to_string(),
         world.key.clone(),
     ];
-    let flag = INVOICE_ENDPOINTS_EXIST.then(|| "--invoices".to_string());
 
     let mut platform = common.clone();
     platform.extend(["--linked".into(), nl.clone(), "--linked".into(), uk.clone()]);
-    platform.extend(flag.clone());
+    platform.push("--invoices".into());
     run_script(&python, "check_platform.py", &platform).await;
 
     let mut accounting = common;
     accounting.extend(["--unpulled".into(), unpulled]);
     accounting.extend(["--pulled".into(), nl, "--pulled".into(), uk]);
-    accounting.extend(flag);
+    accounting.push("--invoices".into());
     run_script(&python, "check_accounting.py", &accounting).await;
 }

@@ -53,14 +53,7 @@ async fn connect_through_the_forms(
 #[tokio::test]
 async fn a_company_connects_to_exact_nl_and_another_to_exact_uk_through_the_consent_forms() {
     let world = World::start().await;
-    let integrations: Value = world
-        .api(Method::GET, "/integrations")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let integrations: Value = world.get_json("/integrations").await;
     let keys: Vec<_> = integrations["results"]
         .as_array()
         .unwrap()
@@ -117,14 +110,7 @@ async fn a_company_connects_to_exact_nl_and_another_to_exact_uk_through_the_cons
                 .unwrap()
                 .is_empty()
         );
-        let company_json: Value = world
-            .api(Method::GET, &format!("/companies/{company}"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let company_json: Value = world.get_json(&format!("/companies/{company}")).await;
         assert_eq!(company_json["dataConnections"][0]["id"], connection["id"]);
         assert_eq!(company_json["dataConnections"][0]["status"], "Linked");
     }

@@ -252,17 +252,39 @@ impl World {
         self.callback(&callback).await
     }
 
+    /// GETs one of our endpoints with the tenant's key and reads the JSON answer.
+    pub async fn get_json(&self, path: &str) -> Value {
+        self.api(Method::GET, path)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// A new company linked to a region's division through the consent shortcut, with its first
+    /// invoices pull complete.
+    pub async fn linked_and_pulled(
+        &self,
+        name: &str,
+        platform_key: &str,
+        division: &str,
+    ) -> String {
+        let company = self.company(name).await;
+        let connection = self.connection(&company, platform_key).await;
+        let (status, page) = self.link(&connection, Some(division)).await;
+        assert_eq!(status, 200, "linking {name} through the sandbox: {page}");
+        self.wait_for_pull(&company).await;
+        company
+    }
+
     /// Waits for the company's invoices pull to complete; returns its dataStatus.
     pub async fn wait_for_pull(&self, company: &str) -> Value {
         for _ in 0..300 {
             let status: Value = self
-                .api(Method::GET, &format!("/companies/{company}/dataStatus"))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+                .get_json(&format!("/companies/{company}/dataStatus"))
+                .await;
             match status["invoices"]["currentStatus"].as_str() {
                 Some("Complete") => return status,
                 Some(s) if s.ends_with("Error") => panic!("the pull failed: {status}"),

@@ -14,21 +14,6 @@ use serde_json::Value;
 
 use world::{NL_APP, UK_APP, World};
 
-/// Links a company to a region's division and waits for its first pull of invoices.
-async fn linked_and_pulled(
-    world: &World,
-    name: &str,
-    platform_key: &str,
-    division: &str,
-) -> String {
-    let company = world.company(name).await;
-    let connection = world.connection(&company, platform_key).await;
-    let (status, page) = world.link(&connection, Some(division)).await;
-    assert_eq!(status, 200, "{page}");
-    world.wait_for_pull(&company).await;
-    company
-}
-
 /// Every invoice of a company, read page by page.
 async fn all_invoices(world: &World, company: &str, page_size: usize) -> Vec<Value> {
     let mut invoices = Vec::new();
@@ -104,7 +89,7 @@ async fn nl_and_uk_invoices_match_the_sandbox_books() {
             UK_APP.0,
         ),
     ] {
-        let company = linked_and_pulled(&world, name, key, division).await;
+        let company = world.linked_and_pulled(name, key, division).await;
         let invoices = all_invoices(&world, &company, 37).await;
         let books = summary(&world, region, division).await;
 
@@ -245,7 +230,9 @@ async fn invoices_are_409_until_pulled_and_pulls_are_queued_and_tracked() {
         .unwrap();
     assert_eq!(unsupported.status(), 404);
 
-    let company = linked_and_pulled(&world, "Acme BV", "exact-online-nl", "101001").await;
+    let company = world
+        .linked_and_pulled("Acme BV", "exact-online-nl", "101001")
+        .await;
     let first = all_invoices(&world, &company, 5000).await;
     let queued: Value = world
         .api(
@@ -270,13 +257,8 @@ async fn invoices_are_409_until_pulled_and_pulls_are_queued_and_tracked() {
     );
 
     let history: Value = world
-        .api(Method::GET, &format!("/companies/{company}/data/history"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .get_json(&format!("/companies/{company}/data/history"))
+        .await;
     assert_eq!(history["totalResults"], 2);
     assert_eq!(history["results"][0]["isCompleted"], true);
     let bad_page = world

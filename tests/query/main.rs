@@ -6,8 +6,6 @@ mod common;
 #[path = "../connections/world.rs"]
 mod world;
 
-use std::time::Duration;
-
 use ledgerline::store::PulledRecords;
 use reqwest::Method;
 use rust_decimal::Decimal;
@@ -119,28 +117,6 @@ async fn seeded_invoices_filter_sort_and_page_through_http() {
     assert_eq!(page["totalResults"], 5, "blank parameters filter nothing");
 }
 
-/// Links a company to the NL sandbox's division and waits for its first pull of invoices.
-async fn pulled_company(world: &World) -> String {
-    let company = world.company("Acme BV").await;
-    let connection = world.connection(&company, "exact-online-nl").await;
-    let (status, page) = world.link(&connection, Some("101001")).await;
-    assert_eq!(status, 200, "{page}");
-    let mut status = Value::Null;
-    for _ in 0..300 {
-        status = get(world, &format!("/companies/{company}/dataStatus"))
-            .await
-            .1;
-        match status["invoices"]["currentStatus"].as_str() {
-            Some("Complete") => return company,
-            Some(s) if s.ends_with("Error") || s == "NotSupported" => {
-                panic!("the pull failed: {status}")
-            }
-            _ => tokio::time::sleep(Duration::from_millis(100)).await,
-        }
-    }
-    panic!("the pull did not finish: {status}");
-}
-
 async fn get(world: &World, path: &str) -> (u16, Value) {
     let response = world.api(Method::GET, path).send().await.unwrap();
     (response.status().as_u16(), response.json().await.unwrap())
@@ -176,7 +152,9 @@ fn ids(invoices: &[Value]) -> Vec<&str> {
 #[tokio::test]
 async fn invoices_filter_and_sort_through_http() {
     let world = World::start().await;
-    let company = pulled_company(&world).await;
+    let company = world
+        .linked_and_pulled("Acme BV", "exact-online-nl", "101001")
+        .await;
     let (everything, total) = all(&world, &company, "").await;
     assert_eq!(everything.len() as u64, total);
 
