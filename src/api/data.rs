@@ -163,18 +163,27 @@ impl Selection {
 
 /// The positions in `dataset.records` a selection returns, or `None` for all of them in order.
 /// Parsing, filtering and sorting a big dataset takes a while: it runs off the async workers.
+/// The dataset remembers recent selections, so paging through one costs one filter and sort.
 async fn select(
     dataset: &Arc<CachedDataset>,
     selection: Selection,
-) -> ApiResult<Option<Vec<usize>>> {
+    params: &PageQuery,
+) -> ApiResult<Option<Arc<Vec<usize>>>> {
     if selection.is_everything() {
         return Ok(None);
     }
+    let key = format!(
+        "{}\u{0}{}",
+        params.query.as_deref().unwrap_or("").trim(),
+        params.order_by.as_deref().unwrap_or("").trim()
+    );
     let dataset = Arc::clone(dataset);
-    tokio::task::spawn_blocking(move || selection.apply(dataset.query_view()))
-        .await
-        .map(Some)
-        .map_err(ApiError::internal)
+    tokio::task::spawn_blocking(move || {
+        dataset.selection(&key, || selection.apply(dataset.query_view()))
+    })
+    .await
+    .map(Some)
+    .map_err(ApiError::internal)
 }
 
 /// Answers one page of a data type's records, in Codat's envelope, straight from cached JSON.
@@ -195,8 +204,10 @@ async fn list_records(
     else {
         return Err(not_synced(data_type));
     };
-    let selected = select(&dataset, selection).await?;
-    let total = selected.as_ref().map_or(dataset.records.len(), Vec::len);
+    let selected = select(&dataset, selection, &params).await?;
+    let total = selected
+        .as_ref()
+        .map_or(dataset.records.len(), |positions| positions.len());
     let start = (paging.offset() as usize).min(total);
     let end = (start + paging.page_size as usize).min(total);
     let page: Vec<&str> = match &selected {

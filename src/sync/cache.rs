@@ -12,6 +12,9 @@ use uuid::Uuid;
 
 use crate::store::{Store, StoreError};
 
+/// How many distinct selections one dataset keeps.
+const SELECTIONS_KEPT: u64 = 16;
+
 /// A dataset as readers see it: records as JSON text, ordered by id (a stable paging order).
 #[derive(Debug)]
 pub struct CachedDataset {
@@ -20,6 +23,9 @@ pub struct CachedDataset {
     /// The records parsed for `query`/`orderBy`, built on the first such request: most reads
     /// page through the text and should not pay for parsed copies.
     query_view: OnceLock<Vec<serde_json::Value>>,
+    /// Recent selections (`query` + `orderBy` → positions in `records`): a client paging through
+    /// a filtered list asks the same selection once a page, and should pay for it once.
+    selections: moka::sync::Cache<String, Arc<Vec<usize>>>,
 }
 
 impl CachedDataset {
@@ -30,7 +36,14 @@ impl CachedDataset {
             records,
             bytes,
             query_view: OnceLock::new(),
+            selections: moka::sync::Cache::new(SELECTIONS_KEPT),
         }
+    }
+
+    /// The positions a selection keeps, computed by `select` on the first ask for `key` (which
+    /// must say everything that decides the result, e.g. the query and orderBy texts).
+    pub fn selection(&self, key: &str, select: impl FnOnce() -> Vec<usize>) -> Arc<Vec<usize>> {
+        self.selections.get_with_by_ref(key, || Arc::new(select()))
     }
 
     /// Every record parsed, in the order of `records`, without its arrays: queries cannot
@@ -150,6 +163,24 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn a_selection_is_computed_once_per_key() {
+        let dataset = CachedDataset::new(vec![("a".into(), Arc::from(r#"{"id":"a"}"#))]);
+        let computed = std::cell::Cell::new(0);
+        let select = || {
+            computed.set(computed.get() + 1);
+            vec![0]
+        };
+        assert_eq!(*dataset.selection("q\0o", select), vec![0]);
+        assert_eq!(
+            *dataset.selection("q\0o", || unreachable!("cached")),
+            vec![0]
+        );
+        dataset.selection("other\0o", || vec![]);
+        assert_eq!(computed.get(), 1);
+        assert!(dataset.selection("other\0o", || vec![9]).is_empty());
+    }
 
     #[test]
     fn the_query_view_parses_records_in_order_without_arrays() {

@@ -23,6 +23,8 @@ async fn linked_nl(world: &World) -> (String, Value) {
     let connection = world.connection(&company, "exact-online-nl").await;
     let (status, page) = world.link(&connection, None).await;
     assert_eq!(status, 200, "{page}");
+    // The first pull uses the fresh tokens; let it finish before a test moves the clock.
+    world.wait_for_pull(&company).await;
     (company, connection)
 }
 
