@@ -177,7 +177,7 @@ mod tests {
             *dataset.selection("q\0o", || unreachable!("cached")),
             vec![0]
         );
-        dataset.selection("other\0o", || vec![]);
+        dataset.selection("other\0o", Vec::new);
         assert_eq!(computed.get(), 1);
         assert!(dataset.selection("other\0o", || vec![9]).is_empty());
     }
