@@ -16,6 +16,7 @@ use super::connections::Connection;
 use super::error::{ApiError, ApiResult, ErrorMessage};
 use super::extract::{ApiJson, ApiQuery};
 use super::paging::{Page, PageQuery};
+use super::selection::Selection;
 use super::time::iso_utc;
 use crate::app::AppState;
 use crate::store::{CompanyRow, NewCompany, StoreError};
@@ -41,6 +42,20 @@ pub struct Company {
     pub tags: BTreeMap<String, String>,
     pub reference_parent_company: Option<serde_json::Value>,
     pub reference_subsidiary_companies: Vec<serde_json::Value>,
+}
+
+impl Company {
+    /// What `query` and `orderBy` may name on `/companies` (`tags.{key}` for any tag).
+    pub const QUERY_PATHS: &'static [&'static str] = &[
+        "id",
+        "name",
+        "description",
+        "redirect",
+        "created",
+        "createdByUserName",
+        "lastSync",
+        "tags.*",
+    ];
 }
 
 /// What a client sends to create or replace a company.
@@ -170,7 +185,7 @@ const TAG: &str = "Companies";
     security(("auth_header" = [])),
     responses(
         (status = 200, description = "A page of companies", body = Page<Company>),
-        (status = 400, description = "Invalid paging parameters", body = ErrorMessage),
+        (status = 400, description = "Invalid paging, query or orderBy", body = ErrorMessage),
         (status = 401, description = "Missing or unknown API key", body = ErrorMessage),
     ))]
 async fn list_companies(
@@ -179,20 +194,32 @@ async fn list_companies(
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<Page<Company>>> {
     let paging = query.paging()?;
-    if query.query.is_some() || query.order_by.is_some() {
-        return Err(ApiError::bad_request(
-            "Error parsing query - query and orderBy are not yet supported on /companies",
-        ));
+    let selection = Selection::parse("Company", Company::QUERY_PATHS, &query)?;
+    if selection.is_everything() {
+        let (rows, total) = state
+            .store
+            .list_companies(tenant.0.id, paging.offset(), paging.limit())
+            .await?;
+        let mut results = Vec::with_capacity(rows.len());
+        for row in rows {
+            results.push(state.company(row).await?);
+        }
+        return Ok(Json(Page::new(results, total, paging, "/companies")));
     }
-    let (rows, total) = state
-        .store
-        .list_companies(tenant.0.id, paging.offset(), paging.limit())
-        .await?;
-    let mut results = Vec::with_capacity(rows.len());
+    // A filtered list is selected in memory: a tenant's companies are few enough.
+    let (rows, _) = state.store.list_companies(tenant.0.id, 0, i64::MAX).await?;
+    let mut companies = Vec::with_capacity(rows.len());
     for row in rows {
-        results.push(state.company(row).await?);
+        companies.push(state.company(row).await?);
     }
-    Ok(Json(Page::new(results, total, paging, "/companies")))
+    let (results, total) = selection.page(companies, paging);
+    Ok(Json(Page::filtered(
+        results,
+        total,
+        paging,
+        "/companies",
+        &query,
+    )))
 }
 
 /// Create company

@@ -18,6 +18,7 @@ use super::error::{ApiError, ApiResult, ErrorMessage};
 use super::extract::{ApiJson, ApiQuery};
 use super::integrations::{integration_id, source_id};
 use super::paging::{Page, PageQuery};
+use super::selection::Selection;
 use super::time::iso_utc;
 use crate::app::AppState;
 use crate::store::{ConnectionRow, ConnectionStatus, StoreError};
@@ -43,6 +44,23 @@ pub struct Connection {
     /// `integrationKey`, `region`, and once linked `upstreamCompanyId`/`upstreamCompanyName`
     /// (the Exact division) and `availableUpstreamCompanies` (`code: name` pairs, `; `-separated).
     pub connection_info: BTreeMap<String, String>,
+}
+
+impl Connection {
+    /// What `query` and `orderBy` may name on a company's connections.
+    pub const QUERY_PATHS: &'static [&'static str] = &[
+        "id",
+        "integrationId",
+        "integrationKey",
+        "sourceId",
+        "sourceType",
+        "platformName",
+        "linkUrl",
+        "status",
+        "created",
+        "lastSync",
+        "connectionInfo.*",
+    ];
 }
 
 /// A problem with a connection and what to do about it.
@@ -169,7 +187,7 @@ const TAG: &str = "Connections";
     security(("auth_header" = [])),
     responses(
         (status = 200, description = "A page of connections", body = Page<Connection>),
-        (status = 400, description = "Invalid paging parameters", body = ErrorMessage),
+        (status = 400, description = "Invalid paging, query or orderBy", body = ErrorMessage),
         (status = 401, description = "Missing or unknown API key", body = ErrorMessage),
         (status = 404, description = "No such company", body = ErrorMessage),
     ))]
@@ -180,14 +198,17 @@ async fn list_connections(
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<Page<Connection>>> {
     let paging = query.paging()?;
+    let selection = Selection::parse("Connection", Connection::QUERY_PATHS, &query)?;
     let company = load_company(&state, &tenant, &company_id).await?;
-    let (rows, total) = state
+    // A company has a handful of connections: select the page in memory.
+    let (rows, _) = state
         .store
-        .list_connections(tenant.0.id, company.id, paging.offset(), paging.limit())
+        .list_connections(tenant.0.id, company.id, 0, i64::MAX)
         .await?;
-    let results = rows.iter().map(|r| state.connection_view(r)).collect();
+    let connections = rows.iter().map(|r| state.connection_view(r)).collect();
+    let (results, total) = selection.page(connections, paging);
     let path = format!("/companies/{}/connections", company.id);
-    Ok(Json(Page::new(results, total, paging, &path)))
+    Ok(Json(Page::filtered(results, total, paging, &path, &query)))
 }
 
 /// Create connection

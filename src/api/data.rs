@@ -21,11 +21,11 @@ use super::companies::load_company;
 use super::error::{ApiError, ApiResult, ErrorMessage};
 use super::extract::ApiQuery;
 use super::paging::{Links, Page, PageQuery};
+use super::selection::Selection;
 use super::time::iso_utc;
 use crate::app::AppState;
 use crate::model::Invoice;
 use crate::provider::DataType;
-use crate::query::{OrderBy, Query, QueryError};
 use crate::store::PullOperationRow;
 use crate::sync::QueueError;
 use crate::sync::cache::{CachedDataset, Lookup};
@@ -48,6 +48,24 @@ pub struct PullOperation {
     pub completed: Option<String>,
     pub status_description: Option<String>,
     pub error_message: Option<String>,
+}
+
+impl PullOperation {
+    /// What `query` and `orderBy` may name on `/data/history`.
+    pub const QUERY_PATHS: &'static [&'static str] = &[
+        "id",
+        "companyId",
+        "connectionId",
+        "dataType",
+        "status",
+        "requested",
+        "progress",
+        "isCompleted",
+        "isErrored",
+        "completed",
+        "statusDescription",
+        "errorMessage",
+    ];
 }
 
 /// Codat's DataStatus for one data type.
@@ -118,49 +136,6 @@ fn queryable(data_type: DataType) -> (&'static str, &'static [&'static str]) {
     }
 }
 
-/// Which records a list returns and in which order, from `query` and `orderBy`.
-struct Selection {
-    filter: Query,
-    order: OrderBy,
-}
-
-impl Selection {
-    /// Parses the request's `query` and `orderBy`; a bad one is a 400 in Codat's words.
-    fn parse(data_type: DataType, params: &PageQuery) -> ApiResult<Selection> {
-        let (dataset, paths) = queryable(data_type);
-        let known = |path: &str| paths.contains(&path);
-        let refuse = |error: QueryError| ApiError::bad_request(error.on(dataset).to_string());
-        Ok(Selection {
-            filter: Query::parse(params.query.as_deref().unwrap_or(""), &known).map_err(refuse)?,
-            order: OrderBy::parse(params.order_by.as_deref().unwrap_or(""), &known)
-                .map_err(refuse)?,
-        })
-    }
-
-    /// Whether every record is returned in id order, so no record needs parsing.
-    fn is_everything(&self) -> bool {
-        self.filter.is_empty() && self.order.is_empty()
-    }
-
-    /// The positions of the records that pass the filter, in order. Ties (and every record
-    /// without `orderBy`) stay in id order, so pages never overlap.
-    fn apply(&self, records: &[serde_json::Value]) -> Vec<usize> {
-        let kept = records
-            .iter()
-            .enumerate()
-            .filter(|(_, record)| self.filter.matches(record));
-        if self.order.is_empty() {
-            return kept.map(|(position, _)| position).collect();
-        }
-        // Each record's key is computed once; the position breaks ties by id.
-        let mut keyed: Vec<_> = kept
-            .map(|(position, record)| (self.order.sort_key(record), position))
-            .collect();
-        keyed.sort_unstable();
-        keyed.into_iter().map(|(_, position)| position).collect()
-    }
-}
-
 /// The positions in `dataset.records` a selection returns, or `None` for all of them in order.
 /// Parsing, filtering and sorting a big dataset takes a while: it runs off the async workers.
 /// The dataset remembers recent selections, so paging through one costs one filter and sort.
@@ -195,7 +170,8 @@ async fn list_records(
     params: PageQuery,
 ) -> ApiResult<Response> {
     let paging = params.paging()?;
-    let selection = Selection::parse(data_type, &params)?;
+    let (dataset_name, paths) = queryable(data_type);
+    let selection = Selection::parse(dataset_name, paths, &params)?;
     let company = load_company(state, tenant, company_id).await?;
     let Lookup::Ready(dataset) = state
         .cache
@@ -467,7 +443,7 @@ async fn data_status(
     security(("auth_header" = [])),
     responses(
         (status = 200, description = "A page of pulls, newest first", body = Page<PullOperation>),
-        (status = 400, description = "Invalid paging parameters", body = ErrorMessage),
+        (status = 400, description = "Invalid paging, query or orderBy", body = ErrorMessage),
         (status = 401, description = "Missing or unknown API key", body = ErrorMessage),
         (status = 404, description = "No such company", body = ErrorMessage),
     ))]
@@ -478,18 +454,23 @@ async fn list_pull_operations(
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<Page<PullOperation>>> {
     let paging = query.paging()?;
+    let selection = Selection::parse("PullOperation", PullOperation::QUERY_PATHS, &query)?;
     let company = load_company(&state, &tenant, &company_id).await?;
-    let (rows, total) = state
-        .store
-        .list_pull_operations(company.id, paging.offset(), paging.limit())
-        .await?;
     let path = format!("/companies/{}/data/history", company.id);
-    Ok(Json(Page::new(
-        rows.iter().map(pull_view).collect(),
-        total,
-        paging,
-        &path,
-    )))
+    if selection.is_everything() {
+        let (rows, total) = state
+            .store
+            .list_pull_operations(company.id, paging.offset(), paging.limit())
+            .await?;
+        let results = rows.iter().map(pull_view).collect();
+        return Ok(Json(Page::new(results, total, paging, &path)));
+    }
+    let (rows, _) = state
+        .store
+        .list_pull_operations(company.id, 0, i64::MAX)
+        .await?;
+    let (results, total) = selection.page(rows.iter().map(pull_view).collect(), paging);
+    Ok(Json(Page::filtered(results, total, paging, &path, &query)))
 }
 
 /// Get pull operation

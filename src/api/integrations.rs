@@ -14,6 +14,7 @@ use super::auth::Tenant;
 use super::error::{ApiError, ApiResult, ErrorMessage};
 use super::extract::ApiQuery;
 use super::paging::{Page, PageQuery};
+use super::selection::Selection;
 use crate::app::AppState;
 use crate::catalog::Integration as CatalogIntegration;
 
@@ -34,6 +35,22 @@ pub struct Integration {
     pub is_beta: bool,
     pub data_provided_by: String,
     pub datatype_features: Vec<serde_json::Value>,
+}
+
+impl Integration {
+    /// What `query` and `orderBy` may name on `/integrations`.
+    pub const QUERY_PATHS: &'static [&'static str] = &[
+        "key",
+        "logoUrl",
+        "name",
+        "enabled",
+        "sourceId",
+        "sourceType",
+        "integrationId",
+        "isOfflineConnector",
+        "isBeta",
+        "dataProvidedBy",
+    ];
 }
 
 /// Stable ids derived from the integration key, so they never change between servers.
@@ -108,7 +125,7 @@ const TAG: &str = "Integrations";
     security(("auth_header" = [])),
     responses(
         (status = 200, description = "The integrations", body = Page<Integration>),
-        (status = 400, description = "Invalid paging parameters", body = ErrorMessage),
+        (status = 400, description = "Invalid paging, query or orderBy", body = ErrorMessage),
         (status = 401, description = "Missing or unknown API key", body = ErrorMessage),
     ))]
 async fn list_integrations(
@@ -117,6 +134,7 @@ async fn list_integrations(
     ApiQuery(query): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<Page<Integration>>> {
     let paging = query.paging()?;
+    let selection = Selection::parse("Integration", Integration::QUERY_PATHS, &query)?;
     let settings = state.store.list_integration_settings(tenant.0.id).await?;
     let all: Vec<Integration> = state
         .catalog
@@ -128,13 +146,14 @@ async fn list_integrations(
             state.integration_view(&i, enabled)
         })
         .collect();
-    let total = all.len() as i64;
-    let results = all
-        .into_iter()
-        .skip(paging.offset() as usize)
-        .take(paging.limit() as usize)
-        .collect();
-    Ok(Json(Page::new(results, total, paging, "/integrations")))
+    let (results, total) = selection.page(all, paging);
+    Ok(Json(Page::filtered(
+        results,
+        total,
+        paging,
+        "/integrations",
+        &query,
+    )))
 }
 
 /// Get integration

@@ -26,7 +26,7 @@ pub struct PageQuery {
     /// Codat query language filter, e.g. `amountDue > 0 && status != paid`: operators
     /// `= != ~ > < >= <=`, `&&`, `||`, `{ }` grouping, dotted sub-properties
     /// (`customerRef.id = 61`), dates as `YYYY-MM-DD`; shorter than 2048 characters.
-    /// Supported on the accounting data lists (`/data/invoices`), not yet on other lists.
+    /// Supported on every list; an unknown property is a 400 that names it.
     pub query: Option<String>,
     /// Property to order by, ascending, or descending with a `-` prefix (`-issueDate`);
     /// dotted sub-properties allowed. Supported where `query` is.
@@ -155,6 +155,21 @@ impl<T> Page<T> {
             page_size: paging.page_size,
             total_results: total,
             links: Links::new(total, paging, path, ""),
+        }
+    }
+
+    /// Like [`Page::new`], for a list the client filtered or sorted: the page links keep the
+    /// request's `query` and `orderBy`.
+    pub fn filtered(
+        results: Vec<T>,
+        total: i64,
+        paging: Paging,
+        path: &str,
+        params: &PageQuery,
+    ) -> Self {
+        Page {
+            links: Links::new(total, paging, path, &params.filter_params()),
+            ..Page::new(results, total, paging, path)
         }
     }
 }

@@ -219,3 +219,67 @@ async fn company_pages_cover_every_company_once_with_codat_links() {
         );
     }
 }
+
+#[tokio::test]
+async fn companies_filter_by_query_and_sort_by_order_by() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir).await;
+    let (_, key) = server.new_tenant("Acme").await;
+    for (name, region) in [("Bakker BV", "nl"), ("Acme Ltd", "uk"), ("Zeeman BV", "nl")] {
+        let response = server
+            .as_tenant(Method::POST, "/companies", &key)
+            .json(&json!({"name": name, "tags": {"region": region}}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+    let list = |query: &str| {
+        let request = server.as_tenant(Method::GET, &format!("/companies?{query}"), &key);
+        async move {
+            let response = request.send().await.unwrap();
+            (
+                response.status().as_u16(),
+                response.json::<Value>().await.unwrap(),
+            )
+        }
+    };
+    let names = |body: &Value| -> Vec<String> {
+        body["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+
+    let (status, body) = list("query=tags.region%3Dnl&orderBy=-name&pageSize=1").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["totalResults"], 2,
+        "only what the filter keeps: {body}"
+    );
+    assert_eq!(names(&body), ["Zeeman BV"]);
+    assert_eq!(
+        body["_links"]["next"]["href"],
+        "/companies?page=2&pageSize=1&query=tags.region%3Dnl&orderBy=-name",
+        "the next page is the next page of the same selection"
+    );
+    let (_, body) = list("query=tags.region%3Dnl&orderBy=-name&pageSize=1&page=2").await;
+    assert_eq!(names(&body), ["Bakker BV"]);
+
+    let (_, body) = list("query=name~ltd%20%7C%7C%20name%3D%27ZEEMAN%20BV%27&orderBy=name").await;
+    assert_eq!(names(&body), ["Acme Ltd", "Zeeman BV"]);
+
+    let (status, body) = list("query=region%3Dnl").await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body["error"],
+        "Error parsing query - Could not resolve property region on Company"
+    );
+    let (status, body) = list("orderBy=dataConnections.status").await;
+    assert_eq!(
+        status, 400,
+        "no sorting by a property inside an array: {body}"
+    );
+}
