@@ -42,7 +42,9 @@ pub struct Connection {
     pub last_sync: Option<String>,
     pub data_connection_errors: Vec<DataConnectionError>,
     /// `integrationKey`, `region`, and once linked `upstreamCompanyId`/`upstreamCompanyName`
-    /// (the Exact division) and `availableUpstreamCompanies` (`code: name` pairs, `; `-separated).
+    /// (the Exact division) and `availableUpstreamCompanies` (`code: name` pairs, `; `-separated),
+    /// and `upstreamCallsRemainingToday` of `upstreamCallsPerDay`: Exact's daily limit for the
+    /// division as this server counts it, corrected by Exact's headers on every answer.
     pub connection_info: BTreeMap<String, String>,
 }
 
@@ -103,6 +105,20 @@ impl AppState {
         if let Some(company) = &row.upstream_company {
             info.insert("upstreamCompanyId".to_string(), company.id.clone());
             info.insert("upstreamCompanyName".to_string(), company.name.clone());
+            let allowance = self
+                .registry
+                .provider(&row.integration_key)
+                .and_then(|p| p.call_allowance(&row.integration_key, &company.id));
+            if let Some(allowance) = allowance {
+                info.insert(
+                    "upstreamCallsRemainingToday".to_string(),
+                    allowance.remaining_today.to_string(),
+                );
+                info.insert(
+                    "upstreamCallsPerDay".to_string(),
+                    allowance.per_day.to_string(),
+                );
+            }
         }
         if !row.available_companies.is_empty() {
             let list = row

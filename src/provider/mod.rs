@@ -116,6 +116,14 @@ impl DataType {
     }
 }
 
+/// What is left of an upstream company's daily call limit, as this server counts it (corrected by
+/// the upstream's own rate-limit headers on every answer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallAllowance {
+    pub remaining_today: u32,
+    pub per_day: u32,
+}
+
 /// One full pull of a data type: every record in the common model, and where to resume.
 #[derive(Debug, Clone, Default)]
 pub struct Pulled {
@@ -161,6 +169,17 @@ pub trait Provider: Send + Sync {
 
     /// A cheap call that proves the connection still works.
     async fn health_check(&self, session: &Session<'_>) -> Result<(), ProviderError>;
+
+    /// What is left today of the upstream's call limit for one upstream company; `None` when
+    /// the upstream has no such limit.
+    fn call_allowance(
+        &self,
+        integration_key: &str,
+        upstream_company_id: &str,
+    ) -> Option<CallAllowance> {
+        let _ = (integration_key, upstream_company_id);
+        None
+    }
 
     /// Pulls every record of a data type for the session's upstream company.
     async fn pull(

@@ -168,6 +168,22 @@ async fn nl_and_uk_invoices_match_the_sandbox_books() {
             "{calls} upstream calls for {sync_rows} rows (budget {budget})"
         );
 
+        // The connection shows what is left of Exact's daily limit.
+        let connections = world
+            .get_json(&format!("/companies/{company}/connections"))
+            .await;
+        let info = &connections["results"][0]["connectionInfo"];
+        let remaining: u64 = info["upstreamCallsRemainingToday"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(info["upstreamCallsPerDay"], "5000", "{info}");
+        assert!(
+            remaining < 5000 && remaining >= 5000 - calls,
+            "{remaining} left after {calls} calls"
+        );
+
         // One invoice by id, and Codat's errors around it.
         let first = &invoices[0];
         let one: Value = world

@@ -189,13 +189,17 @@ impl CallBudget {
         &self.clock
     }
 
-    /// Calls left today by our count (for status pages).
-    pub fn remaining_today(&self, key: &BudgetKey) -> u32 {
+    /// Calls left today and the day's limit, by our count as Exact's headers last corrected it
+    /// (for status pages). A key never called yet is not added.
+    pub fn remaining_today(&self, key: &BudgetKey) -> (u32, u32) {
         let now = self.clock.now_ms();
-        let mut all = self.windows.lock();
-        let w = all.entry(key.clone()).or_insert_with(|| self.fresh(now));
-        Self::roll(w, now);
-        w.day_limit.saturating_sub(w.day_used)
+        let all = self.windows.lock();
+        let Some(w) = all.get(key) else {
+            return (self.per_day, self.per_day);
+        };
+        let mut w = w.clone();
+        Self::roll(&mut w, now);
+        (w.day_limit.saturating_sub(w.day_used), w.day_limit)
     }
 }
 
@@ -255,7 +259,7 @@ mod tests {
             budget.decide(&key()).unwrap(),
             Decision::WaitUntil(_)
         ));
-        assert_eq!(budget.remaining_today(&key()), 4000);
+        assert_eq!(budget.remaining_today(&key()), (4000, 5000));
     }
 
     #[test]

@@ -21,8 +21,8 @@ use self::oauth::GrantKind;
 use crate::catalog::{ProviderSpec, RegionSpec};
 use crate::clock::Clock;
 use crate::provider::{
-    AppCredentials, DataType, GrantReach, Provider, ProviderError, Pulled, Session, TokenGrant,
-    UpstreamCompany,
+    AppCredentials, CallAllowance, DataType, GrantReach, Provider, ProviderError, Pulled, Session,
+    TokenGrant, UpstreamCompany,
 };
 
 /// The provider name in `providers/exact-online.toml`.
@@ -199,6 +199,19 @@ impl Provider for ExactProvider {
 
     async fn health_check(&self, session: &Session<'_>) -> Result<(), ProviderError> {
         self.current_division(session).await.map(|_| ())
+    }
+
+    fn call_allowance(
+        &self,
+        integration_key: &str,
+        upstream_company_id: &str,
+    ) -> Option<CallAllowance> {
+        let key = (integration_key.to_string(), upstream_company_id.to_string());
+        let (remaining_today, per_day) = self.budget.remaining_today(&key);
+        Some(CallAllowance {
+            remaining_today,
+            per_day,
+        })
     }
 
     async fn pull(
