@@ -36,6 +36,9 @@ pub struct DemoCompany {
     pub name: String,
     pub integration: String,
     pub division: i32,
+    /// One of its invoices, for the banner's "get one invoice" command.
+    #[serde(default)]
+    pub sample_invoice_id: Option<String>,
 }
 
 /// Which company to create for each region, and the sandbox division it reads.
@@ -177,7 +180,13 @@ async fn set_up(
                 .to_string(),
         };
         connect(&api, &id, integration, region, division).await?;
+        let newest = api
+            .get(&format!(
+                "/companies/{id}/data/invoices?pageSize=1&orderBy=-issueDate"
+            ))
+            .await?;
         companies.push(DemoCompany {
+            sample_invoice_id: newest["results"][0]["id"].as_str().map(String::from),
             id,
             name: name.into(),
             integration: integration.into(),
@@ -303,18 +312,25 @@ fn banner(demo: &DemoFile, sandbox: &sandbox::SandboxHandle, demo_path: &Path) -
         sandbox.base_url(Region::Uk),
         demo_path.display()
     );
+    let curl = |path: &str| format!("  curl -s -H 'Authorization: Bearer {key}' '{base}{path}'\n");
     for company in &demo.companies {
+        let id = &company.id;
         out.push_str(&format!(
-            "{} ({}, division {}): {}\n  curl -s -H 'Authorization: Bearer {key}' '{base}/companies/{}/data/invoices?pageSize=5'\n",
-            company.name, company.integration, company.division, company.id, company.id
+            "{} ({}, division {}): {id}\n",
+            company.name, company.integration, company.division
         ));
+        out.push_str("  List invoices:\n");
+        out.push_str(&curl(&format!("/companies/{id}/data/invoices?pageSize=5")));
+        if let Some(invoice) = &company.sample_invoice_id {
+            out.push_str("  Get one invoice:\n");
+            out.push_str(&curl(&format!("/companies/{id}/data/invoices/{invoice}")));
+        }
+        out.push_str("  Unpaid invoices, latest due first (query and orderBy, URL-encoded):\n");
+        out.push_str(&curl(&format!(
+            "/companies/{id}/data/invoices?query=amountDue%20%3E%200&orderBy=-dueDate&pageSize=5"
+        )));
+        out.push('\n');
     }
-    if let Some(first) = demo.companies.first() {
-        out.push_str(&format!(
-            "\nOne invoice (take an id from the list above):\n  curl -s -H 'Authorization: Bearer {key}' '{base}/companies/{}/data/invoices/<invoiceId>'\n",
-            first.id
-        ));
-    }
-    out.push_str("\nPress Ctrl-C to stop.\n");
+    out.push_str("Press Ctrl-C to stop.\n");
     out
 }
