@@ -96,16 +96,17 @@ fn iso(ms: i64) -> String {
 }
 
 impl Store {
-    /// Queues a pull.
+    /// Queues a pull; `None` when one of the same data type is already queued or running for
+    /// the company (on any server instance).
     pub async fn create_pull_operation(
         &self,
         company_id: Uuid,
         connection_id: Uuid,
         data_type: &str,
         now: i64,
-    ) -> Result<PullOperationRow, StoreError> {
+    ) -> Result<Option<PullOperationRow>, StoreError> {
         let id = Uuid::new_v4();
-        sqlx::query(
+        let inserted = sqlx::query(
             "INSERT INTO pull_operations (id, company_id, connection_id, data_type, status, requested_at) \
              VALUES ($1, $2, $3, $4, 'Queued', $5)",
         )
@@ -115,8 +116,13 @@ impl Store {
         .bind(data_type)
         .bind(now)
         .execute(&self.pool)
-        .await?;
-        self.get_pull_operation(company_id, id).await
+        .await;
+        match inserted {
+            Ok(_) => self.get_pull_operation(company_id, id).await.map(Some),
+            // The partial unique index `pull_operations_one_running` refused a second pull.
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(None),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// One of a company's pulls.

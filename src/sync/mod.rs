@@ -97,21 +97,30 @@ impl SyncEngine {
                 connection.integration_key
             )));
         }
-        if let Some(running) = store.running_pull(company_id, data_type.key()).await? {
-            return Err(QueueError::AlreadyRunning(format!(
+        let already_running = |running: Option<PullOperationRow>| {
+            QueueError::AlreadyRunning(format!(
                 "DatasetAlreadyInProgressException: Cannot queue {} sync for {company_id} as previous sync {} is still in progress",
                 data_type.key(),
-                running.id
-            )));
+                running.map(|r| r.id.to_string()).unwrap_or_default()
+            ))
+        };
+        if let Some(running) = store.running_pull(company_id, data_type.key()).await? {
+            return Err(already_running(Some(running)));
         }
-        let pull = store
+        // The store refuses a second running pull even when another request or server instance
+        // got past the check above at the same moment.
+        let Some(pull) = store
             .create_pull_operation(
                 company_id,
                 connection.id,
                 data_type.key(),
                 self.inner.clock.now_ms(),
             )
-            .await?;
+            .await?
+        else {
+            let running = store.running_pull(company_id, data_type.key()).await?;
+            return Err(already_running(running));
+        };
         let engine = self.clone();
         let queued = pull.clone();
         tokio::spawn(async move { engine.run(queued, connection, data_type).await });

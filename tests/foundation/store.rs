@@ -79,6 +79,35 @@ async fn exercise(store: &Store) {
         Err(StoreError::NotFound)
     ));
 
+    // Ten concurrent requests for the same pull: the database lets exactly one through, on
+    // any number of server instances; once it ends, the next may start.
+    let connection = uuid::Uuid::new_v4();
+    let attempts = futures_util::future::join_all(
+        (0..10).map(|n| store.create_pull_operation(row.id, connection, "invoices", 1_000 + n)),
+    )
+    .await;
+    let queued: Vec<_> = attempts.into_iter().filter_map(|a| a.unwrap()).collect();
+    assert_eq!(queued.len(), 1, "exactly one pull runs at a time");
+    assert!(
+        store
+            .create_pull_operation(row.id, connection, "customers", 2_000)
+            .await
+            .unwrap()
+            .is_some(),
+        "other data types are not held back"
+    );
+    store
+        .set_pull_status(queued[0].id, "FetchError", 0, Some("test"), Some(3_000))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .create_pull_operation(row.id, connection, "invoices", 4_000)
+            .await
+            .unwrap()
+            .is_some()
+    );
+
     store.delete_api_key(tenant.id, key.id).await.unwrap();
     assert!(matches!(
         store.tenant_by_key_hash("hash-1").await,

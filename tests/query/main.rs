@@ -26,7 +26,8 @@ async fn seeded_company(world: &World, invoices: Vec<Value>) -> String {
     let pull = store
         .create_pull_operation(company_id, connection_id, "invoices", now)
         .await
-        .unwrap();
+        .unwrap()
+        .expect("no other pull is running");
     let records = invoices
         .into_iter()
         .map(|invoice| (invoice["id"].as_str().unwrap().to_string(), invoice))
