@@ -19,3 +19,7 @@ WHERE status IN ('Queued', 'Fetching', 'Mapping')
 CREATE UNIQUE INDEX pull_operations_one_running
     ON pull_operations (company_id, data_type)
     WHERE status IN ('Queued', 'Fetching', 'Mapping');
+
+-- The server running a pull says so every few seconds; a pull whose heartbeat stopped was
+-- abandoned, and any instance may give it up.
+ALTER TABLE pull_operations ADD COLUMN heartbeat_at BIGINT;

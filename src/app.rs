@@ -171,7 +171,7 @@ pub async fn build_state(
         clock.clone(),
     );
     // Pulls cut off by a stop will never finish: mark them so a new one can be queued.
-    let abandoned = store.fail_abandoned_pulls(clock.now_ms()).await?;
+    let abandoned = sync.fail_abandoned_pulls(true).await?;
     if abandoned > 0 {
         tracing::warn!(
             abandoned,

@@ -33,6 +33,8 @@ pub struct PullOperationRow {
     pub error_message: Option<String>,
     pub records: Option<i64>,
     pub upstream_calls: Option<i64>,
+    /// When the server running the pull last said it was still at it.
+    pub heartbeat_at: Option<i64>,
 }
 
 /// Where one data type of one connection stands.
@@ -66,7 +68,7 @@ pub struct PulledRecords {
 }
 
 const PULL_COLUMNS: &str = "id, company_id, connection_id, data_type, status, requested_at, completed_at, \
-                            progress, status_description, error_message, records, upstream_calls";
+                            progress, status_description, error_message, records, upstream_calls, heartbeat_at";
 
 fn pull_from_row(row: &AnyRow) -> Result<PullOperationRow, sqlx::Error> {
     Ok(PullOperationRow {
@@ -82,6 +84,7 @@ fn pull_from_row(row: &AnyRow) -> Result<PullOperationRow, sqlx::Error> {
         error_message: row.try_get("error_message")?,
         records: row.try_get("records")?,
         upstream_calls: row.try_get("upstream_calls")?,
+        heartbeat_at: row.try_get("heartbeat_at")?,
     })
 }
 
@@ -209,14 +212,34 @@ impl Store {
         Ok(())
     }
 
-    /// Pulls left unfinished by a server that stopped: they will never finish, so say so.
-    pub async fn fail_abandoned_pulls(&self, now: i64) -> Result<u64, StoreError> {
-        let done = sqlx::query(
-            "UPDATE pull_operations SET status = 'InternalError', completed_at = $1, \
-               error_message = 'The server stopped during this pull; queue it again' \
-             WHERE status IN ('Queued', 'Fetching', 'Mapping')",
+    /// The running pull is still alive (its server calls this while it runs).
+    pub async fn pull_heartbeat(&self, id: Uuid, now: i64) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE pull_operations SET heartbeat_at = $1 \
+             WHERE id = $2 AND status IN ('Queued', 'Fetching', 'Mapping')",
         )
         .bind(now)
+        .bind(id.to_string())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Pulls whose server stopped saying it runs them (no heartbeat since `stale_before`): they
+    /// will never finish, so say so. Pulls other server instances are still running stay.
+    pub async fn fail_abandoned_pulls(
+        &self,
+        now: i64,
+        stale_before: i64,
+    ) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE pull_operations SET status = 'InternalError', completed_at = $1, \
+               error_message = 'The server running this pull stopped; queue it again' \
+             WHERE status IN ('Queued', 'Fetching', 'Mapping') \
+               AND COALESCE(heartbeat_at, requested_at) < $2",
+        )
+        .bind(now)
+        .bind(stale_before)
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected())
@@ -351,9 +374,10 @@ impl Store {
         .bind(i64::from(changes > 0))
         .execute(&mut *tx)
         .await?;
-        sqlx::query(
+        let completed = sqlx::query(
             "UPDATE pull_operations SET status = 'Complete', progress = 100, completed_at = $1, \
-               records = $2, upstream_calls = $3 WHERE id = $4",
+               records = $2, upstream_calls = $3 \
+             WHERE id = $4 AND status IN ('Queued', 'Fetching', 'Mapping')",
         )
         .bind(now)
         .bind(total)
@@ -361,6 +385,11 @@ impl Store {
         .bind(pull.id.to_string())
         .execute(&mut *tx)
         .await?;
+        if completed.rows_affected() != 1 {
+            // Given up as abandoned meanwhile (and maybe followed by a newer pull): storing it
+            // now could overwrite newer data. Dropping `tx` rolls everything back.
+            return Err(StoreError::NotFound);
+        }
         sqlx::query("UPDATE companies SET last_sync = $1 WHERE id = $2")
             .bind(now)
             .bind(&company)

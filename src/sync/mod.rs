@@ -4,13 +4,20 @@
 pub mod cache;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use uuid::Uuid;
 
 use crate::clock::Clock;
 use crate::connections::tokens::TokenEngine;
 use crate::provider::{DataType, ProviderError, ProviderRegistry, Session};
-use crate::store::{ConnectionRow, ConnectionStatus, PullOperationRow, Store, StoreError};
+use crate::store::{Backend, ConnectionRow, ConnectionStatus, PullOperationRow, Store, StoreError};
+
+/// How often a running pull tells the database it is alive.
+const HEARTBEAT_EVERY: Duration = Duration::from_secs(15);
+/// A pull silent for this long was abandoned by a server that stopped: any instance may give it
+/// up and queue a new one.
+const ABANDONED_AFTER_MS: i64 = 90_000;
 
 /// Why a pull could not be queued.
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +68,19 @@ impl SyncEngine {
         }
     }
 
+    /// Gives up pulls abandoned by a server that stopped. At start-up on SQLite, which one server
+    /// uses alone, that is every unfinished pull; otherwise those whose heartbeat stopped.
+    pub async fn fail_abandoned_pulls(&self, at_start_up: bool) -> Result<u64, StoreError> {
+        let store = &self.inner.store;
+        let now = self.inner.clock.now_ms();
+        let stale_before = if at_start_up && store.backend() == Backend::Sqlite {
+            i64::MAX
+        } else {
+            now - ABANDONED_AFTER_MS
+        };
+        store.fail_abandoned_pulls(now, stale_before).await
+    }
+
     /// Queues a pull of `data_type` from one of the company's linked connections (the given
     /// one, or the first linked) and starts it in the background.
     pub async fn queue(
@@ -104,6 +124,7 @@ impl SyncEngine {
                 running.map(|r| r.id.to_string()).unwrap_or_default()
             ))
         };
+        self.fail_abandoned_pulls(false).await?;
         if let Some(running) = store.running_pull(company_id, data_type.key()).await? {
             return Err(already_running(Some(running)));
         }
@@ -139,6 +160,17 @@ impl SyncEngine {
             .store
             .set_pull_status(pull.id, "Fetching", 10, None, None)
             .await;
+        let _heartbeat = AbortOnDrop(tokio::spawn({
+            let (store, clock, id) = (inner.store.clone(), inner.clock.clone(), pull.id);
+            async move {
+                loop {
+                    if let Err(e) = store.pull_heartbeat(id, clock.now_ms()).await {
+                        tracing::warn!(error = %e, "a pull's heartbeat could not be stored");
+                    }
+                    tokio::time::sleep(HEARTBEAT_EVERY).await;
+                }
+            }
+        }));
         let outcome = async {
             let provider = inner
                 .registry
@@ -175,6 +207,10 @@ impl SyncEngine {
                         company.id = %pull.company_id, data_type = data_type.key(), records = count,
                         upstream_calls = calls, inserted = counts.inserted, updated = counts.updated,
                         deleted = counts.deleted, "pull complete"
+                    ),
+                    Err(StoreError::NotFound) => tracing::warn!(
+                        company.id = %pull.company_id, data_type = data_type.key(),
+                        "a pull finished after it was given up as abandoned; its data was dropped"
                     ),
                     Err(e) => {
                         tracing::error!(error = %e, "a pull could not be stored");
@@ -229,5 +265,14 @@ impl SyncEngine {
             }
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
+    }
+}
+
+/// Stops a background task when its owner is done with it, however the owner ends.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }

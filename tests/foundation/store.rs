@@ -100,12 +100,40 @@ async fn exercise(store: &Store) {
         .set_pull_status(queued[0].id, "FetchError", 0, Some("test"), Some(3_000))
         .await
         .unwrap();
+    let running = store
+        .create_pull_operation(row.id, connection, "invoices", 4_000)
+        .await
+        .unwrap()
+        .expect("the failed pull no longer holds the company back");
+
+    // A pull whose server keeps its heartbeat is left alone; a silent one is given up, and its
+    // late result can no longer be stored over newer data.
+    store.pull_heartbeat(running.id, 5_000).await.unwrap();
+    assert_eq!(
+        store.fail_abandoned_pulls(9_000, 4_500).await.unwrap(),
+        1,
+        "the customers pull of 2_000 is silent"
+    );
+    assert_eq!(store.fail_abandoned_pulls(9_000, 5_000).await.unwrap(), 0);
+    assert_eq!(store.fail_abandoned_pulls(9_000, 5_001).await.unwrap(), 1);
+    let late = store
+        .commit_pull(
+            &running,
+            ledgerline::store::PulledRecords {
+                records: vec![("1".into(), json!({"id": "1"}))],
+                cursor: None,
+                upstream_calls: 1,
+            },
+            9_500,
+        )
+        .await;
+    assert!(matches!(late, Err(StoreError::NotFound)), "{late:?}");
     assert!(
         store
-            .create_pull_operation(row.id, connection, "invoices", 4_000)
+            .load_records(row.id, "invoices")
             .await
             .unwrap()
-            .is_some()
+            .is_empty()
     );
 
     store.delete_api_key(tenant.id, key.id).await.unwrap();
