@@ -340,17 +340,31 @@ async fn store_size(database_url: &str, sqlite_file: &Path) -> anyhow::Result<St
         let sizes = || (file_size(sqlite_file), file_size(&wal));
         let (main, log) = sizes();
         // The pull's transaction sits in the WAL until a checkpoint copies it into the database.
-        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(&pool)
-            .await?;
-        let (checkpointed, _) = sizes();
+        // The committing connection may be checkpointing already: then ask again.
+        let mut checkpointed = false;
+        for _ in 0..20 {
+            let busy: i32 = sqlx::query_scalar("PRAGMA wal_checkpoint(TRUNCATE)")
+                .fetch_one(&pool)
+                .await?;
+            if busy == 0 {
+                checkpointed = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        let (after, _) = sizes();
         pool.close().await;
         return Ok(format!(
-            "{:.1} MiB (ledgerline.db {:.1} MiB + WAL {:.1} MiB); after a checkpoint {:.1} MiB",
+            "{:.1} MiB (ledgerline.db {:.1} MiB + WAL {:.1} MiB); after a checkpoint {:.1} MiB{}",
             (main + log) as f64 / 1048576.0,
             main as f64 / 1048576.0,
             log as f64 / 1048576.0,
-            checkpointed as f64 / 1048576.0
+            after as f64 / 1048576.0,
+            if checkpointed {
+                ""
+            } else {
+                " (checkpoint stayed busy)"
+            }
         ));
     }
     let records: i64 = sqlx::query_scalar("SELECT pg_total_relation_size('records')")
@@ -457,9 +471,10 @@ async fn main() -> anyhow::Result<()> {
         "sandbox rows (sync invoice lines / receivables)",
         format!("{sync_rows} / {receivables}"),
     );
+    let rss_before_server = proc_kib("VmRSS");
     table.add(
         "RSS before the server (sandbox + books)",
-        mib(proc_kib("VmRSS")),
+        mib(rss_before_server),
     );
 
     // The server.
@@ -610,6 +625,12 @@ async fn main() -> anyhow::Result<()> {
             "peak RSS since start (VmHWM; could not reset)"
         },
         mib(proc_kib("VmHWM")),
+    );
+    table.add(
+        "  of which above the sandbox's (server + the sandbox serving the pages)",
+        mib(proc_kib("VmHWM")
+            .zip(rss_before_server)
+            .map(|(peak, before)| peak.saturating_sub(before))),
     );
     table.add("RSS after the pull", mib(proc_kib("VmRSS")));
 
