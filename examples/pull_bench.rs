@@ -22,7 +22,9 @@
 //!
 //! Run: `cargo run --release --example pull_bench [invoices] [--postgres URL] [--real-time]`
 //! (default 100,000 invoices, SQLite in a temporary folder; with `--postgres` use an empty
-//! database). It prints figures and asserts nothing.
+//! database). It prints figures and asserts nothing. `RUST_LOG=ledgerline=debug` adds the
+//! server's log (the budget's waits, each pull's counts). At 100,000 invoices the process needs
+//! about 12 GB of memory, 7 GB of it the sandbox's generated books.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -402,6 +404,13 @@ async fn records_modified_after(
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = args()?;
+    // Quiet unless asked: `RUST_LOG=ledgerline=debug` shows the budget's waits and the pulls.
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("off")),
+        )
+        .init();
     let mut table = Table::default();
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
