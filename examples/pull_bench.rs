@@ -1,0 +1,843 @@
+//! Measures a big invoices pull and the reads after it, end to end over HTTP: the Exact sandbox
+//! and a Ledgerline server run in this process, a company is linked to one NL division of N sales
+//! invoices through the link flow, and the bench prints
+//!
+//! - the first pull: wall time, upstream calls (the pull's own count and the sandbox's), sync
+//!   rows and invoices, calls per 1,000 rows, the store's size on disk, and the process's memory;
+//! - reads: a cold first page (loads the dataset from the store), warm pages of 100 and 5,000, a
+//!   deep page, a GET by id, `query=amountDue > 0` cold (parses the query view) and warm (the
+//!   selection is remembered), `orderBy=-issueDate`; p50/p95 over repetitions;
+//! - a second pull with nothing changed upstream: its cost, and that it changes no record.
+//!
+//! Exact's real limits stay on (60 calls a clock minute, 5,000 a UTC day, for the sandbox and for
+//! Ledgerline's budget). So that a pull of 300+ calls does not take 5+ real minutes, the bench
+//! moves both clocks (the sandbox's and Ledgerline's, by the same amount) to the next whole minute
+//! whenever the division has spent a minute's 60 calls: the limits are obeyed in clock time, and
+//! the figures say how many clock minutes the pull would span against real Exact. `--real-time`
+//! waits the real minutes instead.
+//!
+//! Memory: the sandbox (holding the generated books) and the server share this process, so the
+//! bench prints the resident size before the server starts, then resets the peak
+//! (`/proc/self/clear_refs`) and reads it (`VmHWM`) after the pull and after the reads.
+//!
+//! Run: `cargo run --release --example pull_bench [invoices] [--postgres URL] [--real-time]`
+//! (default 100,000 invoices, SQLite in a temporary folder; with `--postgres` use an empty
+//! database). It prints figures and asserts nothing. `RUST_LOG=ledgerline=debug` adds the
+//! server's log (the budget's waits, each pull's counts). At 100,000 invoices the process needs
+//! about 12 GB of memory, 7 GB of it the sandbox's generated books.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use ledgerline::app::{self, KeyPolicy};
+use ledgerline::clock::Clock;
+use ledgerline::config::ServerConfig;
+use ledgerline::sandbox::books::{BooksConfig, DivisionSpec};
+use ledgerline::sandbox::{self, ClockStart, Region, SandboxConfig, SandboxHandle, Seed};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+use uuid::Uuid;
+
+const DIVISION: i32 = 900_001;
+const ADMIN_KEY: &str = "pull-bench-admin-key";
+const MASTER_KEY_HEX: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+/// Repetitions of each warm read.
+const REPS: usize = 20;
+
+struct Args {
+    invoices: u32,
+    postgres: Option<String>,
+    real_time: bool,
+}
+
+fn args() -> anyhow::Result<Args> {
+    let mut args = Args {
+        invoices: 100_000,
+        postgres: None,
+        real_time: false,
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--postgres" => args.postgres = Some(it.next().context("--postgres needs a URL")?),
+            "--real-time" => args.real_time = true,
+            n => {
+                args.invoices = n
+                    .replace(['_', ','], "")
+                    .parse()
+                    .with_context(|| format!("not a number of invoices: {n}"))?
+            }
+        }
+    }
+    Ok(args)
+}
+
+/// The figures, printed as a table at the end.
+#[derive(Default)]
+struct Table(Vec<(String, String)>);
+
+impl Table {
+    fn add(&mut self, what: impl Into<String>, figure: impl Into<String>) {
+        let (what, figure) = (what.into(), figure.into());
+        println!("  {what}: {figure}");
+        self.0.push((what, figure));
+    }
+
+    fn print(&self) {
+        let width = self
+            .0
+            .iter()
+            .map(|(w, _)| w.chars().count())
+            .max()
+            .unwrap_or(0);
+        println!("\n| {:width$} | figure |", "what");
+        println!("|{}|--------|", "-".repeat(width + 2));
+        for (what, figure) in &self.0 {
+            println!("| {what:width$} | {figure} |");
+        }
+    }
+}
+
+/// A `/proc/self/status` field in KiB (`VmRSS`, `VmHWM`).
+fn proc_kib(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+}
+
+fn mib(kib: Option<u64>) -> String {
+    kib.map_or("n/a".into(), |k| format!("{:.0} MiB", k as f64 / 1024.0))
+}
+
+/// Resets the process's peak resident size to the current one (Linux `clear_refs` 5).
+fn reset_peak() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+fn ms(d: Duration) -> String {
+    if d >= Duration::from_secs(1) {
+        format!("{:.2} s", d.as_secs_f64())
+    } else {
+        format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+    }
+}
+
+fn p50_p95(mut times: Vec<Duration>) -> String {
+    times.sort();
+    let n = times.len();
+    let p95 = times[(n * 95).div_ceil(100).max(1) - 1];
+    format!("p50 {} / p95 {} (n={n})", ms(times[n / 2]), ms(p95))
+}
+
+/// Moves the sandbox's and Ledgerline's clocks to the next whole minute each time the division
+/// has made a minute's worth of calls, so the 60/minute limit costs no real waiting.
+struct Warp {
+    stop: Arc<AtomicBool>,
+    jumps: Arc<AtomicU64>,
+    jumped_secs: Arc<AtomicU64>,
+}
+
+impl Warp {
+    fn start(
+        http: reqwest::Client,
+        sandbox: &SandboxHandle,
+        clock: Clock,
+        client_id: String,
+        per_minute: u64,
+    ) -> Warp {
+        let warp = Warp {
+            stop: Arc::default(),
+            jumps: Arc::default(),
+            jumped_secs: Arc::default(),
+        };
+        let (stop, jumps, jumped_secs) = (
+            warp.stop.clone(),
+            warp.jumps.clone(),
+            warp.jumped_secs.clone(),
+        );
+        let admin = sandbox.admin_url();
+        tokio::spawn(async move {
+            let mut counted = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                let Ok(stats) = get_json(&http, admin.join("stats").unwrap().as_str()).await else {
+                    continue;
+                };
+                let calls = division_calls(&stats, &client_id);
+                // Ledgerline's budget stops the division at `per_minute` calls in a clock minute:
+                // once that many were made since the last jump, it is waiting (or soon will be).
+                if calls < counted + per_minute {
+                    continue;
+                }
+                let Ok(now) = get_json(&http, admin.join("clock").unwrap().as_str()).await else {
+                    continue;
+                };
+                let now = now["now_ms"].as_i64().unwrap_or_default();
+                let to_next_minute = 60_000 - now.rem_euclid(60_000);
+                let secs = (to_next_minute as u64).div_ceil(1000) + 1;
+                // The sandbox first: Ledgerline must not call into a window the sandbox has not
+                // opened yet (that would earn a 429).
+                let moved = http
+                    .post(admin.join("clock/advance").unwrap())
+                    .json(&json!({"seconds": secs}))
+                    .send()
+                    .await;
+                if moved.is_ok_and(|r| r.status().is_success()) {
+                    clock.advance(Duration::from_secs(secs));
+                    jumps.fetch_add(1, Ordering::Relaxed);
+                    jumped_secs.fetch_add(secs, Ordering::Relaxed);
+                    counted = calls;
+                }
+            }
+        });
+        warp
+    }
+
+    fn stop(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+
+    fn summary(&self) -> (u64, u64) {
+        (
+            self.jumps.load(Ordering::Relaxed),
+            self.jumped_secs.load(Ordering::Relaxed),
+        )
+    }
+}
+
+/// The sandbox's count of data calls our app made to the bench division.
+fn division_calls(stats: &Value, client_id: &str) -> u64 {
+    stats["regions"]["nl"]["apps"][client_id]["divisions"][DIVISION.to_string()]["calls_total"]
+        .as_u64()
+        .unwrap_or(0)
+}
+
+async fn get_json(http: &reqwest::Client, url: &str) -> anyhow::Result<Value> {
+    let response = http.get(url).send().await?;
+    let status = response.status();
+    let text = response.text().await?;
+    if !status.is_success() {
+        bail!("GET {url} answered {status}: {text}");
+    }
+    Ok(serde_json::from_str(&text)?)
+}
+
+/// Our API, as the tenant.
+struct Api {
+    http: reqwest::Client,
+    base: String,
+    key: String,
+}
+
+impl Api {
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> anyhow::Result<Value> {
+        let mut request = self
+            .http
+            .request(method.clone(), format!("{}{path}", self.base))
+            .bearer_auth(&self.key);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await?;
+        let status = response.status();
+        let text = response.text().await?;
+        if !status.is_success() {
+            bail!("{method} {path} answered {status}: {text}");
+        }
+        Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    async fn get(&self, path: &str) -> anyhow::Result<Value> {
+        self.send(reqwest::Method::GET, path, None).await
+    }
+
+    /// One timed GET; returns the time to the whole body and the body.
+    async fn timed(&self, path: &str) -> anyhow::Result<(Duration, Body)> {
+        let started = Instant::now();
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.key)
+            .send()
+            .await?;
+        let status = response.status();
+        let body = response.bytes().await?;
+        let elapsed = started.elapsed();
+        if !status.is_success() {
+            bail!(
+                "GET {path} answered {status}: {}",
+                String::from_utf8_lossy(&body)
+            );
+        }
+        Ok((elapsed, Body(body.to_vec())))
+    }
+
+    /// `reps` timed GETs of the paths `path(i)`.
+    async fn repeat(
+        &self,
+        reps: usize,
+        path: impl Fn(usize) -> String,
+    ) -> anyhow::Result<(Vec<Duration>, usize)> {
+        let mut times = Vec::with_capacity(reps);
+        let mut bytes = 0;
+        for i in 0..reps {
+            let (t, body) = self.timed(&path(i)).await?;
+            times.push(t);
+            bytes = body.0.len();
+        }
+        Ok((times, bytes))
+    }
+}
+
+/// A response body.
+struct Body(Vec<u8>);
+
+impl Body {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.0).unwrap_or_default()
+    }
+}
+
+/// Waits for a pull to leave the running states; returns it.
+async fn wait_for(
+    state: &app::AppState,
+    company: Uuid,
+    pull: Uuid,
+) -> anyhow::Result<ledgerline::store::PullOperationRow> {
+    loop {
+        let row = state.store.get_pull_operation(company, pull).await?;
+        if !matches!(row.status.as_str(), "Queued" | "Fetching" | "Mapping") {
+            if row.status != "Complete" {
+                bail!(
+                    "the pull ended {}: {}",
+                    row.status,
+                    row.error_message.unwrap_or_default()
+                );
+            }
+            return Ok(row);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn file_size(path: &Path) -> u64 {
+    std::fs::metadata(path).map_or(0, |m| m.len())
+}
+
+/// The store's size: SQLite's files, or PostgreSQL's `records` table and database.
+async fn store_size(database_url: &str, sqlite_file: &Path) -> anyhow::Result<String> {
+    let pool = sqlx::AnyPool::connect(database_url).await?;
+    if database_url.starts_with("sqlite") {
+        let wal = sqlite_file.with_extension("db-wal");
+        let sizes = || (file_size(sqlite_file), file_size(&wal));
+        let (main, log) = sizes();
+        // The pull's transaction sits in the WAL until a checkpoint copies it into the database.
+        // The committing connection may be checkpointing already: then ask again.
+        let mut checkpointed = false;
+        for _ in 0..20 {
+            let busy: i32 = sqlx::query_scalar("PRAGMA wal_checkpoint(TRUNCATE)")
+                .fetch_one(&pool)
+                .await?;
+            if busy == 0 {
+                checkpointed = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        let (after, _) = sizes();
+        pool.close().await;
+        return Ok(format!(
+            "{:.1} MiB (ledgerline.db {:.1} MiB + WAL {:.1} MiB); after a checkpoint {:.1} MiB{}",
+            (main + log) as f64 / 1048576.0,
+            main as f64 / 1048576.0,
+            log as f64 / 1048576.0,
+            after as f64 / 1048576.0,
+            if checkpointed {
+                ""
+            } else {
+                " (checkpoint stayed busy)"
+            }
+        ));
+    }
+    let records: i64 = sqlx::query_scalar("SELECT pg_total_relation_size('records')")
+        .fetch_one(&pool)
+        .await?;
+    let database: i64 = sqlx::query_scalar("SELECT pg_database_size(current_database())")
+        .fetch_one(&pool)
+        .await?;
+    pool.close().await;
+    Ok(format!(
+        "records table {:.1} MiB, database {:.1} MiB",
+        records as f64 / 1048576.0,
+        database as f64 / 1048576.0
+    ))
+}
+
+/// Records of the company whose `modifiedDate` moved after `since` (Ledgerline clock ms).
+async fn records_modified_after(
+    database_url: &str,
+    company: Uuid,
+    since: i64,
+) -> anyhow::Result<i64> {
+    let pool = sqlx::AnyPool::connect(database_url).await?;
+    let count: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM records WHERE company_id = $1 AND modified_at > $2",
+    )
+    .bind(company.to_string())
+    .bind(since)
+    .fetch_one(&pool)
+    .await?;
+    pool.close().await;
+    Ok(count)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = args()?;
+    // Quiet unless asked: `RUST_LOG=ledgerline=debug` shows the budget's waits and the pulls.
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("off")),
+        )
+        .init();
+    let mut table = Table::default();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(600))
+        .build()?;
+
+    // The sandbox, with Exact's real limits.
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let mut seed = Seed::demo();
+    for app in &mut seed.apps {
+        app.redirect_uri = format!("{base}/oauth/callback");
+    }
+    let app = seed
+        .apps
+        .iter()
+        .find(|a| a.region == Region::Nl && a.approved)
+        .context("the demo NL app")?
+        .clone();
+    let books = BooksConfig {
+        seed: 1,
+        divisions: vec![DivisionSpec {
+            code: DIVISION,
+            region: Region::Nl,
+            description: "Bench B.V.".into(),
+            customers: 2_000,
+            suppliers: 300,
+            sales_invoices: args.invoices,
+            purchase_entries: 1_000,
+            journal_entries: 100,
+        }],
+    };
+    println!(
+        "pull_bench: {} invoices, {}, limits {} calls/minute and {} calls/day",
+        args.invoices,
+        if args.real_time {
+            "real time (waits the real minutes)"
+        } else {
+            "clock warp (both clocks jump to the next minute when a minute's calls are spent)"
+        },
+        app.minutely_limit,
+        app.daily_limit
+    );
+    let started = Instant::now();
+    let sandbox = sandbox::spawn(
+        SandboxConfig {
+            seed,
+            books,
+            clock: ClockStart::Real,
+        },
+        TcpListener::bind("127.0.0.1:0").await?,
+    )
+    .await?;
+    let admin = sandbox.admin_url();
+    let summary = get_json(
+        &http,
+        admin
+            .join(&format!("books/nl/{DIVISION}/summary"))?
+            .as_str(),
+    )
+    .await?;
+    let sync_rows = summary["counts"]["SyncSalesInvoices"].as_u64().unwrap_or(0);
+    let receivables = summary["counts"]["ReceivablesList"].as_u64().unwrap_or(0);
+    println!("sandbox:");
+    table.add("sandbox books generated", ms(started.elapsed()));
+    table.add(
+        "sandbox rows (sync invoice lines / receivables)",
+        format!("{sync_rows} / {receivables}"),
+    );
+    let rss_before_server = proc_kib("VmRSS");
+    table.add(
+        "RSS before the server (sandbox + books)",
+        mib(rss_before_server),
+    );
+
+    // The server.
+    let dir = tempfile::tempdir()?;
+    let sqlite_file = dir.path().join("ledgerline.db");
+    let database_url = args
+        .postgres
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}?mode=rwc", sqlite_file.display()));
+    let mut config = ServerConfig::for_data_dir(dir.path());
+    config.database_url = Some(database_url.clone());
+    config.admin_key = Some(ADMIN_KEY.into());
+    config.master_key = Some(MASTER_KEY_HEX.into());
+    config.upstream_urls = vec![
+        ("exact-online-nl".into(), sandbox.base_url(Region::Nl)),
+        ("exact-online-uk".into(), sandbox.base_url(Region::Uk)),
+    ];
+    let (state, _) =
+        app::build_state(&config, url::Url::parse(&base)?, KeyPolicy::Required).await?;
+    let (stop_server, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app::serve(listener, state.clone(), async move {
+        let _ = stopped.await;
+    }));
+    let tenant = http
+        .post(format!("{base}/admin/tenants"))
+        .bearer_auth(ADMIN_KEY)
+        .json(&json!({"name": "Bench tenant"}))
+        .send()
+        .await?
+        .json::<Value>()
+        .await?;
+    let api = Api {
+        http: http.clone(),
+        base: base.clone(),
+        key: tenant["apiKey"].as_str().context("an API key")?.to_string(),
+    };
+    api.send(
+        reqwest::Method::PUT,
+        "/settings/integrations/exact-online-nl",
+        Some(json!({"clientId": app.client_id.to_string(), "clientSecret": app.client_secret, "enabled": true})),
+    )
+    .await?;
+    let company = api
+        .send(
+            reqwest::Method::POST,
+            "/companies",
+            Some(json!({"name": "Bench B.V."})),
+        )
+        .await?["id"]
+        .as_str()
+        .context("a company id")?
+        .to_string();
+    let company_id = Uuid::parse_str(&company)?;
+    let connection = api
+        .send(
+            reqwest::Method::POST,
+            &format!("/companies/{company}/connections"),
+            Some(json!({"platformKey": "exact-online-nl"})),
+        )
+        .await?;
+
+    let warp = (!args.real_time).then(|| {
+        Warp::start(
+            http.clone(),
+            &sandbox,
+            state.clock.clone(),
+            app.client_id.to_string(),
+            u64::from(app.minutely_limit),
+        )
+    });
+    let peak_reset = reset_peak();
+
+    // Link (the sandbox's consent shortcut); the first pull starts by itself.
+    let link_url = connection["linkUrl"].as_str().context("a linkUrl")?;
+    let started = Instant::now();
+    let authorize = location(&http.get(link_url).send().await?)?;
+    let approve = format!("{authorize}&sandbox_user=demo&sandbox_divisions={DIVISION}");
+    let callback = location(&http.get(approve).send().await?)?;
+    let page = http.get(callback).send().await?;
+    if !page.status().is_success() {
+        bail!("linking failed: {}", page.text().await?);
+    }
+    let first = loop {
+        let status = api.get(&format!("/companies/{company}/dataStatus")).await?;
+        if let Some(id) = status["invoices"]["latestSyncId"].as_str() {
+            break Uuid::parse_str(id)?;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let first = wait_for(&state, company_id, first).await?;
+    let pull_wall = started.elapsed();
+    let stats = get_json(&http, admin.join("stats")?.as_str()).await?;
+    let sandbox_calls = division_calls(&stats, &app.client_id.to_string());
+    let division_stats = &stats["regions"]["nl"]["apps"][app.client_id.to_string()]["divisions"]
+        [DIVISION.to_string()];
+    let calls = first.upstream_calls.unwrap_or_default();
+    let invoices = first.records.unwrap_or_default();
+    println!("first pull:");
+    table.add("first pull: wall time (link → Complete)", ms(pull_wall));
+    table.add(
+        "first pull: clock time (requested → completed)",
+        ms(Duration::from_millis(
+            (first.completed_at.unwrap_or_default() - first.requested_at).max(0) as u64,
+        )),
+    );
+    if let Some(warp) = &warp {
+        let (jumps, secs) = warp.summary();
+        table.add(
+            "first pull: clock jumps (warp)",
+            format!("{jumps} jumps, {secs} s skipped"),
+        );
+    }
+    table.add(
+        "first pull: upstream calls (pull's count / sandbox, division)",
+        format!("{calls} / {sandbox_calls}"),
+    );
+    table.add(
+        "first pull: at 60/minute, at least",
+        format!(
+            "{:.1} clock minutes; {:.1} % of the 5,000/day",
+            calls as f64 / 60.0,
+            calls as f64 / 50.0
+        ),
+    );
+    table.add(
+        "first pull: max calls in a minute / 429s (sandbox)",
+        format!(
+            "{} / {}",
+            division_stats["max_calls_in_a_minute"], division_stats["rate_limited"]
+        ),
+    );
+    table.add(
+        "first pull: rows / invoices stored",
+        format!("{sync_rows} / {invoices}"),
+    );
+    table.add(
+        "first pull: calls per 1,000 sync rows",
+        format!("{:.2}", calls as f64 * 1000.0 / sync_rows.max(1) as f64),
+    );
+    table.add(
+        "store size after the first pull",
+        store_size(&database_url, &sqlite_file).await?,
+    );
+    table.add(
+        if peak_reset {
+            "peak RSS during link + pull (VmHWM)"
+        } else {
+            "peak RSS since start (VmHWM; could not reset)"
+        },
+        mib(proc_kib("VmHWM")),
+    );
+    table.add(
+        "  of which above the sandbox's (server + the sandbox serving the pages)",
+        mib(proc_kib("VmHWM")
+            .zip(rss_before_server)
+            .map(|(peak, before)| peak.saturating_sub(before))),
+    );
+    table.add("RSS after the pull", mib(proc_kib("VmRSS")));
+
+    // Reads.
+    println!("reads:");
+    let peak_reset = reset_peak();
+    let list = format!("/companies/{company}/data/invoices");
+    let (cold, body) = api.timed(&format!("{list}?page=1&pageSize=100")).await?;
+    let total = body.json()["totalResults"].as_u64().unwrap_or(0) as usize;
+    table.add(
+        "read: first page, cold (loads the dataset from the store)",
+        ms(cold),
+    );
+    table.add("RSS after the cold read", mib(proc_kib("VmRSS")));
+    let (times, bytes) = api
+        .repeat(REPS, |_| format!("{list}?page=1&pageSize=100"))
+        .await?;
+    table.add(
+        format!("read: page 1 of 100, warm ({} KiB)", bytes / 1024),
+        p50_p95(times),
+    );
+    let big_pages = total.div_ceil(5000).clamp(1, 3);
+    let (times, bytes) = api
+        .repeat(REPS, |i| {
+            format!("{list}?page={}&pageSize=5000", i % big_pages + 1)
+        })
+        .await?;
+    table.add(
+        format!("read: a page of 5000, warm ({} KiB)", bytes / 1024),
+        p50_p95(times),
+    );
+    let deep = total.div_ceil(100).max(1);
+    let (times, _) = api
+        .repeat(REPS, |i| {
+            format!("{list}?page={}&pageSize=100", deep.saturating_sub(i).max(1))
+        })
+        .await?;
+    table.add(
+        format!("read: deep pages of 100 (from page {deep} back)"),
+        p50_p95(times),
+    );
+    let (_, body) = api
+        .timed(&format!("{list}?page={}&pageSize=100", (deep / 2).max(1)))
+        .await?;
+    let ids: Vec<String> = body.json()["results"]
+        .as_array()
+        .map(|all| {
+            all.iter()
+                .filter_map(|r| r["id"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    if !ids.is_empty() {
+        let (times, _) = api
+            .repeat(REPS, |i| format!("{list}/{}", ids[i % ids.len()]))
+            .await?;
+        table.add("read: GET one invoice by id", p50_p95(times));
+    }
+    let due = "query=amountDue%20%3E%200";
+    let (cold, body) = api
+        .timed(&format!("{list}?{due}&page=1&pageSize=100"))
+        .await?;
+    let due_total = body.json()["totalResults"].as_u64().unwrap_or(0);
+    table.add(
+        format!(
+            "read: query=amountDue > 0, page 1, cold ({due_total} match; parses the query view)"
+        ),
+        ms(cold),
+    );
+    table.add("RSS after the query view", mib(proc_kib("VmRSS")));
+    let (times, _) = api
+        .repeat(REPS, |i| {
+            format!("{list}?{due}&page={}&pageSize=100", i + 2)
+        })
+        .await?;
+    table.add(
+        "read: query=amountDue > 0, next pages (selection remembered)",
+        p50_p95(times),
+    );
+    let (cold, body) = api
+        .timed(&format!(
+            "{list}?query=totalAmount%20%3E%20500&page=1&pageSize=100"
+        ))
+        .await?;
+    table.add(
+        format!(
+            "read: another query (totalAmount > 500, {} match), page 1, view warm",
+            body.json()["totalResults"]
+        ),
+        ms(cold),
+    );
+    let order = "orderBy=-issueDate";
+    let (cold, _) = api
+        .timed(&format!("{list}?{order}&page=1&pageSize=100"))
+        .await?;
+    table.add(
+        "read: orderBy=-issueDate, page 1, first ask (sorts)",
+        ms(cold),
+    );
+    let (times, _) = api
+        .repeat(REPS, |i| {
+            format!("{list}?{order}&page={}&pageSize=100", i + 2)
+        })
+        .await?;
+    table.add("read: orderBy=-issueDate, next pages", p50_p95(times));
+    table.add(
+        if peak_reset {
+            "peak RSS during the reads (VmHWM)"
+        } else {
+            "peak RSS since start (VmHWM; could not reset)"
+        },
+        mib(proc_kib("VmHWM")),
+    );
+    table.add("RSS after the reads", mib(proc_kib("VmRSS")));
+
+    // A second pull, nothing changed upstream.
+    println!("second pull:");
+    let warp_before = warp.as_ref().map(Warp::summary);
+    let version = |datasets: Vec<ledgerline::store::DatasetRow>| {
+        datasets
+            .iter()
+            .filter(|d| d.data_type == "invoices")
+            .map(|d| d.version)
+            .sum::<i64>()
+    };
+    let version_before = version(state.store.datasets(company_id).await?);
+    let sandbox_before = sandbox_calls;
+    let started = Instant::now();
+    let queued = api
+        .send(
+            reqwest::Method::POST,
+            &format!("/companies/{company}/data/queue/invoices"),
+            None,
+        )
+        .await?;
+    let second = Uuid::parse_str(queued["id"].as_str().context("a pull id")?)?;
+    let second = wait_for(&state, company_id, second).await?;
+    let wall = started.elapsed();
+    let stats = get_json(&http, admin.join("stats")?.as_str()).await?;
+    let sandbox_calls = division_calls(&stats, &app.client_id.to_string()) - sandbox_before;
+    let version_after = version(state.store.datasets(company_id).await?);
+    let changed =
+        records_modified_after(&database_url, company_id, first.completed_at.unwrap_or(0)).await?;
+    table.add("second pull: wall time", ms(wall));
+    if let (Some(warp), Some((jumps_before, secs_before))) = (&warp, warp_before) {
+        let (jumps, secs) = warp.summary();
+        table.add(
+            "second pull: clock jumps (warp)",
+            format!(
+                "{} jumps, {} s skipped",
+                jumps - jumps_before,
+                secs - secs_before
+            ),
+        );
+    }
+    table.add(
+        "second pull: upstream calls (pull's count / sandbox)",
+        format!(
+            "{} / {sandbox_calls}",
+            second.upstream_calls.unwrap_or_default()
+        ),
+    );
+    table.add(
+        "second pull: records seen / modified / dataset version",
+        format!(
+            "{} / {changed} / {version_before} → {version_after}",
+            second.records.unwrap_or_default()
+        ),
+    );
+    table.add("RSS after the second pull", mib(proc_kib("VmRSS")));
+    table.add(
+        "peak RSS since the reads began (VmHWM)",
+        mib(proc_kib("VmHWM")),
+    );
+    let refreshes = &stats["regions"]["nl"]["apps"][app.client_id.to_string()]["refreshes"];
+    table.add(
+        "token refreshes accepted / refused too early (sandbox)",
+        format!(
+            "{} / {}",
+            refreshes["accepted"], refreshes["refused_too_early"]
+        ),
+    );
+
+    if let Some(warp) = &warp {
+        warp.stop();
+    }
+    table.print();
+    let _ = stop_server.send(());
+    let _ = server.await;
+    sandbox.shutdown().await;
+    Ok(())
+}
+
+fn location(response: &reqwest::Response) -> anyhow::Result<String> {
+    Ok(response
+        .headers()
+        .get("location")
+        .context("expected a redirect")?
+        .to_str()?
+        .to_string())
+}
