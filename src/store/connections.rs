@@ -215,7 +215,7 @@ impl Store {
 
     /// Deletes a connection and its tokens.
     pub async fn delete_connection(&self, id: Uuid) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         for table in ["connection_tokens", "connection_errors", "link_states"] {
             sqlx::query(AssertSqlSafe(format!(
                 "DELETE FROM {table} WHERE connection_id = $1"
@@ -323,7 +323,7 @@ impl Store {
         available: &[UpstreamCompanyRef],
     ) -> Result<(), StoreError> {
         let now = now_ms();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM connection_tokens WHERE connection_id = $1")
             .bind(id.to_string())
             .execute(&mut *tx)
@@ -365,7 +365,7 @@ impl Store {
 
     /// Marks a connection `Deauthorized` and records why, in one transaction.
     pub async fn deauthorize_connection(&self, id: Uuid, message: &str) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE connections SET status = $1 WHERE id = $2")
             .bind(ConnectionStatus::Deauthorized.as_str())
             .bind(id.to_string())

@@ -299,7 +299,7 @@ impl Store {
     ) -> Result<CommitCounts, StoreError> {
         let company = pull.company_id.to_string();
         let connection = pull.connection_id.to_string();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let existing: HashMap<String, (String, bool)> = sqlx::query(
             "SELECT record_id, content_hash, deleted FROM records \
              WHERE company_id = $1 AND data_type = $2 AND connection_id = $3",
@@ -339,9 +339,30 @@ impl Store {
                 object.insert("modifiedDate".into(), Value::String(iso(now)));
             }
             changed.push((id, record.to_string(), content_hash));
+            // Written as they come, so the text of every changed record is never held at once.
+            if changed.len() == BATCH {
+                upsert_batch(
+                    &mut tx,
+                    &company,
+                    &pull.data_type,
+                    &connection,
+                    &changed,
+                    now,
+                )
+                .await?;
+                changed.clear();
+            }
         }
-        for chunk in changed.chunks(BATCH) {
-            upsert_batch(&mut tx, &company, &pull.data_type, &connection, chunk, now).await?;
+        if !changed.is_empty() {
+            upsert_batch(
+                &mut tx,
+                &company,
+                &pull.data_type,
+                &connection,
+                &changed,
+                now,
+            )
+            .await?;
         }
         let gone: Vec<&String> = existing
             .iter()

@@ -81,7 +81,7 @@ impl Store {
             tenant_id: tenant.id,
             created_at: now,
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3)")
             .bind(tenant.id.to_string())
             .bind(&tenant.name)
@@ -123,7 +123,7 @@ impl Store {
             tenant_id,
             created_at: now_ms(),
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         insert_api_key(&mut tx, &key, key_hash).await?;
         tx.commit().await?;
         Ok(key)

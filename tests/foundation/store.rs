@@ -223,3 +223,60 @@ async fn data_survives_a_restart_on_the_same_folder() {
         .unwrap();
     assert_eq!(fetched["name"], "Acme BV");
 }
+
+/// A pull commits while other writes land on SQLite (a heartbeat every few milliseconds): the
+/// commit waits its turn instead of failing with "database is locked".
+#[tokio::test]
+async fn a_pull_commits_while_other_writes_land() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+    let store = Store::connect(&url).await.unwrap();
+    let (tenant, _) = store.create_tenant("Acme", "hash").await.unwrap();
+    let company = store
+        .create_company(
+            tenant.id,
+            &NewCompany {
+                name: "Acme BV".into(),
+                ..NewCompany::default()
+            },
+        )
+        .await
+        .unwrap();
+    let connection = uuid::Uuid::new_v4();
+    for round in 0..3 {
+        let pull = store
+            .create_pull_operation(company.id, connection, "invoices", round)
+            .await
+            .unwrap()
+            .unwrap();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let writer = tokio::spawn({
+            let (store, stop, id) = (store.clone(), stop.clone(), pull.id);
+            async move {
+                let mut n = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    store.pull_heartbeat(id, n).await.unwrap();
+                    n += 1;
+                    tokio::task::yield_now().await;
+                }
+            }
+        });
+        let records = (0..3_000)
+            .map(|i| (format!("{round}-{i:05}"), json!({"id": i, "round": round})))
+            .collect();
+        let committed = store
+            .commit_pull(
+                &pull,
+                ledgerline::store::PulledRecords {
+                    records,
+                    cursor: None,
+                    upstream_calls: 1,
+                },
+                10_000 + round,
+            )
+            .await;
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        writer.await.unwrap();
+        assert!(committed.is_ok(), "round {round}: {committed:?}");
+    }
+}

@@ -168,7 +168,13 @@ impl ApiClient {
             *calls += 1;
             let ListPage { results, next } =
                 odata::list_page(body).map_err(ProviderError::Upstream)?;
-            rows.extend(results);
+            // `__metadata` (each row's URI and type) is never read: don't keep it.
+            rows.extend(results.into_iter().map(|mut row| {
+                if let Value::Object(fields) = &mut row {
+                    fields.remove("__metadata");
+                }
+                row
+            }));
             match next {
                 Some(next) => {
                     url = Url::parse(&next).map_err(|e| {

@@ -87,8 +87,10 @@ impl ExactProvider {
             .iter()
             .filter_map(|r| odata::int64(&r["Timestamp"]))
             .max();
-        let mut by_invoice: BTreeMap<String, Vec<&Value>> = BTreeMap::new();
-        for row in &rows {
+        // The groups own their rows, so each invoice's rows are freed as soon as it is mapped:
+        // a big division never holds every upstream row and every mapped record at once.
+        let mut by_invoice: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        for row in rows {
             if let Some(id) = odata::text(&row["InvoiceID"]) {
                 by_invoice.entry(id).or_default().push(row);
             }
@@ -100,6 +102,7 @@ impl ExactProvider {
         };
         let mut records = Vec::with_capacity(by_invoice.len());
         for (id, lines) in by_invoice {
+            let lines: Vec<&Value> = lines.iter().collect();
             match invoices::map_invoice(&lines, &context) {
                 Ok(Mapped::Invoice(invoice)) => {
                     let json = serde_json::to_value(&*invoice).map_err(|e| {
