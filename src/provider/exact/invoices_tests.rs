@@ -384,3 +384,55 @@ fn random_invoices_keep_codats_invariants() {
         assert_eq!(line_sum, i.total_amount, "lines sum to the header");
     }
 }
+
+/// The header fields of a recorded real answer (NIT `get-sales-invoice.test.json`, Exact FR,
+/// 2026: invoice 24700006, 1.00 + 0.20 VAT, processed, paid) flattened onto one line the way
+/// `sync/SalesInvoice/SalesInvoices` returns it.
+#[test]
+fn a_recorded_exact_invoice_maps_with_its_dates_and_amounts() {
+    let row = json!({
+        "InvoiceID": "7b282ae4-d920-46b0-87fd-3da21b818780",
+        "InvoiceNumber": 24700006,
+        "InvoiceDate": "/Date(1725840000000)/",
+        "DueDate": "/Date(1725840000000)/",
+        "Status": 50,
+        "AmountDC": 1.2,
+        "AmountFC": 1,
+        "AmountFCExclVat": 1,
+        "Currency": "EUR",
+        "Description": "1234",
+        "Type": 8020,
+        "Modified": "/Date(1725882549703)/",
+        "InvoiceTo": "a58c29d9-ef92-40f1-b817-31b36990898c",
+        "InvoiceToName": "Foobar2 Updated",
+        "VATAmountFC": 0.2,
+        "Timestamp": "5123",
+        "ID": "0b0f4a7e-1c8e-4a57-9d93-6a5f0e3b2c11",
+        "LineNumber": 1,
+        "Quantity": 1,
+        "UnitPrice": 1,
+        "NetPrice": 1,
+        "VATCode": "VH ",
+        "VATPercentage": 0.2,
+    });
+    let i = invoice(map(&[row], &nl_vat(), &[], "EUR"));
+    assert_eq!(i.invoice_number.as_deref(), Some("24700006"));
+    assert_eq!(i.issue_date, "2024-09-09T00:00:00");
+    assert_eq!(
+        i.source_modified_date.as_deref(),
+        Some("2024-09-09T11:49:09")
+    );
+    assert_eq!(
+        (i.sub_total, i.total_tax_amount, i.total_amount),
+        (Some(dec("1")), dec("0.2"), dec("1.2"))
+    );
+    assert_eq!(
+        (i.status, i.amount_due),
+        (InvoiceStatus::Paid, Decimal::ZERO),
+        "not in the receivables: paid"
+    );
+    assert_eq!(
+        i.customer_ref.unwrap().company_name.as_deref(),
+        Some("Foobar2 Updated")
+    );
+}
