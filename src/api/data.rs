@@ -28,7 +28,7 @@ use crate::model::Invoice;
 use crate::provider::DataType;
 use crate::store::PullOperationRow;
 use crate::sync::QueueError;
-use crate::sync::cache::{CachedDataset, Lookup};
+use crate::sync::cache::{CachedDataset, DataCache, Lookup};
 
 /// Codat's PullOperation: one queued or finished pull of a data type.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -140,6 +140,7 @@ fn queryable(data_type: DataType) -> (&'static str, &'static [&'static str]) {
 /// Parsing, filtering and sorting a big dataset takes a while: it runs off the async workers.
 /// The dataset remembers recent selections, so paging through one costs one filter and sort.
 async fn select(
+    cache: &DataCache,
     dataset: &Arc<CachedDataset>,
     selection: Selection,
     params: &PageQuery,
@@ -152,13 +153,18 @@ async fn select(
         params.query.as_deref().unwrap_or("").trim(),
         params.order_by.as_deref().unwrap_or("").trim()
     );
-    let dataset = Arc::clone(dataset);
-    tokio::task::spawn_blocking(move || {
-        dataset.selection(&key, || selection.apply(dataset.query_view()))
+    let had_view = dataset.has_query_view();
+    let positions = tokio::task::spawn_blocking({
+        let dataset = Arc::clone(dataset);
+        move || dataset.selection(&key, || selection.apply(dataset.query_view()))
     })
     .await
-    .map(Some)
-    .map_err(ApiError::internal)
+    .map_err(ApiError::internal)?;
+    if !had_view {
+        // The parsed view now takes memory too: let the cache's bound count it.
+        cache.reweigh(dataset).await;
+    }
+    Ok(Some(positions))
 }
 
 /// Answers one page of a data type's records, in Codat's envelope, straight from cached JSON.
@@ -180,7 +186,7 @@ async fn list_records(
     else {
         return Err(not_synced(data_type));
     };
-    let selected = select(&dataset, selection, &params).await?;
+    let selected = select(&state.cache, &dataset, selection, &params).await?;
     let total = selected
         .as_ref()
         .map_or(dataset.records.len(), |positions| positions.len());

@@ -26,6 +26,8 @@ pub struct CachedDataset {
     /// Recent selections (`query` + `orderBy` → positions in `records`): a client paging through
     /// a filtered list asks the same selection once a page, and should pay for it once.
     selections: moka::sync::Cache<String, Arc<Vec<usize>>>,
+    /// Its key in the [`DataCache`], so that it can be weighed again once its query view exists.
+    cache_key: Option<Key>,
 }
 
 impl CachedDataset {
@@ -37,7 +39,25 @@ impl CachedDataset {
             bytes,
             query_view: OnceLock::new(),
             selections: moka::sync::Cache::new(SELECTIONS_KEPT),
+            cache_key: None,
         }
+    }
+
+    /// Whether the parsed view for queries has been built.
+    pub fn has_query_view(&self) -> bool {
+        self.query_view.get().is_some()
+    }
+
+    /// What the dataset weighs in the cache: its JSON text, and once built, its parsed query
+    /// view — estimated at three times the text (measured: 465 MiB of view for 180 MiB of text
+    /// at 91,000 invoices), so a cache full of queried datasets still stays near its bound.
+    pub fn weight(&self) -> u32 {
+        let view = if self.has_query_view() {
+            3 * self.bytes
+        } else {
+            0
+        };
+        (self.bytes + view).min(u32::MAX as usize) as u32
     }
 
     /// The positions a selection keeps, computed by `select` on the first ask for `key` (which
@@ -109,9 +129,7 @@ impl DataCache {
         DataCache {
             cache: Cache::builder()
                 .max_capacity(max_bytes)
-                .weigher(|_, dataset: &Arc<CachedDataset>| {
-                    dataset.bytes.min(u32::MAX as usize) as u32
-                })
+                .weigher(|_, dataset: &Arc<CachedDataset>| dataset.weight())
                 // Old versions are never asked for again; let them go.
                 .time_to_idle(std::time::Duration::from_secs(15 * 60))
                 .build(),
@@ -140,14 +158,16 @@ impl DataCache {
         let data_type = data_type.to_string();
         let dataset = self
             .cache
-            .try_get_with(key, async move {
+            .try_get_with(key.clone(), async move {
                 let records = store.load_records(company_id, &data_type).await?;
-                Ok::<_, StoreError>(Arc::new(CachedDataset::new(
+                let mut dataset = CachedDataset::new(
                     records
                         .into_iter()
                         .map(|(id, json)| (id, Arc::from(json)))
                         .collect(),
-                )))
+                );
+                dataset.cache_key = Some(key);
+                Ok::<_, StoreError>(Arc::new(dataset))
             })
             .await
             .map_err(|e: Arc<StoreError>| match &*e {
@@ -156,6 +176,16 @@ impl DataCache {
             })?;
         Ok(Lookup::Ready(dataset))
     }
+
+    /// Weighs a cached dataset again (after its query view was built), so that the cache's
+    /// byte bound counts it.
+    pub async fn reweigh(&self, dataset: &Arc<CachedDataset>) {
+        if let Some(key) = &dataset.cache_key
+            && self.cache.contains_key(key)
+        {
+            self.cache.insert(key.clone(), Arc::clone(dataset)).await;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -163,6 +193,15 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    #[test]
+    fn the_query_view_counts_in_the_weight_once_built() {
+        let dataset = CachedDataset::new(vec![("a".into(), Arc::from(r#"{"id":"a"}"#))]);
+        let text = dataset.weight();
+        assert_eq!(text, 11, "id and JSON text");
+        assert_eq!(dataset.query_view().len(), 1);
+        assert_eq!(dataset.weight(), 4 * text);
+    }
 
     #[test]
     fn a_selection_is_computed_once_per_key() {
