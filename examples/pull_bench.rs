@@ -35,6 +35,7 @@ use anyhow::{Context, bail};
 use ledgerline::app::{self, KeyPolicy};
 use ledgerline::clock::Clock;
 use ledgerline::config::ServerConfig;
+use ledgerline::demo::TenantApi;
 use ledgerline::sandbox::books::{BooksConfig, DivisionSpec};
 use ledgerline::sandbox::{self, ClockStart, Region, SandboxConfig, SandboxHandle, Seed};
 use serde_json::{Value, json};
@@ -227,40 +228,17 @@ async fn get_json(http: &reqwest::Client, url: &str) -> anyhow::Result<Value> {
     Ok(serde_json::from_str(&text)?)
 }
 
-/// Our API, as the tenant.
-struct Api {
-    http: reqwest::Client,
-    base: String,
-    key: String,
+/// Timed reads through our API, as the tenant.
+trait TimedReads {
+    async fn timed(&self, path: &str) -> anyhow::Result<(Duration, Body)>;
+    async fn repeat(
+        &self,
+        reps: usize,
+        path: impl Fn(usize) -> String,
+    ) -> anyhow::Result<(Vec<Duration>, usize)>;
 }
 
-impl Api {
-    async fn send(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> anyhow::Result<Value> {
-        let mut request = self
-            .http
-            .request(method.clone(), format!("{}{path}", self.base))
-            .bearer_auth(&self.key);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await?;
-        let status = response.status();
-        let text = response.text().await?;
-        if !status.is_success() {
-            bail!("{method} {path} answered {status}: {text}");
-        }
-        Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
-
-    async fn get(&self, path: &str) -> anyhow::Result<Value> {
-        self.send(reqwest::Method::GET, path, None).await
-    }
-
+impl TimedReads for TenantApi {
     /// One timed GET; returns the time to the whole body and the body.
     async fn timed(&self, path: &str) -> anyhow::Result<(Duration, Body)> {
         let started = Instant::now();
@@ -515,7 +493,7 @@ async fn main() -> anyhow::Result<()> {
         .await?
         .json::<Value>()
         .await?;
-    let api = Api {
+    let api = TenantApi {
         http: http.clone(),
         base: base.clone(),
         key: tenant["apiKey"].as_str().context("an API key")?.to_string(),

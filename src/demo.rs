@@ -141,10 +141,10 @@ async fn set_up(
             (tenant.id.to_string(), key.expose_secret().to_string())
         }
     };
-    let api = Api {
-        http: &http,
-        base,
-        key: &api_key,
+    let api = TenantApi {
+        http: http.clone(),
+        base: base.to_string(),
+        key: api_key.clone(),
     };
     for app in sandbox
         .apps()
@@ -204,7 +204,7 @@ async fn set_up(
 /// Links the company to its region through the link flow (the sandbox's consent shortcut
 /// stands in for the end customer), then waits for the first pull of invoices.
 async fn connect(
-    api: &Api<'_>,
+    api: &TenantApi,
     company: &str,
     integration: &str,
     region: Region,
@@ -250,18 +250,25 @@ async fn connect(
     bail!("the first pull of invoices did not finish within a minute")
 }
 
-struct Api<'a> {
-    http: &'a reqwest::Client,
-    base: &'a str,
-    key: &'a str,
+/// Ledgerline's own API as one tenant uses it: the demo (and the benchmarks) go through it exactly
+/// as a SaaS app would.
+pub struct TenantApi {
+    pub http: reqwest::Client,
+    /// The server's base URL, without a trailing slash.
+    pub base: String,
+    /// The tenant's API key, sent as a bearer token.
+    pub key: String,
 }
 
-impl Api<'_> {
-    async fn get(&self, path: &str) -> anyhow::Result<Value> {
+impl TenantApi {
+    /// GETs `path` and reads the JSON answer; a non-2xx answer is an error that quotes it.
+    pub async fn get(&self, path: &str) -> anyhow::Result<Value> {
         self.send(reqwest::Method::GET, path, None).await
     }
 
-    async fn send(
+    /// Sends `body` (if any) as JSON and reads the JSON answer (null when empty); a non-2xx
+    /// answer is an error that quotes it.
+    pub async fn send(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -270,7 +277,7 @@ impl Api<'_> {
         let mut request = self
             .http
             .request(method.clone(), format!("{}{path}", self.base))
-            .bearer_auth(self.key);
+            .bearer_auth(&self.key);
         if let Some(body) = body {
             request = request.json(&body);
         }

@@ -316,8 +316,13 @@ impl World {
     }
 
     pub async fn stats(&self) -> Value {
+        self.sandbox_json("stats").await
+    }
+
+    /// GETs one of the sandbox's admin endpoints (`stats`, `books/nl/101001/summary`, …).
+    pub async fn sandbox_json(&self, path: &str) -> Value {
         self.http
-            .get(self.sandbox.admin_url().join("stats").unwrap())
+            .get(self.sandbox.admin_url().join(path).unwrap())
             .send()
             .await
             .unwrap()

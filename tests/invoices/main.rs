@@ -50,24 +50,6 @@ fn decimal(value: &Value) -> Decimal {
         .unwrap_or_else(|_| panic!("{value} is not a number"))
 }
 
-async fn summary(world: &World, region: &str, division: &str) -> Value {
-    world
-        .http
-        .get(
-            world
-                .sandbox
-                .admin_url()
-                .join(&format!("books/{region}/{division}/summary"))
-                .unwrap(),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn nl_and_uk_invoices_match_the_sandbox_books() {
     let world = World::start().await;
@@ -91,7 +73,9 @@ async fn nl_and_uk_invoices_match_the_sandbox_books() {
     ] {
         let company = world.linked_and_pulled(name, key, division).await;
         let invoices = all_invoices(&world, &company, 37).await;
-        let books = summary(&world, region, division).await;
+        let books = world
+            .sandbox_json(&format!("books/{region}/{division}/summary"))
+            .await;
 
         // Every invoice once, in Codat's shape.
         let ids: HashSet<_> = invoices
