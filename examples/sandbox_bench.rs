@@ -49,6 +49,7 @@ async fn main() -> anyhow::Result<()> {
         "generated {invoices} invoices and started in {:.2?}",
         started.elapsed()
     );
+    print_memory("after generation");
 
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -143,6 +144,23 @@ async fn main() -> anyhow::Result<()> {
             times[times.len() - 1]
         );
     }
+    print_memory("after paging");
     sb.shutdown().await;
     Ok(())
+}
+
+/// Peak and current resident memory of this process (Linux `/proc/self/status`), books included.
+fn print_memory(when: &str) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map_or_else(|| "?".to_string(), |v| v.trim().to_string())
+    };
+    println!(
+        "memory {when}: peak RSS (VmHWM) {}, RSS (VmRSS) {}",
+        field("VmHWM:"),
+        field("VmRSS:")
+    );
 }

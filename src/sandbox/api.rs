@@ -338,11 +338,7 @@ fn me(
     );
     f.insert("ServerTime".into(), Value::String(server_time));
     f.insert("ServerUtcOffset".into(), Value::from(offset));
-    let rows = Rows::Owned(vec![Record {
-        key: Key::Guid(user.user_id),
-        timestamp: 0,
-        fields: f,
-    }]);
+    let rows = Rows::Owned(vec![Record::from_map(Key::Guid(user.user_id), 0, &f)]);
     let url = format!("{base}/api/v1/current/Me");
     let style = RowStyle {
         entity_url: &url,
@@ -385,11 +381,7 @@ fn division_rows(state: &Shared, grant: &Grant, books: &super::books::Books) -> 
             f.insert("Status".into(), Value::from(1));
             f.insert("BlockingStatus".into(), Value::from(0));
             f.insert("DivisionMoveDate".into(), Value::Null);
-            Record {
-                key: Key::Int(d.code as i64),
-                timestamp: 0,
-                fields: f,
-            }
+            Record::from_map(Key::Int(d.code as i64), 0, &f)
         })
         .collect()
 }

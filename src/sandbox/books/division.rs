@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::chart::Chart;
 use super::docs::{JournalDoc, PurchaseDoc, SalesDoc};
+use super::fields::Pool;
 use super::{DeletedRecord, DivisionInfo, EntitySet, Key, Record, Table, wire};
 
 /// A row to put into a table.
@@ -69,9 +70,10 @@ fn idx(set: EntitySet) -> usize {
 impl Division {
     /// An empty division.
     pub fn new(info: DivisionInfo, chart: Chart, rng: ChaCha8Rng, now: DateTime<Utc>) -> Division {
+        let pool = std::sync::Arc::new(Pool::default());
         Division {
             info,
-            tables: vec![Table::default(); EntitySet::ALL.len()],
+            tables: EntitySet::ALL.map(|_| Table::new(pool.clone())).to_vec(),
             deleted: Vec::new(),
             last_ts: 0,
             now,
@@ -111,7 +113,9 @@ impl Division {
         fields.insert("Modified".into(), wire::datetime(modified));
         fields.insert("Division".into(), Value::from(self.info.code));
         let timestamp = self.next_ts();
-        self.tables[idx(set)].put(Record {
+        let table = &mut self.tables[idx(set)];
+        let fields = table.encode(&fields);
+        table.put(Record {
             key,
             timestamp,
             fields,
@@ -124,23 +128,29 @@ impl Division {
         let Some(old) = self.tables[idx(row.set)].get(&row.key) else {
             return self.insert(row, created, modified);
         };
+        let kept: Vec<(&str, Value)> = ["Created", "Modified"]
+            .into_iter()
+            .filter_map(|f| old.fields.value(f).map(|v| (f, v)))
+            .collect();
         let Row {
             set,
             key,
             mut fields,
         } = row;
-        for f in ["Created", "Modified"] {
-            if let Some(v) = old.fields.get(f) {
-                fields.insert(f.into(), v.clone());
-            }
+        for (f, v) in kept {
+            fields.insert(f.into(), v);
         }
         fields.insert("Division".into(), Value::from(self.info.code));
-        if fields == old.fields {
+        let table = &mut self.tables[idx(set)];
+        let same = table.encode(&fields);
+        if table.get(&key).is_some_and(|old| old.fields == same) {
             return;
         }
         fields.insert("Modified".into(), wire::datetime(modified));
         let timestamp = self.next_ts();
-        self.tables[idx(set)].put(Record {
+        let table = &mut self.tables[idx(set)];
+        let fields = table.encode(&fields);
+        table.put(Record {
             key,
             timestamp,
             fields,
@@ -205,10 +215,12 @@ impl Division {
     pub fn field_str(&self, set: EntitySet, id: Uuid, field: &str) -> String {
         self.table(set)
             .get(&Key::Guid(id))
-            .and_then(|r| r.fields.get(field))
-            .and_then(Value::as_str)
+            .and_then(|r| r.fields.value(field))
+            .and_then(|v| match v {
+                Value::String(s) => Some(s),
+                _ => None,
+            })
             .unwrap_or_default()
-            .to_owned()
     }
 
     /// Next HID for an outstanding-item row.

@@ -1,7 +1,8 @@
 //! Deterministic, consistent accounting books for sandbox divisions, held as tables in Exact's wire form.
 //!
-//! `Books::generate` makes the same books, byte for byte, for the same `BooksConfig`. Every row is a
-//! `serde_json::Map` in Exact's wire form (see `wire`); derived rows (entries, transaction lines,
+//! `Books::generate` makes the same books, byte for byte, for the same `BooksConfig`. Every row is
+//! built as a `serde_json::Map` in Exact's wire form (see `wire`) and stored compactly (see `fields`:
+//! names shared per table, values as tagged bytes, strings pooled per division); derived rows (entries, transaction lines,
 //! outstanding items, payment terms, flattened sync rows) are recomputed from their source document on
 //! every mutation, so the books always add up. Conventions that Exact leaves open:
 //!
@@ -23,6 +24,7 @@ mod chart;
 mod division;
 mod docs;
 mod entry;
+mod fields;
 mod generate;
 mod input;
 mod journal;
@@ -46,6 +48,8 @@ use serde_json::{Map, Value};
 
 use super::region::Region;
 use division::Division;
+pub(crate) use fields::Cell;
+pub use fields::{FieldSource, Fields};
 pub use summary::{BooksSummary, CurrencyTotals};
 pub use table::Table;
 
@@ -241,8 +245,20 @@ pub struct Record {
     pub key: Key,
     /// The division's rowversion at the row's last insert or update.
     pub timestamp: i64,
-    /// Every field in Exact's wire form, `Created`/`Modified`/`Division` included; no `__metadata` or `Timestamp`.
-    pub fields: Map<String, Value>,
+    /// Every field in Exact's wire form, `Created`/`Modified`/`Division` included; no `__metadata` or
+    /// `Timestamp`. Held compactly (see `fields`): `fields.value(name)` or `fields.to_map()` to read.
+    pub fields: Fields,
+}
+
+impl Record {
+    /// A standalone record from a `Map` (rows built per request, such as `system/Divisions`).
+    pub fn from_map(key: Key, timestamp: i64, fields: &Map<String, Value>) -> Record {
+        Record {
+            key,
+            timestamp,
+            fields: Fields::from_map(fields),
+        }
+    }
 }
 
 /// One `sync/Deleted` row.

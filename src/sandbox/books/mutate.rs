@@ -298,7 +298,7 @@ fn write_account(
                 .get(&Key::Guid(id))
                 .ok_or(BooksError::NoSuchRecord)?
                 .fields
-                .clone(),
+                .to_map(),
         ),
         None => {
             let name = m
@@ -380,7 +380,7 @@ fn write_gl(d: &mut Division, id: Option<Uuid>, m: Map<String, Value>) -> Result
                 .get(&Key::Guid(id))
                 .ok_or(BooksError::NoSuchRecord)?
                 .fields
-                .clone(),
+                .to_map(),
         ),
         None => {
             let id = new_id(&mut d.rng);
@@ -437,7 +437,7 @@ fn write_gl(d: &mut Division, id: Option<Uuid>, m: Map<String, Value>) -> Result
     let clash = d
         .table(EntitySet::GLAccounts)
         .records()
-        .any(|r| r.key != Key::Guid(id) && r.fields.get("Code") == code.as_ref());
+        .any(|r| r.key != Key::Guid(id) && r.fields.value("Code") == code);
     if clash {
         return Err(invalid("Code: a G/L account with this code already exists"));
     }

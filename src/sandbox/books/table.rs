@@ -2,18 +2,38 @@
 
 use std::collections::BTreeMap;
 use std::ops::Bound;
+use std::sync::Arc;
 
-use super::{Key, Record};
+use serde_json::{Map, Value};
+
+use super::fields::{Encoder, Pool};
+use super::{Fields, Key, Record};
 
 /// The rows of one entity set in one division.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub struct Table {
     rows: BTreeMap<Key, Record>,
     /// Timestamp → key; rowversions are unique per division, so one key per timestamp.
     by_ts: BTreeMap<i64, Key>,
+    /// Compacts rows: the set's layouts and the division's string pool.
+    encoder: Encoder,
 }
 
 impl Table {
+    /// An empty table whose pooled strings go to `pool` (one pool per division).
+    pub(crate) fn new(pool: Arc<Pool>) -> Table {
+        Table {
+            rows: BTreeMap::new(),
+            by_ts: BTreeMap::new(),
+            encoder: Encoder::new(pool),
+        }
+    }
+
+    /// The compact form of a row for this table (not stored).
+    pub(crate) fn encode(&mut self, fields: &Map<String, Value>) -> Fields {
+        self.encoder.encode(fields)
+    }
+
     /// Number of rows.
     pub fn len(&self) -> usize {
         self.rows.len()

@@ -2,7 +2,17 @@
 //! and literals `'text'`, `guid'…'`, `datetime'…'`, `123L`, numbers, `true`/`false`, `null`.
 //! Anything else (functions, field-vs-field, arithmetic) is a query-syntax error, as on Exact.
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
+
+use super::super::books::FieldSource;
+
+impl FieldSource for Map<String, Value> {
+    fn field(&self, name: &str) -> Option<Cow<'_, Value>> {
+        self.get(name).map(Cow::Borrowed)
+    }
+}
 
 /// A comparison operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -279,7 +289,7 @@ fn is_keyword(w: &str) -> bool {
 
 impl Expr {
     /// Whether a row (fields in Exact's wire form) matches.
-    pub fn matches(&self, row: &Map<String, Value>) -> bool {
+    pub fn matches<R: FieldSource + ?Sized>(&self, row: &R) -> bool {
         match self {
             Expr::And(a, b) => a.matches(row) && b.matches(row),
             Expr::Or(a, b) => a.matches(row) || b.matches(row),
@@ -288,7 +298,7 @@ impl Expr {
                 trim,
                 op,
                 value,
-            } => compare(row.get(field), *trim, *op, value),
+            } => compare(row.field(field).as_deref(), *trim, *op, value),
         }
     }
 

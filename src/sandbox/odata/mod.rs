@@ -79,7 +79,7 @@ pub fn list<'a>(
                 };
                 let iter = rows.by_timestamp(after).filter(move |r| {
                     entity_type.is_none_or(|t| {
-                        r.fields.get("EntityType").and_then(|v| v.as_i64()) == Some(t)
+                        r.fields.value("EntityType").and_then(|v| v.as_i64()) == Some(t)
                     })
                 });
                 (Box::new(iter), page, |r| format!("{}L", r.record.timestamp))
@@ -126,7 +126,7 @@ fn count_all(rows: &Rows<'_>, paging: Paging, q: &QueryOptions) -> Result<usize,
             rows.by_timestamp(since)
                 .filter(|r| {
                     entity_type.is_none_or(|t| {
-                        r.fields.get("EntityType").and_then(|v| v.as_i64()) == Some(t)
+                        r.fields.value("EntityType").and_then(|v| v.as_i64()) == Some(t)
                     })
                 })
                 .count()

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
-use super::super::books::{DeletedRecord, Key, Record, Table};
+use super::super::books::{Cell, DeletedRecord, Key, Record, Table};
 
 /// Where a listing reads its rows.
 #[derive(Debug)]
@@ -66,11 +66,11 @@ impl<'s> Rows<'s> {
 
     /// The field names of a typical row, to refuse `$select` of fields the entity lacks.
     pub fn sample_fields(&self) -> Option<Vec<String>> {
-        let keys = |m: &Map<String, Value>| m.keys().cloned().collect();
+        let keys = |r: &Record| r.fields.names().map(str::to_owned).collect();
         match self {
-            Rows::Table(t) => t.iter_by_key(None).next().map(|r| keys(&r.fields)),
-            Rows::Owned(v) => v.first().map(|r| keys(&r.fields)),
-            Rows::Deleted(d, div) => d.first().map(|r| keys(&deleted_row(r, *div).fields)),
+            Rows::Table(t) => t.iter_by_key(None).next().map(keys),
+            Rows::Owned(v) => v.first().map(keys),
+            Rows::Deleted(d, div) => d.first().map(|r| keys(&deleted_row(r, *div))),
         }
     }
 }
@@ -90,11 +90,7 @@ fn deleted_row(d: &DeletedRecord, division: i32) -> Record {
         Value::String(format!("/Date({})/", d.deleted_date_ms)),
     );
     f.insert("Division".into(), Value::from(division));
-    Record {
-        key: Key::Guid(d.id),
-        timestamp: d.timestamp,
-        fields: f,
-    }
+    Record::from_map(Key::Guid(d.id), d.timestamp, &f)
 }
 
 /// How to render rows of one endpoint.
@@ -170,7 +166,7 @@ impl Serialize for RowView<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let uri = self.uri();
         let lines_uri = self.style.lines.map(|l| format!("{uri}/{l}"));
-        let fields = &self.record.fields;
+        let reader = self.record.fields.reader();
         let mut map = s.serialize_map(None)?;
         map.serialize_entry(
             "__metadata",
@@ -181,6 +177,7 @@ impl Serialize for RowView<'_> {
         )?;
         match self.style.select {
             Some(select) => {
+                let cells: Vec<(&str, Cell<'_>)> = reader.cells().collect();
                 for f in select {
                     if self.style.sync && f == "Timestamp" {
                         map.serialize_entry(f, &self.timestamp())?;
@@ -189,14 +186,18 @@ impl Serialize for RowView<'_> {
                     {
                         map.serialize_entry(f, &deferred(u))?;
                     } else {
-                        map.serialize_entry(f, fields.get(f).unwrap_or(&Value::Null))?;
+                        let cell = cells
+                            .iter()
+                            .find(|(k, _)| k == f)
+                            .map_or(Cell::Null, |c| c.1);
+                        map.serialize_entry(f, &cell)?;
                     }
                 }
             }
             None => {
-                for (k, v) in fields {
-                    if Some(k.as_str()) != self.style.lines {
-                        map.serialize_entry(k, v)?;
+                for (k, v) in reader.cells() {
+                    if Some(k) != self.style.lines {
+                        map.serialize_entry(k, &v)?;
                     }
                 }
                 if self.style.sync {
