@@ -1,9 +1,11 @@
-//! Codat's official Python SDKs (`codat-platform`, `codat-accounting`) against a running
-//! Ledgerline: the compatibility contract. The server and the Exact sandbox run in-process; the
-//! check scripts in `tests/sdk/` drive the SDKs over real HTTP and exit non-zero on any failure.
+//! Codat's official SDKs against a running Ledgerline: the compatibility contract. The Python
+//! SDKs (`codat-platform`, `codat-accounting`) and the npm one (`@codat/accounting`) read every
+//! response through their own models. The server and the Exact sandbox run in-process; the check
+//! scripts in `tests/sdk/` drive the SDKs over real HTTP and exit non-zero on any failure.
 //!
 //! The Python comes from `LEDGERLINE_SDK_PYTHON` (set by `.ci/run`), else `.venv-sdk/bin/python`;
-//! without either the test is skipped with a message, or fails when `CI` is set.
+//! the npm SDK from `tests/sdk/js/node_modules` (`npm ci` there; `.ci/run` does it), run with the
+//! `node` on the PATH. Without them a test is skipped with a message, or fails when `CI` is set.
 
 #[path = "connections/world.rs"]
 mod world;
@@ -58,11 +60,18 @@ async fn sdks_importable(python: &Path) -> Result<(), String> {
     }
 }
 
-/// Runs one check script; panics with its whole output unless it exits 0.
-async fn run_script(python: &Path, script: &str, args: &[String]) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sdk");
-    let output = tokio::process::Command::new(python)
-        .arg(dir.join(script))
+/// Runs one check script (`tests/sdk/{script}`) with `program` (a Python, or node); panics with
+/// its whole output unless it exits 0.
+async fn run_script(program: &Path, script: &str, args: &[String]) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/sdk")
+        .join(script);
+    let dir = path
+        .parent()
+        .expect("scripts live in a folder")
+        .to_path_buf();
+    let output = tokio::process::Command::new(program)
+        .arg(&path)
         .args(args)
         .current_dir(&dir)
         .env("PYTHONDONTWRITEBYTECODE", "1")
@@ -132,4 +141,58 @@ async fn codat_python_sdks_read_every_response() {
     accounting.extend(["--pulled".into(), nl, "--pulled".into(), uk]);
     accounting.push("--invoices".into());
     run_script(&python, "check_accounting.py", &accounting).await;
+}
+
+const JS_INSTALL_HINT: &str =
+    "install Node.js, then `npm ci` in tests/sdk/js (or run .ci/run, which does this)";
+
+/// Why the npm SDK cannot run here, if it cannot.
+async fn js_sdk_missing(repo: &Path) -> Option<String> {
+    let node = tokio::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .await;
+    if !node.is_ok_and(|o| o.status.success()) {
+        return Some("there is no `node` on the PATH".into());
+    }
+    let sdk = repo.join("tests/sdk/js/node_modules/@codat/accounting");
+    (!sdk.exists()).then(|| format!("{} does not exist", sdk.display()))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codat_npm_sdk_reads_invoices() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    if let Some(why) = js_sdk_missing(repo).await {
+        if std::env::var_os("CI").is_some() {
+            panic!("{why}.\nCI must run Codat's npm SDK check: {JS_INSTALL_HINT}");
+        }
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED the Codat npm SDK test (tests/sdk.rs): {why}.\n{JS_INSTALL_HINT}"
+        );
+        return;
+    }
+
+    let world = World::start().await;
+    let nl = world
+        .linked_and_pulled("Acme BV", "exact-online-nl", "101001")
+        .await;
+    let uk = world
+        .linked_and_pulled("Acme Ltd", "exact-online-uk", "201001")
+        .await;
+    let unpulled = world.company("Not linked yet").await;
+    let args = [
+        "--url",
+        &world.server.base,
+        "--key",
+        &world.key,
+        "--unpulled",
+        &unpulled,
+        "--pulled",
+        &nl,
+        "--pulled",
+        &uk,
+    ]
+    .map(String::from);
+    run_script(Path::new("node"), "js/check_accounting.js", &args).await;
 }
