@@ -535,15 +535,8 @@ async fn main() -> anyhow::Result<()> {
     let peak_reset = reset_peak();
 
     // Link (the sandbox's consent shortcut); the first pull starts by itself.
-    let link_url = connection["linkUrl"].as_str().context("a linkUrl")?;
     let started = Instant::now();
-    let authorize = location(&http.get(link_url).send().await?)?;
-    let approve = format!("{authorize}&sandbox_user=demo&sandbox_divisions={DIVISION}");
-    let callback = location(&http.get(approve).send().await?)?;
-    let page = http.get(callback).send().await?;
-    if !page.status().is_success() {
-        bail!("linking failed: {}", page.text().await?);
-    }
+    api.link_in_sandbox(&connection, DIVISION).await?;
     let first = loop {
         let status = api.get(&format!("/companies/{company}/dataStatus")).await?;
         if let Some(id) = status["invoices"]["latestSyncId"].as_str() {
@@ -809,13 +802,4 @@ async fn main() -> anyhow::Result<()> {
     let _ = server.await;
     sandbox.shutdown().await;
     Ok(())
-}
-
-fn location(response: &reqwest::Response) -> anyhow::Result<String> {
-    Ok(response
-        .headers()
-        .get("location")
-        .context("expected a redirect")?
-        .to_str()?
-        .to_string())
 }

@@ -228,17 +228,9 @@ async fn connect(
         }
     };
     // The sandbox forgets its tokens when it stops, so the demo links again on every start.
-    let link_url = connection["linkUrl"].as_str().context("a linkUrl")?;
-    let authorize = location(api.http.get(link_url).send().await?)?;
-    let approve = format!("{authorize}&sandbox_user=demo&sandbox_divisions={division}");
-    let callback = location(api.http.get(approve).send().await?)?;
-    let page = api.http.get(callback).send().await?;
-    if !page.status().is_success() {
-        bail!(
-            "linking {company} to {region:?} failed: {}",
-            page.text().await?
-        );
-    }
+    api.link_in_sandbox(&connection, division)
+        .await
+        .with_context(|| format!("linking {company} to {region:?}"))?;
     for _ in 0..600 {
         let status = api.get(&format!("/companies/{company}/dataStatus")).await?;
         match status["invoices"]["currentStatus"].as_str() {
@@ -264,6 +256,20 @@ impl TenantApi {
     /// GETs `path` and reads the JSON answer; a non-2xx answer is an error that quotes it.
     pub async fn get(&self, path: &str) -> anyhow::Result<Value> {
         self.send(reqwest::Method::GET, path, None).await
+    }
+
+    /// Follows a connection's `linkUrl` to the Exact sandbox and consents there at once as its
+    /// `demo` user for `division` (the sandbox's `sandbox_user` shortcut), back to our callback.
+    pub async fn link_in_sandbox(&self, connection: &Value, division: i32) -> anyhow::Result<()> {
+        let link_url = connection["linkUrl"].as_str().context("a linkUrl")?;
+        let authorize = location(self.http.get(link_url).send().await?)?;
+        let approve = format!("{authorize}&sandbox_user=demo&sandbox_divisions={division}");
+        let callback = location(self.http.get(approve).send().await?)?;
+        let page = self.http.get(callback).send().await?;
+        if !page.status().is_success() {
+            bail!("the link flow failed: {}", page.text().await?);
+        }
+        Ok(())
     }
 
     /// Sends `body` (if any) as JSON and reads the JSON answer (null when empty); a non-2xx

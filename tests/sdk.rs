@@ -60,6 +60,46 @@ async fn sdks_importable(python: &Path) -> Result<(), String> {
     }
 }
 
+/// A missing SDK skips its test with a message; under CI (`CI` set) it fails instead.
+fn skip_unless_ci(test: &str, why: &str, install: &str) {
+    if std::env::var_os("CI").is_some() {
+        panic!("{why}.\nCI must run {test}. Install: {install}");
+    }
+    // Straight to stderr: the test harness hides `eprintln!` of a passing test.
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED {test} (tests/sdk.rs): {why}.\nInstall: {install}"
+    );
+}
+
+/// The world the SDK checks read: an NL and a UK company linked with invoices pulled, and one
+/// never pulled.
+struct Companies {
+    world: World,
+    nl: String,
+    uk: String,
+    unpulled: String,
+}
+
+impl Companies {
+    async fn start() -> Companies {
+        let world = World::start().await;
+        let nl = world
+            .linked_and_pulled("Acme BV", "exact-online-nl", "101001")
+            .await;
+        let uk = world
+            .linked_and_pulled("Acme Ltd", "exact-online-uk", "201001")
+            .await;
+        let unpulled = world.company("Not linked yet").await;
+        Companies {
+            world,
+            nl,
+            uk,
+            unpulled,
+        }
+    }
+}
+
 /// Runs one check script (`tests/sdk/{script}`) with `program` (a Python, or node); panics with
 /// its whole output unless it exits 0.
 async fn run_script(program: &Path, script: &str, args: &[String]) {
@@ -101,28 +141,15 @@ async fn codat_python_sdks_read_every_response() {
             Ok(()) => python,
             Err(why) => panic!("{why}\nInstall them: {INSTALL_HINT}"),
         },
-        Err(why) if std::env::var_os("CI").is_some() => {
-            panic!("{why}.\nCI must run Codat's SDK checks. Install them: {INSTALL_HINT}")
-        }
-        Err(why) => {
-            // Straight to stderr: the test harness hides `eprintln!` of a passing test.
-            let _ = writeln!(
-                std::io::stderr(),
-                "SKIPPED the Codat SDK compatibility test (tests/sdk.rs): {why}.\n\
-                 Install Python 3 and the SDKs: {INSTALL_HINT}"
-            );
-            return;
-        }
+        Err(why) => return skip_unless_ci("the Codat Python SDK test", &why, INSTALL_HINT),
     };
 
-    let world = World::start().await;
-    let nl = world
-        .linked_and_pulled("Acme BV", "exact-online-nl", "101001")
-        .await;
-    let uk = world
-        .linked_and_pulled("Acme Ltd", "exact-online-uk", "201001")
-        .await;
-    let unpulled = world.company("Not linked yet").await;
+    let Companies {
+        world,
+        nl,
+        uk,
+        unpulled,
+    } = Companies::start().await;
 
     let common = vec![
         "--url".to_string(),
@@ -163,24 +190,15 @@ async fn js_sdk_missing(repo: &Path) -> Option<String> {
 async fn codat_npm_sdk_reads_invoices() {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
     if let Some(why) = js_sdk_missing(repo).await {
-        if std::env::var_os("CI").is_some() {
-            panic!("{why}.\nCI must run Codat's npm SDK check: {JS_INSTALL_HINT}");
-        }
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED the Codat npm SDK test (tests/sdk.rs): {why}.\n{JS_INSTALL_HINT}"
-        );
-        return;
+        return skip_unless_ci("the Codat npm SDK test", &why, JS_INSTALL_HINT);
     }
 
-    let world = World::start().await;
-    let nl = world
-        .linked_and_pulled("Acme BV", "exact-online-nl", "101001")
-        .await;
-    let uk = world
-        .linked_and_pulled("Acme Ltd", "exact-online-uk", "201001")
-        .await;
-    let unpulled = world.company("Not linked yet").await;
+    let Companies {
+        world,
+        nl,
+        uk,
+        unpulled,
+    } = Companies::start().await;
     let args = [
         "--url",
         &world.server.base,

@@ -143,20 +143,14 @@ async fn select(
     cache: &DataCache,
     dataset: &Arc<CachedDataset>,
     selection: Selection,
-    params: &PageQuery,
 ) -> ApiResult<Option<Arc<Vec<usize>>>> {
     if selection.is_everything() {
         return Ok(None);
     }
-    let key = format!(
-        "{}\u{0}{}",
-        params.query.as_deref().unwrap_or("").trim(),
-        params.order_by.as_deref().unwrap_or("").trim()
-    );
     let had_view = dataset.has_query_view();
     let positions = tokio::task::spawn_blocking({
         let dataset = Arc::clone(dataset);
-        move || dataset.selection(&key, || selection.apply(dataset.query_view()))
+        move || dataset.selection(selection.key(), || selection.apply(dataset.query_view()))
     })
     .await
     .map_err(ApiError::internal)?;
@@ -186,7 +180,7 @@ async fn list_records(
     else {
         return Err(not_synced(data_type));
     };
-    let selected = select(&state.cache, &dataset, selection, &params).await?;
+    let selected = select(&state.cache, &dataset, selection).await?;
     let total = selected
         .as_ref()
         .map_or(dataset.records.len(), |positions| positions.len());

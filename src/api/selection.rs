@@ -14,6 +14,8 @@ use crate::query::{OrderBy, Query, QueryError};
 pub struct Selection {
     filter: Query,
     order: OrderBy,
+    /// The texts it was parsed from: what identifies its result for a given dataset.
+    key: String,
 }
 
 impl Selection {
@@ -29,11 +31,20 @@ impl Selection {
             })
         };
         let refuse = |error: QueryError| ApiError::bad_request(error.on(dataset).to_string());
+        let (query, order_by) = (
+            params.query.as_deref().unwrap_or("").trim(),
+            params.order_by.as_deref().unwrap_or("").trim(),
+        );
         Ok(Selection {
-            filter: Query::parse(params.query.as_deref().unwrap_or(""), &known).map_err(refuse)?,
-            order: OrderBy::parse(params.order_by.as_deref().unwrap_or(""), &known)
-                .map_err(refuse)?,
+            filter: Query::parse(query, &known).map_err(refuse)?,
+            order: OrderBy::parse(order_by, &known).map_err(refuse)?,
+            key: format!("{query}\u{0}{order_by}"),
         })
+    }
+
+    /// Identifies the selection's result within one dataset (its `query` and `orderBy`).
+    pub fn key(&self) -> &str {
+        &self.key
     }
 
     /// Whether every record is returned in its natural order, so no record needs parsing.

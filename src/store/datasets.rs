@@ -341,28 +341,12 @@ impl Store {
             changed.push((id, record.to_string(), content_hash));
             // Written as they come, so the text of every changed record is never held at once.
             if changed.len() == BATCH {
-                upsert_batch(
-                    &mut tx,
-                    &company,
-                    &pull.data_type,
-                    &connection,
-                    &changed,
-                    now,
-                )
-                .await?;
+                upsert_batch(&mut tx, pull, &changed, now).await?;
                 changed.clear();
             }
         }
         if !changed.is_empty() {
-            upsert_batch(
-                &mut tx,
-                &company,
-                &pull.data_type,
-                &connection,
-                &changed,
-                now,
-            )
-            .await?;
+            upsert_batch(&mut tx, pull, &changed, now).await?;
         }
         let gone: Vec<&String> = existing
             .iter()
@@ -428,12 +412,11 @@ impl Store {
 
 async fn upsert_batch(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    company: &str,
-    data_type: &str,
-    connection: &str,
+    pull: &PullOperationRow,
     rows: &[(String, String, String)],
     now: i64,
 ) -> Result<(), sqlx::Error> {
+    let (company, connection) = (pull.company_id.to_string(), pull.connection_id.to_string());
     let mut sql = String::from(
         "INSERT INTO records (company_id, data_type, record_id, connection_id, data, content_hash, \
          modified_at, deleted) VALUES ",
@@ -461,10 +444,10 @@ async fn upsert_batch(
     let mut query = sqlx::query(AssertSqlSafe(sql));
     for (id, data, content_hash) in rows {
         query = query
-            .bind(company)
-            .bind(data_type)
+            .bind(&company)
+            .bind(&pull.data_type)
             .bind(id)
-            .bind(connection)
+            .bind(&connection)
             .bind(data)
             .bind(content_hash)
             .bind(now);

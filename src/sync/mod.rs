@@ -117,19 +117,8 @@ impl SyncEngine {
                 connection.integration_key
             )));
         }
-        let already_running = |running: Option<PullOperationRow>| {
-            QueueError::AlreadyRunning(format!(
-                "DatasetAlreadyInProgressException: Cannot queue {} sync for {company_id} as previous sync {} is still in progress",
-                data_type.key(),
-                running.map(|r| r.id.to_string()).unwrap_or_default()
-            ))
-        };
         self.fail_abandoned_pulls(false).await?;
-        if let Some(running) = store.running_pull(company_id, data_type.key()).await? {
-            return Err(already_running(Some(running)));
-        }
-        // The store refuses a second running pull even when another request or server instance
-        // got past the check above at the same moment.
+        // The store refuses a second running pull, whichever request or server instance asks.
         let Some(pull) = store
             .create_pull_operation(
                 company_id,
@@ -140,7 +129,11 @@ impl SyncEngine {
             .await?
         else {
             let running = store.running_pull(company_id, data_type.key()).await?;
-            return Err(already_running(running));
+            return Err(QueueError::AlreadyRunning(format!(
+                "DatasetAlreadyInProgressException: Cannot queue {} sync for {company_id} as previous sync {} is still in progress",
+                data_type.key(),
+                running.map(|r| r.id.to_string()).unwrap_or_default()
+            )));
         };
         let engine = self.clone();
         let queued = pull.clone();

@@ -195,19 +195,9 @@ impl World {
 
     /// The connection as the API shows it now.
     pub async fn reload(&self, company: &str, connection: &Value) -> Value {
-        self.api(
-            Method::GET,
-            &format!(
-                "/companies/{company}/connections/{}",
-                connection["id"].as_str().unwrap()
-            ),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+        let id = connection["id"].as_str().unwrap();
+        self.get_json(&format!("/companies/{company}/connections/{id}"))
+            .await
     }
 
     /// Follows a linkUrl to the sandbox's authorize URL.

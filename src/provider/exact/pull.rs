@@ -8,7 +8,6 @@
 use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
-use url::Url;
 
 use super::budget::BudgetKey;
 use super::invoices::{self, InvoiceContext, Mapped};
@@ -16,26 +15,24 @@ use super::{ExactProvider, odata};
 use crate::provider::{ProviderError, Pulled, Session};
 
 impl ExactProvider {
-    fn division_url(
+    /// Every row of `path` in the session's pinned division, following `__next`; each page
+    /// passes the division's budget and adds to `calls`.
+    async fn division_rows(
         &self,
         session: &Session<'_>,
         path: &str,
         query: &[(&str, &str)],
-    ) -> Result<(Url, BudgetKey), ProviderError> {
+        calls: &mut u32,
+    ) -> Result<Vec<Value>, ProviderError> {
         let division = session.upstream_company_id.ok_or_else(|| {
             ProviderError::Upstream("the connection has no division pinned yet".into())
         })?;
         let mut url = self.api_url(session.integration_key, &format!("{division}/{path}"))?;
-        {
-            let mut pairs = url.query_pairs_mut();
-            for (name, value) in query {
-                pairs.append_pair(name, value);
-            }
-        }
-        Ok((
-            url,
-            (session.integration_key.to_string(), division.to_string()),
-        ))
+        url.query_pairs_mut().extend_pairs(query);
+        let key: BudgetKey = (session.integration_key.to_string(), division.to_string());
+        self.api
+            .get_all_counted(session, &self.budget, Some(&key), url, calls)
+            .await
     }
 
     /// Every sales invoice of the session's division, mapped to Codat's Invoice.
@@ -46,14 +43,13 @@ impl ExactProvider {
         let mut calls = 0u32;
         let division_currency = self.division_currency(session, &mut calls).await?;
 
-        let (url, key) = self.division_url(
-            session,
-            "vat/VATCodes",
-            &[("$select", "Code,Description,Percentage")],
-        )?;
         let vat_rows = self
-            .api
-            .get_all_counted(session, &self.budget, Some(&key), url, &mut calls)
+            .division_rows(
+                session,
+                "vat/VATCodes",
+                &[("$select", "Code,Description,Percentage")],
+                &mut calls,
+            )
             .await?;
         let vat_codes: HashMap<String, invoices::VatCode> = vat_rows
             .iter()
@@ -61,26 +57,24 @@ impl ExactProvider {
             .map(|code| (code.code.clone(), code))
             .collect();
 
-        let (url, key) = self.division_url(
-            session,
-            "read/financial/ReceivablesList",
-            &[("$select", "InvoiceNumber,Amount")],
-        )?;
         let receivables = self
-            .api
-            .get_all_counted(session, &self.budget, Some(&key), url, &mut calls)
+            .division_rows(
+                session,
+                "read/financial/ReceivablesList",
+                &[("$select", "InvoiceNumber,Amount")],
+                &mut calls,
+            )
             .await?;
         let outstanding = invoices::outstanding_by_invoice(&receivables);
 
         let select = invoices::SYNC_SELECT.join(",");
-        let (url, key) = self.division_url(
-            session,
-            "sync/SalesInvoice/SalesInvoices",
-            &[("$select", &select), ("$filter", "Timestamp gt 0L")],
-        )?;
         let rows = self
-            .api
-            .get_all_counted(session, &self.budget, Some(&key), url, &mut calls)
+            .division_rows(
+                session,
+                "sync/SalesInvoice/SalesInvoices",
+                &[("$select", &select), ("$filter", "Timestamp gt 0L")],
+                &mut calls,
+            )
             .await?;
 
         let cursor = rows
@@ -131,11 +125,13 @@ impl ExactProvider {
         calls: &mut u32,
     ) -> Result<String, ProviderError> {
         let division = session.upstream_company_id.unwrap_or_default();
-        let (url, key) =
-            self.division_url(session, "system/Divisions", &[("$select", "Code,Currency")])?;
         let rows = self
-            .api
-            .get_all_counted(session, &self.budget, Some(&key), url, calls)
+            .division_rows(
+                session,
+                "system/Divisions",
+                &[("$select", "Code,Currency")],
+                calls,
+            )
             .await?;
         rows.iter()
             .find(|row| {

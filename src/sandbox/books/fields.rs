@@ -11,8 +11,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 use std::io::Write as _;
-use std::ops::Index;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use parking_lot::{RwLock, RwLockReadGuard};
 use serde::ser::{Serialize, Serializer};
@@ -129,13 +128,14 @@ impl Encoder {
     }
 }
 
-/// A row's fields in compact form. Read them with `value`/`to_map` (no copy kept), or with `get` and
-/// indexing, which build the row's `Map` once and keep it with the row: meant for tests and small
-/// tables, never for serving.
+/// A row's fields in compact form. Read them with `value`/`to_map` (no copy kept). Tests may also
+/// use `get` and indexing, which build the row's `Map` once and keep it: those exist only in test
+/// builds, so serving never pays for a second copy of a row.
 pub struct Fields {
     layout: Arc<Layout>,
     data: Box<[u8]>,
-    map: OnceLock<Box<Map<String, Value>>>,
+    #[cfg(test)]
+    map: std::sync::OnceLock<Box<Map<String, Value>>>,
 }
 
 impl Fields {
@@ -143,7 +143,8 @@ impl Fields {
         Fields {
             layout,
             data: data.into_boxed_slice(),
-            map: OnceLock::new(),
+            #[cfg(test)]
+            map: std::sync::OnceLock::new(),
         }
     }
 
@@ -194,11 +195,13 @@ impl Fields {
             .collect()
     }
 
-    /// One field, from the row's `Map` (built on first use and kept: tests and small tables only).
+    /// One field, from the row's `Map` (built on first use and kept; tests only).
+    #[cfg(test)]
     pub fn get(&self, name: &str) -> Option<&Value> {
         self.map().get(name)
     }
 
+    #[cfg(test)]
     fn map(&self) -> &Map<String, Value> {
         self.map.get_or_init(|| Box::new(self.to_map()))
     }
@@ -218,12 +221,13 @@ impl Fields {
     }
 }
 
-impl Index<&str> for Fields {
+#[cfg(test)]
+impl std::ops::Index<&str> for Fields {
     type Output = Value;
 
     /// Panics when the field is missing, like `Map`'s index.
     fn index(&self, name: &str) -> &Value {
-        self.map().index(name)
+        &self.map()[name]
     }
 }
 
@@ -232,7 +236,8 @@ impl Clone for Fields {
         Fields {
             layout: self.layout.clone(),
             data: self.data.clone(),
-            map: OnceLock::new(),
+            #[cfg(test)]
+            map: std::sync::OnceLock::new(),
         }
     }
 }
