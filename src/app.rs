@@ -201,6 +201,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let store = state.store.clone();
+    let sync = state.sync.clone();
     // Refresh dormant connections before their refresh tokens die.
     let keep_alive = tokio::spawn(state.tokens.clone().keep_alive_loop(KEEP_ALIVE_EVERY));
     let app = crate::api::router(state).layer((
@@ -214,6 +215,8 @@ pub async fn serve(
     )
     .with_graceful_shutdown(shutdown)
     .await?;
+    // Running pulls stop after the page they are storing: what they stored stays consistent.
+    sync.stop_pulls();
     keep_alive.abort();
     store.close().await;
     Ok(())

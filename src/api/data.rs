@@ -296,7 +296,10 @@ fn data_type_or_404(key: &str) -> ApiResult<DataType> {
     DataType::from_key(key).ok_or_else(|| {
         ApiError::not_found(format!(
             "Datatype {key} not supported by Ledgerline yet; supported: {}",
-            DataType::ALL.map(|d| d.key()).join(", ")
+            DataType::all()
+                .map(|d| d.key())
+                .collect::<Vec<_>>()
+                .join(", ")
         ))
     })
 }
@@ -368,16 +371,12 @@ async fn queue_all(
     Path(company_id): Path<String>,
 ) -> ApiResult<StatusCode> {
     let company = load_company(&state, &tenant, &company_id).await?;
-    for data_type in DataType::ALL {
-        match state
-            .sync
-            .queue(tenant.0.id, company.id, data_type, None)
-            .await
-        {
-            Ok(_) | Err(QueueError::AlreadyRunning(_)) => {}
-            Err(other) => return Err(queue_error(other)),
-        }
-    }
+    let all: Vec<DataType> = DataType::all().collect();
+    state
+        .sync
+        .queue_many(tenant.0.id, company.id, &all, None)
+        .await
+        .map_err(queue_error)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -404,7 +403,7 @@ async fn data_status(
         .await?;
     let datasets = state.store.datasets(company.id).await?;
     let mut statuses = BTreeMap::new();
-    for data_type in DataType::ALL {
+    for data_type in DataType::all() {
         let key = data_type.key();
         // Pulls are newest first.
         let Some(latest) = pulls.iter().find(|p| p.data_type == key) else {

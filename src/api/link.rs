@@ -43,20 +43,19 @@ async fn oauth_callback(
 ) -> Response {
     let outcome = state.linker.finish(params).await;
     if let Some(connection) = outcome.linked {
-        // The first pull starts by itself, as Codat's does.
-        for data_type in crate::provider::DataType::ALL {
-            if let Err(e) = state
-                .sync
-                .queue(
-                    connection.tenant_id,
-                    connection.company_id,
-                    data_type,
-                    Some(connection.id),
-                )
-                .await
-            {
-                tracing::warn!(connection.id = %connection.id, error = %e, "first pull not queued");
-            }
+        // The first pull starts by itself, as Codat's does: every data type, in pull order.
+        let all: Vec<_> = crate::provider::DataType::all().collect();
+        if let Err(e) = state
+            .sync
+            .queue_many(
+                connection.tenant_id,
+                connection.company_id,
+                &all,
+                Some(connection.id),
+            )
+            .await
+        {
+            tracing::warn!(connection.id = %connection.id, error = %e, "first pull not queued");
         }
     }
     render(&outcome.page)

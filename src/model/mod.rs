@@ -5,9 +5,11 @@
 //! Codat's official SDKs read our responses as their own. Money is `Decimal`, never a float: it
 //! is written as a JSON number (Codat's wire format) only at the edge.
 
+pub mod dataset;
 pub mod invoice;
 pub mod refs;
 
+pub use dataset::{DATASETS, DataType, DatasetSpec};
 pub use invoice::{Invoice, InvoiceLineItem, InvoiceStatus};
 pub use refs::{AccountRef, CustomerRef, ItemRef, Metadata, TaxRateRef, TrackingCategoryRef};
 

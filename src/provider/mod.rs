@@ -14,6 +14,7 @@ use url::Url;
 
 use crate::catalog::{Catalog, RegionSpec};
 use crate::clock::Clock;
+pub use crate::model::DataType;
 
 /// A tenant's app registration at the upstream (client id and secret for one region).
 #[derive(Debug, Clone)]
@@ -93,29 +94,6 @@ pub enum ProviderError {
     Unsupported(String),
 }
 
-/// The data types Ledgerline pulls and serves, by Codat's key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum DataType {
-    Invoices,
-}
-
-impl DataType {
-    /// Every data type served.
-    pub const ALL: [DataType; 1] = [DataType::Invoices];
-
-    /// Codat's key (`invoices`), used in paths, dataStatus and pull operations.
-    pub fn key(self) -> &'static str {
-        match self {
-            DataType::Invoices => "invoices",
-        }
-    }
-
-    /// The data type with this Codat key.
-    pub fn from_key(key: &str) -> Option<DataType> {
-        DataType::ALL.into_iter().find(|d| d.key() == key)
-    }
-}
-
 /// What is left of an upstream company's daily call limit, as this server counts it (corrected by
 /// the upstream's own rate-limit headers on every answer).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,15 +102,73 @@ pub struct CallAllowance {
     pub per_day: u32,
 }
 
-/// One full pull of a data type: every record in the common model, and where to resume.
-#[derive(Debug, Clone, Default)]
-pub struct Pulled {
-    /// `(record id, record JSON in Codat's shape)`.
-    pub records: Vec<(String, serde_json::Value)>,
-    /// Opaque position to resume an incremental pull from.
+/// How much of a data type a pull asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PullMode {
+    /// Every record. Records the upstream no longer returns are flagged deleted once the pull
+    /// has completed — absence means deletion only here.
+    Full,
+    /// What changed since this cursor (the opaque position an earlier page gave), with the
+    /// deletions the upstream reports.
+    Since(String),
+}
+
+/// What one pull run asks for: data types of one connection, each with its mode. A provider
+/// reads each upstream source once per run, even when several data types come from it.
+pub type PullRequest = [(DataType, PullMode)];
+
+/// One page of changes to one data type, handed to the [`PageSink`] before the next is read.
+#[derive(Debug, Clone)]
+pub struct PulledPage {
+    pub data_type: DataType,
+    /// `(record id, record JSON in the common model)`.
+    pub upserts: Vec<(String, serde_json::Value)>,
+    /// Ids the upstream reported deleted.
+    pub deleted: Vec<String>,
+    /// Where a later pull resumes once this page is stored; `None` keeps the previous one.
     pub cursor: Option<String>,
-    /// How many calls the pull made to the upstream.
+    /// Upstream calls made since the previous page (of any data type).
     pub upstream_calls: u32,
+}
+
+impl PulledPage {
+    /// An empty page of `data_type`, to fill.
+    pub fn new(data_type: DataType) -> Self {
+        PulledPage {
+            data_type,
+            upserts: Vec::new(),
+            deleted: Vec::new(),
+            cursor: None,
+            upstream_calls: 0,
+        }
+    }
+}
+
+/// Where a provider delivers pages: Ledgerline's store, which commits each page (records,
+/// deletions and cursor together) before the provider reads on.
+#[async_trait]
+pub trait PageSink: Send {
+    async fn page(&mut self, page: PulledPage) -> Result<(), SinkError>;
+}
+
+/// Why a sink refused a page. Never the upstream's fault, so never a [`ProviderError`].
+#[derive(Debug, thiserror::Error)]
+pub enum SinkError {
+    /// The server is shutting down: the pages so far are stored, the pull stops here.
+    #[error("the server is shutting down")]
+    Stopped,
+    /// The page could not be stored.
+    #[error("the pulled data could not be stored: {0}")]
+    Store(String),
+}
+
+/// Why a pull run ended early.
+#[derive(Debug, thiserror::Error)]
+pub enum PullError {
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    #[error(transparent)]
+    Sink(#[from] SinkError),
 }
 
 /// One accounting upstream. One implementation serves all its regions.
@@ -181,17 +217,22 @@ pub trait Provider: Send + Sync {
         None
     }
 
-    /// Pulls every record of a data type for the session's upstream company.
+    /// Pulls the requested data types of the session's upstream company, page by page into
+    /// `sink`. Returns once every requested data type is complete; the caller then ends each
+    /// (for a [`PullMode::Full`] one, flagging what was not seen as deleted).
     async fn pull(
         &self,
         session: &Session<'_>,
-        data_type: DataType,
-    ) -> Result<Pulled, ProviderError> {
-        let _ = session;
+        request: &PullRequest,
+        sink: &mut dyn PageSink,
+    ) -> Result<(), PullError> {
+        let _ = (session, sink);
+        let keys: Vec<&str> = request.iter().map(|(d, _)| d.key()).collect();
         Err(ProviderError::Unsupported(format!(
             "{} is not available from this platform",
-            data_type.key()
-        )))
+            keys.join(", ")
+        ))
+        .into())
     }
 }
 

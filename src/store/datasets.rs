@@ -1,7 +1,9 @@
 //! Pulled records, the datasets they form, and the pull operations that fill them.
 //!
-//! A pull is committed in one transaction — records, deletions, cursor and the operation's
-//! status together — so a crash never leaves half a pull visible.
+//! A pull commits page by page: each page's records, deletions, cursor and the operation's
+//! counters in one transaction, so a crash leaves whole pages behind, never half of one, and
+//! the cursor never runs ahead of the records it covers. A data type only becomes readable when
+//! its first pull has finished ([`Store::finish_pull`]).
 
 use std::collections::{HashMap, HashSet};
 
@@ -58,11 +60,23 @@ pub struct CommitCounts {
     pub deleted: usize,
 }
 
-/// A pull's result, ready to commit.
+/// A full pull's result in one piece, ready to commit (seeding and tests; pulls go page by page).
 #[derive(Debug, Clone)]
 pub struct PulledRecords {
     /// `(record id, record JSON)`; `modifiedDate` is filled in here, on change.
     pub records: Vec<(String, Value)>,
+    pub cursor: Option<String>,
+    pub upstream_calls: i64,
+}
+
+/// One page of a pull, ready to commit.
+#[derive(Debug, Clone, Default)]
+pub struct PageRecords {
+    /// `(record id, record JSON)`; `modifiedDate` is filled in here, on change.
+    pub upserts: Vec<(String, Value)>,
+    /// Ids the upstream reported deleted.
+    pub deleted: Vec<String>,
+    /// Where the next pull resumes; `None` keeps the stored one.
     pub cursor: Option<String>,
     pub upstream_calls: i64,
 }
@@ -289,83 +303,134 @@ impl Store {
             .map_err(Into::into)
     }
 
-    /// Commits a full pull of one connection's data type: upserts what changed, flags what is
-    /// gone as deleted, stores the cursor and completes the operation — in one transaction.
-    pub async fn commit_pull(
+    /// Commits one page of a running pull: upserts what changed (records identical to the
+    /// stored ones keep their `modifiedDate`), flags reported deletions, stores the cursor and
+    /// adds to the operation's counters — in one transaction. `NotFound` when the pull is no
+    /// longer running (given up as abandoned): its data must not land over newer data.
+    pub async fn commit_page(
         &self,
         pull: &PullOperationRow,
-        pulled: PulledRecords,
+        page: PageRecords,
         now: i64,
     ) -> Result<CommitCounts, StoreError> {
         let company = pull.company_id.to_string();
         let connection = pull.connection_id.to_string();
         let mut tx = self.begin_write().await?;
-        let existing: HashMap<String, (String, bool)> = sqlx::query(
-            "SELECT record_id, content_hash, deleted FROM records \
-             WHERE company_id = $1 AND data_type = $2 AND connection_id = $3",
+        // First, so that a given-up pull writes nothing (and holds the write lock briefly).
+        let running = sqlx::query(
+            "UPDATE pull_operations SET records = COALESCE(records, 0) + $1, \
+               upstream_calls = COALESCE(upstream_calls, 0) + $2, heartbeat_at = $3 \
+             WHERE id = $4 AND status IN ('Queued', 'Fetching', 'Mapping')",
+        )
+        .bind(page.upserts.len() as i64)
+        .bind(page.upstream_calls)
+        .bind(now)
+        .bind(pull.id.to_string())
+        .execute(&mut *tx)
+        .await?;
+        if running.rows_affected() != 1 {
+            return Err(StoreError::NotFound);
+        }
+
+        let mut counts = CommitCounts::default();
+        for ids in page.upserts.chunks(BATCH) {
+            let existing = stored_hashes(&mut tx, pull, ids.iter().map(|(id, _)| id)).await?;
+            let mut changed: Vec<(String, String, String)> = Vec::new();
+            for (id, record) in ids {
+                let content_hash = hash(record);
+                match existing.get(id) {
+                    Some((old, false)) if *old == content_hash => {
+                        counts.unchanged += 1;
+                        continue;
+                    }
+                    Some(_) => counts.updated += 1,
+                    None => counts.inserted += 1,
+                }
+                let mut record = record.clone();
+                if let Some(object) = record.as_object_mut() {
+                    object.insert("modifiedDate".into(), Value::String(iso(now)));
+                }
+                changed.push((id.clone(), record.to_string(), content_hash));
+            }
+            if !changed.is_empty() {
+                upsert_batch(&mut tx, pull, &changed, now).await?;
+            }
+        }
+        for ids in page.deleted.chunks(BATCH) {
+            let existing = stored_hashes(&mut tx, pull, ids.iter()).await?;
+            for id in ids {
+                if matches!(existing.get(id), Some((_, false))) {
+                    flag_deleted(&mut tx, &company, &pull.data_type, id, now).await?;
+                    counts.deleted += 1;
+                }
+            }
+        }
+        let changes = counts.inserted + counts.updated + counts.deleted;
+        sqlx::query(
+            "INSERT INTO datasets (company_id, data_type, connection_id, cursor, version) \
+             VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (company_id, data_type, connection_id) DO UPDATE SET \
+               cursor = COALESCE(excluded.cursor, datasets.cursor), \
+               version = datasets.version + excluded.version",
         )
         .bind(&company)
         .bind(&pull.data_type)
         .bind(&connection)
-        .fetch_all(&mut *tx)
-        .await?
-        .iter()
-        .map(|row| {
-            Ok((
-                row.try_get::<String, _>("record_id")?,
-                (
-                    row.try_get::<String, _>("content_hash")?,
-                    row.try_get::<i32, _>("deleted")? != 0,
-                ),
-            ))
-        })
-        .collect::<Result<_, sqlx::Error>>()?;
+        .bind(page.cursor.as_deref())
+        .bind(i64::from(changes > 0))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(counts)
+    }
 
+    /// Completes a pull whose pages are all committed. After a full pull, `seen` holds every id
+    /// it delivered: the connection's other records of the data type are gone upstream and are
+    /// flagged deleted. The data type is readable from here on.
+    pub async fn finish_pull(
+        &self,
+        pull: &PullOperationRow,
+        seen: Option<&HashSet<String>>,
+        now: i64,
+    ) -> Result<CommitCounts, StoreError> {
+        let company = pull.company_id.to_string();
+        let connection = pull.connection_id.to_string();
+        let mut tx = self.begin_write().await?;
+        let completed = sqlx::query(
+            "UPDATE pull_operations SET status = 'Complete', progress = 100, completed_at = $1, \
+               records = COALESCE(records, 0), upstream_calls = COALESCE(upstream_calls, 0) \
+             WHERE id = $2 AND status IN ('Queued', 'Fetching', 'Mapping')",
+        )
+        .bind(now)
+        .bind(pull.id.to_string())
+        .execute(&mut *tx)
+        .await?;
+        if completed.rows_affected() != 1 {
+            // Given up as abandoned meanwhile: dropping `tx` rolls everything back.
+            return Err(StoreError::NotFound);
+        }
         let mut counts = CommitCounts::default();
-        let mut seen = HashSet::with_capacity(pulled.records.len());
-        let mut changed: Vec<(String, String, String)> = Vec::new();
-        for (id, mut record) in pulled.records {
-            seen.insert(id.clone());
-            let content_hash = hash(&record);
-            match existing.get(&id) {
-                Some((old, false)) if *old == content_hash => {
-                    counts.unchanged += 1;
-                    continue;
-                }
-                Some(_) => counts.updated += 1,
-                None => counts.inserted += 1,
-            }
-            if let Some(object) = record.as_object_mut() {
-                object.insert("modifiedDate".into(), Value::String(iso(now)));
-            }
-            changed.push((id, record.to_string(), content_hash));
-            // Written as they come, so the text of every changed record is never held at once.
-            if changed.len() == BATCH {
-                upsert_batch(&mut tx, pull, &changed, now).await?;
-                changed.clear();
+        if let Some(seen) = seen {
+            let live: Vec<String> = sqlx::query_scalar(
+                "SELECT record_id FROM records \
+                 WHERE company_id = $1 AND data_type = $2 AND connection_id = $3 AND deleted = 0",
+            )
+            .bind(&company)
+            .bind(&pull.data_type)
+            .bind(&connection)
+            .fetch_all(&mut *tx)
+            .await?;
+            for id in live.iter().filter(|id| !seen.contains(*id)) {
+                flag_deleted(&mut tx, &company, &pull.data_type, id, now).await?;
+                counts.deleted += 1;
             }
         }
-        if !changed.is_empty() {
-            upsert_batch(&mut tx, pull, &changed, now).await?;
-        }
-        let gone: Vec<&String> = existing
-            .iter()
-            .filter(|(id, (_, deleted))| !deleted && !seen.contains(*id))
-            .map(|(id, _)| id)
-            .collect();
-        for id in gone {
-            flag_deleted(&mut tx, &company, &pull.data_type, id, now).await?;
-            counts.deleted += 1;
-        }
-        let changes = counts.inserted + counts.updated + counts.deleted;
-        let total = (counts.inserted + counts.updated + counts.unchanged) as i64;
         sqlx::query(
-            "INSERT INTO datasets (company_id, data_type, connection_id, cursor, version, \
+            "INSERT INTO datasets (company_id, data_type, connection_id, version, \
                last_successful_sync, latest_sync_id, latest_successful_sync_id) \
-             VALUES ($1, $2, $3, $4, 1, $5, $6, $6) \
+             VALUES ($1, $2, $3, $6, $4, $5, $5) \
              ON CONFLICT (company_id, data_type, connection_id) DO UPDATE SET \
-               cursor = excluded.cursor, \
-               version = datasets.version + $7, \
+               version = datasets.version + excluded.version, \
                last_successful_sync = excluded.last_successful_sync, \
                latest_sync_id = excluded.latest_sync_id, \
                latest_successful_sync_id = excluded.latest_successful_sync_id",
@@ -373,28 +438,11 @@ impl Store {
         .bind(&company)
         .bind(&pull.data_type)
         .bind(&connection)
-        .bind(pulled.cursor.as_deref())
         .bind(now)
         .bind(pull.id.to_string())
-        .bind(i64::from(changes > 0))
+        .bind(i64::from(counts.deleted > 0))
         .execute(&mut *tx)
         .await?;
-        let completed = sqlx::query(
-            "UPDATE pull_operations SET status = 'Complete', progress = 100, completed_at = $1, \
-               records = $2, upstream_calls = $3 \
-             WHERE id = $4 AND status IN ('Queued', 'Fetching', 'Mapping')",
-        )
-        .bind(now)
-        .bind(total)
-        .bind(pulled.upstream_calls)
-        .bind(pull.id.to_string())
-        .execute(&mut *tx)
-        .await?;
-        if completed.rows_affected() != 1 {
-            // Given up as abandoned meanwhile (and maybe followed by a newer pull): storing it
-            // now could overwrite newer data. Dropping `tx` rolls everything back.
-            return Err(StoreError::NotFound);
-        }
         sqlx::query("UPDATE companies SET last_sync = $1 WHERE id = $2")
             .bind(now)
             .bind(&company)
@@ -408,6 +456,69 @@ impl Store {
         tx.commit().await?;
         Ok(counts)
     }
+
+    /// Commits a whole full pull as one page and completes it.
+    pub async fn commit_pull(
+        &self,
+        pull: &PullOperationRow,
+        pulled: PulledRecords,
+        now: i64,
+    ) -> Result<CommitCounts, StoreError> {
+        let seen: HashSet<String> = pulled.records.iter().map(|(id, _)| id.clone()).collect();
+        let mut counts = self
+            .commit_page(
+                pull,
+                PageRecords {
+                    upserts: pulled.records,
+                    deleted: Vec::new(),
+                    cursor: pulled.cursor,
+                    upstream_calls: pulled.upstream_calls,
+                },
+                now,
+            )
+            .await?;
+        counts.deleted += self.finish_pull(pull, Some(&seen), now).await?.deleted;
+        Ok(counts)
+    }
+}
+
+/// The stored hash and deleted flag of those of `ids` the connection holds.
+async fn stored_hashes<'i>(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    pull: &PullOperationRow,
+    ids: impl Iterator<Item = &'i String>,
+) -> Result<HashMap<String, (String, bool)>, sqlx::Error> {
+    let ids: Vec<&String> = ids.collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let placeholders: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 4)).collect();
+    let sql = format!(
+        "SELECT record_id, content_hash, deleted FROM records \
+         WHERE company_id = $1 AND data_type = $2 AND connection_id = $3 AND record_id IN ({})",
+        placeholders.join(",")
+    );
+    let mut query = sqlx::query(AssertSqlSafe(sql))
+        .bind(pull.company_id.to_string())
+        .bind(&pull.data_type)
+        .bind(pull.connection_id.to_string());
+    for id in ids {
+        query = query.bind(id);
+    }
+    query
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok((
+                row.try_get::<String, _>("record_id")?,
+                (
+                    row.try_get::<String, _>("content_hash")?,
+                    row.try_get::<i32, _>("deleted")? != 0,
+                ),
+            ))
+        })
+        .collect()
 }
 
 async fn upsert_batch(

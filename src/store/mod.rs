@@ -13,7 +13,7 @@ mod tokens;
 
 pub use companies::{CompanyRow, NewCompany};
 pub use connections::{ConnectionErrorRow, ConnectionRow, ConnectionStatus, UpstreamCompanyRef};
-pub use datasets::{CommitCounts, DatasetRow, PullOperationRow, PulledRecords};
+pub use datasets::{CommitCounts, DatasetRow, PageRecords, PullOperationRow, PulledRecords};
 pub use settings::IntegrationSettingRow;
 pub use tenants::{ApiKeyRow, TenantRow};
 pub use tokens::{LinkStateUse, SealedTokens, TokenRow};

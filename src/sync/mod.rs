@@ -2,15 +2,19 @@
 //! keeps per-company cached copies that reads are served from. Reads never call the upstream.
 
 pub mod cache;
+mod sink;
+
+use sink::StoreSink;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use uuid::Uuid;
 
 use crate::clock::Clock;
 use crate::connections::tokens::TokenEngine;
-use crate::provider::{DataType, ProviderError, ProviderRegistry, Session};
+use crate::provider::{DataType, ProviderError, ProviderRegistry, PullMode, Session};
 use crate::store::{Backend, ConnectionRow, ConnectionStatus, PullOperationRow, Store, StoreError};
 
 /// How often a running pull tells the database it is alive.
@@ -43,6 +47,8 @@ struct Inner {
     tokens: TokenEngine,
     registry: ProviderRegistry,
     clock: Clock,
+    /// Set on shutdown: running pulls stop after the page they are storing.
+    stopping: Arc<AtomicBool>,
 }
 
 impl std::fmt::Debug for SyncEngine {
@@ -64,6 +70,7 @@ impl SyncEngine {
                 tokens,
                 registry,
                 clock,
+                stopping: Arc::new(AtomicBool::new(false)),
             }),
         }
     }
@@ -90,7 +97,42 @@ impl SyncEngine {
         data_type: DataType,
         connection_id: Option<Uuid>,
     ) -> Result<PullOperationRow, QueueError> {
+        let queued = self
+            .queue_many(tenant_id, company_id, &[data_type], connection_id)
+            .await?;
+        match queued.into_iter().next() {
+            Some(pull) => Ok(pull),
+            None => {
+                let running = self
+                    .inner
+                    .store
+                    .running_pull(company_id, data_type.key())
+                    .await?;
+                Err(QueueError::AlreadyRunning(format!(
+                    "DatasetAlreadyInProgressException: Cannot queue {} sync for {company_id} as previous sync {} is still in progress",
+                    data_type.key(),
+                    running.map(|r| r.id.to_string()).unwrap_or_default()
+                )))
+            }
+        }
+    }
+
+    /// Queues pulls of several data types from one linked connection and runs them as one pull
+    /// run, in pull order, so that data types read from the same upstream source share its
+    /// reads. Data types already being pulled are left to that pull; returns the queued ones.
+    pub async fn queue_many(
+        &self,
+        tenant_id: Uuid,
+        company_id: Uuid,
+        data_types: &[DataType],
+        connection_id: Option<Uuid>,
+    ) -> Result<Vec<PullOperationRow>, QueueError> {
         let store = &self.inner.store;
+        let what = data_types
+            .iter()
+            .map(|d| d.key())
+            .collect::<Vec<_>>()
+            .join(", ");
         let (connections, _) = store
             .list_connections(tenant_id, company_id, 0, 1000)
             .await?;
@@ -100,9 +142,8 @@ impl SyncEngine {
             .find(|c| c.status == ConnectionStatus::Linked)
             .ok_or_else(|| {
                 QueueError::NotReady(format!(
-                    "Cannot queue {} for {company_id}: the company has no Linked connection{}; send the \
+                    "Cannot queue {what} for {company_id}: the company has no Linked connection{}; send the \
                      end customer the connection's linkUrl",
-                    data_type.key(),
                     connection_id.map(|id| format!(" {id}")).unwrap_or_default()
                 ))
             })?;
@@ -112,53 +153,77 @@ impl SyncEngine {
             .is_ok_and(|s| s.enabled);
         if !enabled {
             return Err(QueueError::NotReady(format!(
-                "Cannot queue {}: {} is disabled in the tenant's settings (its data stays readable)",
-                data_type.key(),
+                "Cannot queue {what}: {} is disabled in the tenant's settings (its data stays readable)",
                 connection.integration_key
             )));
         }
         self.fail_abandoned_pulls(false).await?;
-        // The store refuses a second running pull, whichever request or server instance asks.
-        let Some(pull) = store
-            .create_pull_operation(
-                company_id,
-                connection.id,
-                data_type.key(),
-                self.inner.clock.now_ms(),
-            )
-            .await?
-        else {
-            let running = store.running_pull(company_id, data_type.key()).await?;
-            return Err(QueueError::AlreadyRunning(format!(
-                "DatasetAlreadyInProgressException: Cannot queue {} sync for {company_id} as previous sync {} is still in progress",
-                data_type.key(),
-                running.map(|r| r.id.to_string()).unwrap_or_default()
-            )));
-        };
-        let engine = self.clone();
-        let queued = pull.clone();
-        tokio::spawn(async move { engine.run(queued, connection, data_type).await });
-        Ok(pull)
+        let mut ordered = data_types.to_vec();
+        ordered.sort_by_key(|d| (d.spec().pull_order, *d));
+        ordered.dedup();
+        let mut queued = Vec::new();
+        for data_type in ordered {
+            // The store refuses a second running pull, whichever request or server instance asks.
+            if let Some(pull) = store
+                .create_pull_operation(
+                    company_id,
+                    connection.id,
+                    data_type.key(),
+                    self.inner.clock.now_ms(),
+                )
+                .await?
+            {
+                queued.push(pull);
+            }
+        }
+        if !queued.is_empty() {
+            let engine = self.clone();
+            let run = queued.clone();
+            tokio::spawn(async move { engine.run(run, connection).await });
+        }
+        Ok(queued)
     }
 
-    /// Runs one pull to completion (or to an error status the pull operation records).
-    pub async fn run(
-        &self,
-        pull: PullOperationRow,
-        connection: ConnectionRow,
-        data_type: DataType,
-    ) {
+    /// Runs queued pulls of one connection to completion (or to the error status each pull
+    /// operation records). Every data type is pulled in full for now: incremental pulls come
+    /// with the sync engine's cursors.
+    pub async fn run(&self, pulls: Vec<PullOperationRow>, connection: ConnectionRow) {
         let inner = &self.inner;
-        let _ = inner
-            .store
-            .set_pull_status(pull.id, "Fetching", 10, None, None)
-            .await;
+        let mut sink = StoreSink::new(
+            inner.store.clone(),
+            inner.clock.clone(),
+            inner.stopping.clone(),
+        );
+        let mut request = Vec::new();
+        for pull in pulls {
+            let Some(data_type) = DataType::from_key(&pull.data_type) else {
+                sink.fail(&pull, "NotSupported", "this data type is not served")
+                    .await;
+                continue;
+            };
+            if let Err(e) = inner
+                .store
+                .set_pull_status(pull.id, "Fetching", 10, None, None)
+                .await
+            {
+                tracing::error!(error = %e, pull.id = %pull.id, "a pull could not be started");
+                continue;
+            }
+            request.push((data_type, PullMode::Full));
+            sink.expect(data_type, pull, true);
+        }
+        if request.is_empty() {
+            return;
+        }
         let _heartbeat = AbortOnDrop(tokio::spawn({
-            let (store, clock, id) = (inner.store.clone(), inner.clock.clone(), pull.id);
+            let (store, clock) = (inner.store.clone(), inner.clock.clone());
+            let ids: Vec<Uuid> = sink.pull_ids();
             async move {
                 loop {
-                    if let Err(e) = store.pull_heartbeat(id, clock.now_ms()).await {
-                        tracing::warn!(error = %e, "a pull's heartbeat could not be stored");
+                    for id in &ids {
+                        if let Err(e) = store.pull_heartbeat(*id, clock.now_ms()).await {
+                            tracing::warn!(error = %e, "a pull's heartbeat could not be stored");
+                        }
                     }
                     tokio::time::sleep(HEARTBEAT_EVERY).await;
                 }
@@ -175,70 +240,18 @@ impl SyncEngine {
                 upstream_company_id: connection.upstream_company.as_ref().map(|c| c.id.as_str()),
                 tokens: &tokens,
             };
-            provider.pull(&session, data_type).await
+            provider.pull(&session, &request, &mut sink).await
         }
         .await;
-        let now = inner.clock.now_ms();
         match outcome {
-            Ok(pulled) => {
-                let count = pulled.records.len();
-                let calls = pulled.upstream_calls;
-                let committed = inner
-                    .store
-                    .commit_pull(
-                        &pull,
-                        crate::store::PulledRecords {
-                            records: pulled.records,
-                            cursor: pulled.cursor,
-                            upstream_calls: i64::from(pulled.upstream_calls),
-                        },
-                        now,
-                    )
-                    .await;
-                match committed {
-                    Ok(counts) => tracing::info!(
-                        company.id = %pull.company_id, data_type = data_type.key(), records = count,
-                        upstream_calls = calls, inserted = counts.inserted, updated = counts.updated,
-                        deleted = counts.deleted, "pull complete"
-                    ),
-                    Err(StoreError::NotFound) => tracing::warn!(
-                        company.id = %pull.company_id, data_type = data_type.key(),
-                        "a pull finished after it was given up as abandoned; its data was dropped"
-                    ),
-                    Err(e) => {
-                        tracing::error!(error = %e, "a pull could not be stored");
-                        let _ = inner
-                            .store
-                            .set_pull_status(
-                                pull.id,
-                                "InternalError",
-                                0,
-                                Some("the pulled data could not be stored"),
-                                Some(now),
-                            )
-                            .await;
-                    }
-                }
-            }
-            Err(error) => {
-                let status = match &error {
-                    ProviderError::Reconnect(_) => "AuthError",
-                    ProviderError::AdminAction(_) => "PermissionsError",
-                    ProviderError::RetryLater { message, .. }
-                        if message.contains("limit") || message.contains("429") =>
-                    {
-                        "RateLimitError"
-                    }
-                    ProviderError::Unsupported(_) => "NotSupported",
-                    _ => "FetchError",
-                };
-                tracing::warn!(company.id = %pull.company_id, data_type = data_type.key(), status, %error, "pull failed");
-                let _ = inner
-                    .store
-                    .set_pull_status(pull.id, status, 0, Some(&error.to_string()), Some(now))
-                    .await;
-            }
+            Ok(()) => sink.finish_all().await,
+            Err(error) => sink.fail_all(&error).await,
         }
+    }
+
+    /// Asks running pulls to stop once the page they are storing is committed (shutdown).
+    pub fn stop_pulls(&self) {
+        self.inner.stopping.store(true, Ordering::Relaxed);
     }
 
     /// Waits until a pull has finished, for callers that need the data now (the demo, tests).

@@ -162,29 +162,52 @@ impl ApiClient {
         calls: &mut u32,
     ) -> Result<Vec<Value>, ProviderError> {
         let mut rows = Vec::new();
-        let mut url = first;
-        loop {
-            let body = self.get(session, budget, budget_key, &url).await?;
+        let mut url = Some(first);
+        while let Some(this) = url {
+            let page = self.get_page(session, budget, budget_key, &this).await?;
             *calls += 1;
-            let ListPage { results, next } =
-                odata::list_page(body).map_err(ProviderError::Upstream)?;
-            // `__metadata` (each row's URI and type) is never read: don't keep it.
-            rows.extend(results.into_iter().map(|mut row| {
+            rows.extend(page.results);
+            url = page.next;
+        }
+        Ok(rows)
+    }
+
+    /// One page of a list: its rows (without `__metadata`, which is never read) and the next
+    /// page's URL.
+    pub async fn get_page(
+        &self,
+        session: &Session<'_>,
+        budget: &CallBudget,
+        budget_key: Option<&BudgetKey>,
+        url: &Url,
+    ) -> Result<Page, ProviderError> {
+        let body = self.get(session, budget, budget_key, url).await?;
+        let ListPage { results, next } = odata::list_page(body).map_err(ProviderError::Upstream)?;
+        let results = results
+            .into_iter()
+            .map(|mut row| {
                 if let Value::Object(fields) = &mut row {
                     fields.remove("__metadata");
                 }
                 row
-            }));
-            match next {
-                Some(next) => {
-                    url = Url::parse(&next).map_err(|e| {
-                        ProviderError::Upstream(format!("Exact's __next is not a URL: {e}"))
-                    })?
-                }
-                None => return Ok(rows),
-            }
-        }
+            })
+            .collect();
+        let next = next
+            .map(|next| {
+                Url::parse(&next).map_err(|e| {
+                    ProviderError::Upstream(format!("Exact's __next is not a URL: {e}"))
+                })
+            })
+            .transpose()?;
+        Ok(Page { results, next })
     }
+}
+
+/// One page of an Exact list, as [`ApiClient::get_page`] reads it.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub results: Vec<Value>,
+    pub next: Option<Url>,
 }
 
 /// Turns a final 4xx into what the caller must do, quoting Exact's message and `Reason`.

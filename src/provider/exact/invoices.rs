@@ -40,47 +40,103 @@
 
 use std::collections::HashMap;
 
+use chrono::NaiveDateTime;
 use rust_decimal::Decimal;
-use serde_json::Value;
+use serde::Deserialize;
 
-use super::odata;
+use super::row::de;
 use crate::model::{
     AccountRef, CustomerRef, Invoice, InvoiceLineItem, InvoiceStatus, ItemRef, Metadata,
     TaxRateRef, TrackingCategoryRef, local_datetime,
 };
 
-/// The fields the pull asks `sync/SalesInvoice/SalesInvoices` for: only what the mapping reads.
-pub const SYNC_SELECT: &[&str] = &[
-    "Timestamp",
-    "InvoiceID",
-    "InvoiceNumber",
-    "InvoiceTo",
-    "InvoiceToName",
-    "InvoiceDate",
-    "DueDate",
-    "Currency",
-    "Status",
-    "Type",
-    "Description",
-    "Modified",
-    "ID",
-    "LineNumber",
-    "LineDescription",
-    "Item",
-    "ItemDescription",
-    "Quantity",
-    "UnitPrice",
-    "NetPrice",
-    "Discount",
-    "AmountFC",
-    "AmountDC",
-    "VATAmountFC",
-    "VATCode",
-    "VATPercentage",
-    "GLAccount",
-    "GLAccountDescription",
-    "CostCenter",
-];
+/// One row of `sync/SalesInvoice/SalesInvoices`: one invoice line with its header's fields.
+/// Only what the mapping reads; the pull's `$select` is these fields.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "PascalCase")]
+pub struct SalesInvoiceRow {
+    #[serde(deserialize_with = "de::int64")]
+    pub timestamp: Option<i64>,
+    #[serde(rename = "InvoiceID", deserialize_with = "de::text")]
+    pub invoice_id: Option<String>,
+    /// An `Edm.Int32` at Exact; read as text so that it keys the receivables either way.
+    #[serde(deserialize_with = "de::text")]
+    pub invoice_number: Option<String>,
+    #[serde(deserialize_with = "de::text")]
+    pub invoice_to: Option<String>,
+    #[serde(deserialize_with = "de::text")]
+    pub invoice_to_name: Option<String>,
+    #[serde(deserialize_with = "de::date")]
+    pub invoice_date: Option<NaiveDateTime>,
+    #[serde(deserialize_with = "de::date")]
+    pub due_date: Option<NaiveDateTime>,
+    #[serde(deserialize_with = "de::text")]
+    pub currency: Option<String>,
+    #[serde(deserialize_with = "de::int64")]
+    pub status: Option<i64>,
+    #[serde(deserialize_with = "de::int64")]
+    pub r#type: Option<i64>,
+    #[serde(deserialize_with = "de::text")]
+    pub description: Option<String>,
+    #[serde(deserialize_with = "de::date")]
+    pub modified: Option<NaiveDateTime>,
+    #[serde(rename = "ID", deserialize_with = "de::text")]
+    pub id: Option<String>,
+    #[serde(deserialize_with = "de::int64")]
+    pub line_number: Option<i64>,
+    #[serde(deserialize_with = "de::text")]
+    pub line_description: Option<String>,
+    #[serde(deserialize_with = "de::text")]
+    pub item: Option<String>,
+    #[serde(deserialize_with = "de::text")]
+    pub item_description: Option<String>,
+    #[serde(deserialize_with = "de::decimal")]
+    pub quantity: Option<Decimal>,
+    #[serde(deserialize_with = "de::decimal")]
+    pub unit_price: Option<Decimal>,
+    #[serde(deserialize_with = "de::decimal")]
+    pub net_price: Option<Decimal>,
+    #[serde(deserialize_with = "de::decimal")]
+    pub discount: Option<Decimal>,
+    #[serde(rename = "AmountFC", deserialize_with = "de::decimal")]
+    pub amount_fc: Option<Decimal>,
+    #[serde(rename = "AmountDC", deserialize_with = "de::decimal")]
+    pub amount_dc: Option<Decimal>,
+    #[serde(rename = "VATAmountFC", deserialize_with = "de::decimal")]
+    pub vat_amount_fc: Option<Decimal>,
+    #[serde(rename = "VATCode", deserialize_with = "de::text")]
+    pub vat_code: Option<String>,
+    #[serde(rename = "VATPercentage", deserialize_with = "de::decimal")]
+    pub vat_percentage: Option<Decimal>,
+    #[serde(rename = "GLAccount", deserialize_with = "de::text")]
+    pub gl_account: Option<String>,
+    #[serde(rename = "GLAccountDescription", deserialize_with = "de::text")]
+    pub gl_account_description: Option<String>,
+    #[serde(deserialize_with = "de::text")]
+    pub cost_center: Option<String>,
+}
+
+/// A `vat/VATCodes` row.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "PascalCase")]
+pub struct VatCodeRow {
+    #[serde(deserialize_with = "de::text")]
+    pub code: Option<String>,
+    #[serde(deserialize_with = "de::text")]
+    pub description: Option<String>,
+    #[serde(deserialize_with = "de::decimal")]
+    pub percentage: Option<Decimal>,
+}
+
+/// A `read/financial/ReceivablesList` row: something still to be received.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "PascalCase")]
+pub struct ReceivableRow {
+    #[serde(deserialize_with = "de::text")]
+    pub invoice_number: Option<String>,
+    #[serde(deserialize_with = "de::decimal")]
+    pub amount: Option<Decimal>,
+}
 
 /// Exact's sales invoice types that are credit notes.
 const CREDIT_NOTE_TYPES: [i64; 2] = [8021, 8024];
@@ -95,24 +151,21 @@ pub struct VatCode {
     pub percentage: Option<Decimal>,
 }
 
-/// A `vat/VATCodes` row; `None` without a code.
-pub fn vat_code(row: &Value) -> Option<VatCode> {
+/// A `vat/VATCodes` row's code; `None` without a code.
+pub fn vat_code(row: VatCodeRow) -> Option<VatCode> {
     Some(VatCode {
-        code: odata::text(&row["Code"])?,
-        description: odata::text(&row["Description"]),
-        percentage: odata::decimal(&row["Percentage"]).map(fraction_to_percent),
+        code: row.code?,
+        description: row.description,
+        percentage: row.percentage.map(fraction_to_percent),
     })
 }
 
 /// What is still outstanding per invoice number, summed over the `ReceivablesList` rows.
-pub fn outstanding_by_invoice(rows: &[Value]) -> HashMap<String, Decimal> {
+pub fn outstanding_by_invoice(rows: &[ReceivableRow]) -> HashMap<String, Decimal> {
     let mut outstanding: HashMap<String, Decimal> = HashMap::new();
     for row in rows {
-        let number = odata::int64(&row["InvoiceNumber"])
-            .map(|n| n.to_string())
-            .or_else(|| odata::text(&row["InvoiceNumber"]));
-        if let (Some(number), Some(amount)) = (number, odata::decimal(&row["Amount"])) {
-            *outstanding.entry(number).or_default() += amount;
+        if let (Some(number), Some(amount)) = (&row.invoice_number, row.amount) {
+            *outstanding.entry(number.clone()).or_default() += amount;
         }
     }
     outstanding
@@ -140,23 +193,28 @@ pub enum Mapped {
 }
 
 /// Maps one invoice from its sync rows (one per line, header fields on each).
-pub fn map_invoice(rows: &[&Value], ctx: &InvoiceContext<'_>) -> Result<Mapped, String> {
-    let head = *rows.first().ok_or("an invoice without rows")?;
-    let id = odata::text(&head["InvoiceID"]).ok_or("no InvoiceID")?;
-    if odata::int64(&head["Type"]).is_some_and(|t| CREDIT_NOTE_TYPES.contains(&t)) {
+pub fn map_invoice(rows: &[SalesInvoiceRow], ctx: &InvoiceContext<'_>) -> Result<Mapped, String> {
+    let head = rows.first().ok_or("an invoice without rows")?;
+    let id = head.invoice_id.clone().ok_or("no InvoiceID")?;
+    if head.r#type.is_some_and(|t| CREDIT_NOTE_TYPES.contains(&t)) {
         return Ok(Mapped::CreditNote { id });
     }
-    let mut rows = rows.to_vec();
-    rows.sort_by_key(|r| odata::int64(&r["LineNumber"]).unwrap_or(i64::MAX));
+    let mut rows: Vec<&SalesInvoiceRow> = rows.iter().collect();
+    rows.sort_by_key(|r| r.line_number.unwrap_or(i64::MAX));
 
     let mut line_items = Vec::with_capacity(rows.len());
     let (mut sub_total, mut tax, mut amount_dc) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
     let mut total_discount = None::<Decimal>;
     for row in &rows {
-        let line = map_line(row, ctx).map_err(|e| format!("line {}: {e}", row["LineNumber"]))?;
+        let line = map_line(row, ctx).map_err(|e| {
+            format!(
+                "line {}: {e}",
+                row.line_number.map_or("?".into(), |n| n.to_string())
+            )
+        })?;
         sub_total += line.sub_total.unwrap_or_default();
         tax += line.tax_amount.unwrap_or_default();
-        amount_dc += odata::decimal(&row["AmountDC"]).unwrap_or_default();
+        amount_dc += row.amount_dc.unwrap_or_default();
         if let Some(d) = line.discount_amount {
             total_discount = Some(total_discount.unwrap_or_default() + d);
         }
@@ -164,7 +222,10 @@ pub fn map_invoice(rows: &[&Value], ctx: &InvoiceContext<'_>) -> Result<Mapped, 
     }
     let total = sub_total + tax;
 
-    let currency = odata::text(&head["Currency"]).unwrap_or_else(|| ctx.division_currency.into());
+    let currency = head
+        .currency
+        .clone()
+        .unwrap_or_else(|| ctx.division_currency.into());
     let currency_rate = if currency == ctx.division_currency {
         Some(Decimal::ONE)
     } else if !sub_total.is_zero() {
@@ -172,26 +233,21 @@ pub fn map_invoice(rows: &[&Value], ctx: &InvoiceContext<'_>) -> Result<Mapped, 
     } else {
         None
     };
-    let number = odata::int64(&head["InvoiceNumber"])
-        .map(|n| n.to_string())
-        .or_else(|| odata::text(&head["InvoiceNumber"]));
+    let number = head.invoice_number.clone();
     let (status, amount_due) = status_and_due(head, number.as_deref(), total, ctx);
-    let issue_date = odata::date(&head["InvoiceDate"]).ok_or("no InvoiceDate")?;
-    let source_modified = rows
-        .iter()
-        .filter_map(|r| odata::date(&r["Modified"]))
-        .max();
+    let issue_date = head.invoice_date.ok_or("no InvoiceDate")?;
+    let source_modified = rows.iter().filter_map(|r| r.modified).max();
 
     Ok(Mapped::Invoice(Box::new(Invoice {
         id,
         invoice_number: number,
-        customer_ref: odata::text(&head["InvoiceTo"]).map(|customer| CustomerRef {
+        customer_ref: head.invoice_to.clone().map(|customer| CustomerRef {
             id: customer,
-            company_name: odata::text(&head["InvoiceToName"]),
+            company_name: head.invoice_to_name.clone(),
         }),
         sales_order_refs: vec![],
         issue_date: local_datetime(issue_date),
-        due_date: odata::date(&head["DueDate"]).map(local_datetime),
+        due_date: head.due_date.map(local_datetime),
         paid_on_date: None,
         modified_date: None,
         source_modified_date: source_modified.map(local_datetime),
@@ -209,7 +265,7 @@ pub fn map_invoice(rows: &[&Value], ctx: &InvoiceContext<'_>) -> Result<Mapped, 
         amount_due,
         discount_percentage: None,
         status,
-        note: odata::text(&head["Description"]),
+        note: head.description.clone(),
         metadata: Metadata {
             is_deleted: Some(false),
         },
@@ -219,12 +275,12 @@ pub fn map_invoice(rows: &[&Value], ctx: &InvoiceContext<'_>) -> Result<Mapped, 
 
 /// Codat's status and the amount still due, from Exact's status and the receivables.
 fn status_and_due(
-    head: &Value,
+    head: &SalesInvoiceRow,
     number: Option<&str>,
     total: Decimal,
     ctx: &InvoiceContext<'_>,
 ) -> (InvoiceStatus, Decimal) {
-    match odata::int64(&head["Status"]) {
+    match head.status {
         Some(10) => (InvoiceStatus::Draft, total),
         Some(20) => (InvoiceStatus::Submitted, total),
         Some(50) => {
@@ -245,45 +301,48 @@ fn status_and_due(
     }
 }
 
-fn map_line(row: &Value, ctx: &InvoiceContext<'_>) -> Result<InvoiceLineItem, String> {
-    let quantity = odata::decimal(&row["Quantity"]).ok_or("no Quantity")?;
-    let unit_amount = odata::decimal(&row["UnitPrice"]).ok_or("no UnitPrice")?;
-    let net_price = odata::decimal(&row["NetPrice"]);
-    let sub_total = odata::decimal(&row["AmountFC"])
+fn map_line(row: &SalesInvoiceRow, ctx: &InvoiceContext<'_>) -> Result<InvoiceLineItem, String> {
+    let quantity = row.quantity.ok_or("no Quantity")?;
+    let unit_amount = row.unit_price.ok_or("no UnitPrice")?;
+    let net_price = row.net_price;
+    let sub_total = row
+        .amount_fc
         .unwrap_or_else(|| (quantity * net_price.unwrap_or(unit_amount)).round_dp(2));
-    let tax_amount = odata::decimal(&row["VATAmountFC"]).unwrap_or_default();
+    let tax_amount = row.vat_amount_fc.unwrap_or_default();
     let discount_amount = net_price.map(|net| ((unit_amount - net) * quantity).round_dp(2));
 
-    let tax_rate_ref = odata::text(&row["VATCode"]).map(|code| {
+    let tax_rate_ref = row.vat_code.clone().map(|code| {
         let known = ctx.vat_codes.get(&code);
         TaxRateRef {
             name: known.and_then(|v| v.description.clone()),
             // The division's code table is the truth; the line's own percentage is the fallback.
             effective_tax_rate: known
                 .and_then(|v| v.percentage)
-                .or_else(|| odata::decimal(&row["VATPercentage"]).map(fraction_to_percent)),
+                .or_else(|| row.vat_percentage.map(fraction_to_percent)),
             id: Some(code),
         }
     });
     Ok(InvoiceLineItem {
-        description: odata::text(&row["LineDescription"]),
+        description: row.line_description.clone(),
         unit_amount,
         quantity,
         discount_amount,
-        discount_percentage: odata::decimal(&row["Discount"]).map(fraction_to_percent),
+        discount_percentage: row.discount.map(fraction_to_percent),
         sub_total: Some(sub_total),
         tax_amount: Some(tax_amount),
         total_amount: Some(sub_total + tax_amount),
-        account_ref: odata::text(&row["GLAccount"]).map(|gl| AccountRef {
+        account_ref: row.gl_account.clone().map(|gl| AccountRef {
             id: Some(gl),
-            name: odata::text(&row["GLAccountDescription"]),
+            name: row.gl_account_description.clone(),
         }),
         tax_rate_ref,
-        item_ref: odata::text(&row["Item"]).map(|item| ItemRef {
+        item_ref: row.item.clone().map(|item| ItemRef {
             id: item,
-            name: odata::text(&row["ItemDescription"]),
+            name: row.item_description.clone(),
         }),
-        tracking_category_refs: odata::text(&row["CostCenter"])
+        tracking_category_refs: row
+            .cost_center
+            .clone()
             .map(|cc| TrackingCategoryRef { id: cc, name: None })
             .into_iter()
             .collect(),

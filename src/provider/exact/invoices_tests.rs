@@ -10,6 +10,12 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 use super::*;
+use crate::provider::exact::row;
+
+/// An Exact JSON row read as the typed row the pull reads.
+fn typed<T: serde::de::DeserializeOwned>(value: Value) -> T {
+    row::parse(value).unwrap()
+}
 
 fn dec(s: &str) -> Decimal {
     Decimal::from_str(s).unwrap()
@@ -21,8 +27,8 @@ fn nl_vat() -> HashMap<String, VatCode> {
         json!({"Code": "VL ", "Description": "BTW verkopen laag 9%", "Percentage": 0.09}),
         json!({"Code": "V0 ", "Description": "BTW verkopen 0%", "Percentage": 0}),
     ]
-    .iter()
-    .filter_map(vat_code)
+    .into_iter()
+    .filter_map(|v| vat_code(typed(v)))
     .map(|v| (v.code.clone(), v))
     .collect()
 }
@@ -33,8 +39,8 @@ fn uk_vat() -> HashMap<String, VatCode> {
         json!({"Code": "RR ", "Description": "Reduced rate sales 5%", "Percentage": 0.05}),
         json!({"Code": "ZR ", "Description": "Zero rated", "Percentage": 0.0}),
     ]
-    .iter()
-    .filter_map(vat_code)
+    .into_iter()
+    .filter_map(|v| vat_code(typed(v)))
     .map(|v| (v.code.clone(), v))
     .collect()
 }
@@ -103,8 +109,8 @@ fn map(
         vat_codes: vat,
         outstanding: &outstanding,
     };
-    let refs: Vec<&Value> = rows.iter().collect();
-    map_invoice(&refs, &ctx).unwrap()
+    let rows: Vec<SalesInvoiceRow> = rows.iter().cloned().map(typed).collect();
+    map_invoice(&rows, &ctx).unwrap()
 }
 
 fn invoice(mapped: Mapped) -> Invoice {
@@ -273,11 +279,14 @@ fn rows_without_what_codat_requires_are_refused_with_a_reason() {
         vat_codes: &vat,
         outstanding: &outstanding,
     };
-    assert_eq!(map_invoice(&[&r], &ctx).unwrap_err(), "no InvoiceDate");
+    assert_eq!(
+        map_invoice(&[typed(r.clone())], &ctx).unwrap_err(),
+        "no InvoiceDate"
+    );
     let mut r = row(INV, 14, 50, 8020, "EUR", 1, 1.0, 100.0, 100.0, "VH ", 21.0);
     r["Quantity"] = Value::Null;
     assert!(
-        map_invoice(&[&r], &ctx)
+        map_invoice(&[typed(r.clone())], &ctx)
             .unwrap_err()
             .contains("no Quantity")
     );
@@ -290,6 +299,7 @@ fn outstanding_sums_every_receivable_of_an_invoice() {
         json!({"InvoiceNumber": 17, "Amount": 4.5}),
         json!({"InvoiceNumber": 18, "Amount": "3.25"}),
     ];
+    let rows: Vec<ReceivableRow> = rows.into_iter().map(typed).collect();
     let o = outstanding_by_invoice(&rows);
     assert_eq!(o["17"], dec("15.0"));
     assert_eq!(o["18"], dec("3.25"));

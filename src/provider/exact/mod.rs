@@ -7,6 +7,7 @@ pub mod invoices;
 pub mod oauth;
 pub mod odata;
 mod pull;
+pub mod row;
 
 use std::collections::HashMap;
 
@@ -21,8 +22,8 @@ use self::oauth::GrantKind;
 use crate::catalog::{ProviderSpec, RegionSpec};
 use crate::clock::Clock;
 use crate::provider::{
-    AppCredentials, CallAllowance, DataType, GrantReach, Provider, ProviderError, Pulled, Session,
-    TokenGrant, UpstreamCompany,
+    AppCredentials, CallAllowance, GrantReach, PageSink, Provider, ProviderError, PullError,
+    PullRequest, Session, TokenGrant, UpstreamCompany,
 };
 
 /// The provider name in `providers/exact-online.toml`.
@@ -217,10 +218,9 @@ impl Provider for ExactProvider {
     async fn pull(
         &self,
         session: &Session<'_>,
-        data_type: DataType,
-    ) -> Result<Pulled, ProviderError> {
-        match data_type {
-            DataType::Invoices => self.pull_invoices(session).await,
-        }
+        request: &PullRequest,
+        sink: &mut dyn PageSink,
+    ) -> Result<(), PullError> {
+        self.pull_data(session, request, sink).await
     }
 }

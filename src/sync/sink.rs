@@ -1,0 +1,193 @@
+//! The store as a pull run's [`PageSink`]: each page commits on arrival (records, deletions,
+//! cursor and counters in one transaction), and when the provider is done each pull operation
+//! completes — a full pull flagging what it never saw as deleted — or fails with a status that
+//! says why in Codat's words.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use async_trait::async_trait;
+use uuid::Uuid;
+
+use crate::clock::Clock;
+use crate::provider::{DataType, PageSink, ProviderError, PullError, PulledPage, SinkError};
+use crate::store::{CommitCounts, PageRecords, PullOperationRow, Store, StoreError};
+
+/// One pull operation of the run, while its pages arrive.
+struct OpenPull {
+    pull: PullOperationRow,
+    /// Every id delivered, for a full pull: what is missing at the end was deleted upstream.
+    seen: Option<HashSet<String>>,
+    counts: CommitCounts,
+    pages: u32,
+    upstream_calls: u32,
+}
+
+pub(super) struct StoreSink {
+    store: Store,
+    clock: Clock,
+    /// Set when the server shuts down: the page being stored completes, then the run stops.
+    stopping: Arc<AtomicBool>,
+    open: BTreeMap<DataType, OpenPull>,
+}
+
+impl StoreSink {
+    pub(super) fn new(store: Store, clock: Clock, stopping: Arc<AtomicBool>) -> Self {
+        StoreSink {
+            store,
+            clock,
+            stopping,
+            open: BTreeMap::new(),
+        }
+    }
+
+    /// Expects pages of `data_type` for `pull`; `full` when absence at the end means deletion.
+    pub(super) fn expect(&mut self, data_type: DataType, pull: PullOperationRow, full: bool) {
+        self.open.insert(
+            data_type,
+            OpenPull {
+                pull,
+                seen: full.then(HashSet::new),
+                counts: CommitCounts::default(),
+                pages: 0,
+                upstream_calls: 0,
+            },
+        );
+    }
+
+    pub(super) fn pull_ids(&self) -> Vec<Uuid> {
+        self.open.values().map(|open| open.pull.id).collect()
+    }
+
+    /// Ends one pull operation in an error status, logging if even that cannot be stored.
+    pub(super) async fn fail(&self, pull: &PullOperationRow, status: &str, message: &str) {
+        let now = self.clock.now_ms();
+        if let Err(e) = self
+            .store
+            .set_pull_status(pull.id, status, 0, Some(message), Some(now))
+            .await
+        {
+            tracing::error!(error = %e, pull.id = %pull.id, status, "a failed pull's status could not be stored");
+        }
+    }
+
+    /// Completes every pull of the run: the provider delivered all their pages.
+    pub(super) async fn finish_all(self) {
+        let now = self.clock.now_ms();
+        for (data_type, open) in &self.open {
+            match self
+                .store
+                .finish_pull(&open.pull, open.seen.as_ref(), now)
+                .await
+            {
+                Ok(finished) => tracing::info!(
+                    company.id = %open.pull.company_id, data_type = data_type.key(),
+                    pages = open.pages, upstream_calls = open.upstream_calls,
+                    inserted = open.counts.inserted, updated = open.counts.updated,
+                    unchanged = open.counts.unchanged,
+                    deleted = open.counts.deleted + finished.deleted, "pull complete"
+                ),
+                Err(StoreError::NotFound) => tracing::warn!(
+                    company.id = %open.pull.company_id, data_type = data_type.key(),
+                    "a pull finished after it was given up as abandoned; it was not completed"
+                ),
+                Err(e) => {
+                    tracing::error!(error = %e, data_type = data_type.key(), "a pull could not be completed");
+                    self.fail(
+                        &open.pull,
+                        "InternalError",
+                        "the pulled data could not be stored",
+                    )
+                    .await;
+                }
+            }
+        }
+    }
+
+    /// Ends every pull of the run with the status that says why the run stopped.
+    pub(super) async fn fail_all(self, error: &PullError) {
+        let (status, message) = status_of(error);
+        for (data_type, open) in &self.open {
+            tracing::warn!(
+                company.id = %open.pull.company_id, data_type = data_type.key(), status,
+                pages_stored = open.pages, %error, "pull failed"
+            );
+            self.fail(&open.pull, status, &message).await;
+        }
+    }
+}
+
+/// Codat's DatasetStatus for a pull that ended early, and the message that goes with it.
+fn status_of(error: &PullError) -> (&'static str, String) {
+    let status = match error {
+        PullError::Provider(ProviderError::Reconnect(_)) => "AuthError",
+        PullError::Provider(ProviderError::AdminAction(_)) => "PermissionsError",
+        PullError::Provider(ProviderError::RetryLater { message, .. })
+            if message.contains("limit") || message.contains("429") =>
+        {
+            "RateLimitError"
+        }
+        PullError::Provider(ProviderError::Unsupported(_)) => "NotSupported",
+        PullError::Provider(_) => "FetchError",
+        // Not the upstream's fault: say so rather than blame the fetch.
+        PullError::Sink(_) => "InternalError",
+    };
+    let message = match error {
+        PullError::Sink(SinkError::Stopped) => {
+            "The server stopped during this pull; the pages before it are stored. Queue it again."
+                .to_string()
+        }
+        other => other.to_string(),
+    };
+    (status, message)
+}
+
+#[async_trait]
+impl PageSink for StoreSink {
+    async fn page(&mut self, page: PulledPage) -> Result<(), SinkError> {
+        let Some(open) = self.open.get_mut(&page.data_type) else {
+            // A provider reading a shared source may offer more than was asked: not ours to store.
+            return Ok(());
+        };
+        if let Some(seen) = &mut open.seen {
+            seen.extend(page.upserts.iter().map(|(id, _)| id.clone()));
+        }
+        let calls = page.upstream_calls;
+        let counts = self
+            .store
+            .commit_page(
+                &open.pull,
+                PageRecords {
+                    upserts: page.upserts,
+                    deleted: page.deleted,
+                    cursor: page.cursor,
+                    upstream_calls: i64::from(calls),
+                },
+                self.clock.now_ms(),
+            )
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound => {
+                    SinkError::Store("the pull was given up as abandoned meanwhile".into())
+                }
+                other => SinkError::Store(other.to_string()),
+            })?;
+        open.pages += 1;
+        open.upstream_calls += calls;
+        open.counts.inserted += counts.inserted;
+        open.counts.updated += counts.updated;
+        open.counts.unchanged += counts.unchanged;
+        open.counts.deleted += counts.deleted;
+        // Pages arrive without a known total: creep towards 90 %, the rest is completion.
+        let progress = 10 + (80 * open.pages / (open.pages + 4)) as i32;
+        self.store
+            .set_pull_status(open.pull.id, "Fetching", progress, None, None)
+            .await
+            .map_err(|e| SinkError::Store(e.to_string()))?;
+        if self.stopping.load(Ordering::Relaxed) {
+            return Err(SinkError::Stopped);
+        }
+        Ok(())
+    }
+}
