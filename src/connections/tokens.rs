@@ -22,7 +22,7 @@ use super::app_credentials;
 use crate::catalog::OAuthSpec;
 use crate::clock::Clock;
 use crate::crypto::{MasterKey, token_context};
-use crate::provider::{AccessTokens, ProviderError, ProviderRegistry, TokenGrant};
+use crate::provider::{AccessTokens, ProviderError, ProviderRegistry, RetryKind, TokenGrant};
 use crate::store::{ConnectionRow, ConnectionStatus, SealedTokens, Store, StoreError};
 
 /// How long a refresher may hold the lease: far longer than the HTTP client's 30 s timeout,
@@ -239,6 +239,7 @@ impl TokenEngine {
             }
             if now > give_up_at {
                 return Err(ProviderError::RetryLater {
+                    kind: RetryKind::Outage,
                     message: "another server is refreshing this connection's tokens".into(),
                     after: Some(Duration::from_secs(5)),
                 });

@@ -224,11 +224,7 @@ impl SyncEngine {
                 let status = match &error {
                     ProviderError::Reconnect(_) => "AuthError",
                     ProviderError::AdminAction(_) => "PermissionsError",
-                    ProviderError::RetryLater { message, .. }
-                        if message.contains("limit") || message.contains("429") =>
-                    {
-                        "RateLimitError"
-                    }
+                    ProviderError::RetryLater { kind, .. } if kind.is_limit() => "RateLimitError",
                     ProviderError::Unsupported(_) => "NotSupported",
                     _ => "FetchError",
                 };

@@ -8,7 +8,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use url::Url;
 
-use crate::provider::{AppCredentials, ProviderError, TokenGrant};
+use crate::provider::{AppCredentials, ProviderError, RetryKind, TokenGrant};
 
 /// Exact's token answer. `expires_in` is a string at Exact, a number elsewhere: take both.
 #[derive(Deserialize)]
@@ -53,6 +53,7 @@ pub async fn request_tokens(
         .send()
         .await
         .map_err(|e| ProviderError::RetryLater {
+            kind: RetryKind::Outage,
             message: format!("Exact's token endpoint did not answer: {}", e.without_url()),
             after: None,
         })?;
@@ -90,6 +91,11 @@ fn classify_refusal(status: StatusCode, kind: GrantKind, error: &TokenErrorBody)
     };
     if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
         return ProviderError::RetryLater {
+            kind: if status == StatusCode::TOO_MANY_REQUESTS {
+                RetryKind::MinuteLimit
+            } else {
+                RetryKind::Outage
+            },
             message: format!("Exact's token endpoint answered {status}: {said}"),
             after: None,
         };
