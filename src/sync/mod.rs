@@ -43,6 +43,7 @@ struct Inner {
     tokens: TokenEngine,
     registry: ProviderRegistry,
     clock: Clock,
+    tasks: crate::tasks::BackgroundTasks,
 }
 
 impl std::fmt::Debug for SyncEngine {
@@ -57,6 +58,7 @@ impl SyncEngine {
         tokens: TokenEngine,
         registry: ProviderRegistry,
         clock: Clock,
+        tasks: crate::tasks::BackgroundTasks,
     ) -> Self {
         SyncEngine {
             inner: Arc::new(Inner {
@@ -64,6 +66,7 @@ impl SyncEngine {
                 tokens,
                 registry,
                 clock,
+                tasks,
             }),
         }
     }
@@ -137,7 +140,11 @@ impl SyncEngine {
         };
         let engine = self.clone();
         let queued = pull.clone();
-        tokio::spawn(async move { engine.run(queued, connection, data_type).await });
+        // Through the tracker, so that a stopping server waits for the pull's current commit.
+        self.inner
+            .tasks
+            .pulls
+            .spawn(async move { engine.run(queued, connection, data_type).await });
         Ok(pull)
     }
 

@@ -8,6 +8,11 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use url::Url;
 
+/// How long a refresh request may take. Far longer than the client's 30 s: once sent, Exact may
+/// have rotated the token, so its answer is worth waiting minutes for (a frozen process, a slow
+/// network) rather than being thrown away.
+const REFRESH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+
 use crate::provider::{AppCredentials, ProviderError, RetryKind, TokenGrant};
 
 /// Exact's token answer. `expires_in` is a string at Exact, a number elsewhere: take both.
@@ -46,10 +51,14 @@ pub async fn request_tokens(
     let mut body: Vec<(&str, &str)> = form.to_vec();
     body.push(("client_id", &app.client_id));
     body.push(("client_secret", app.client_secret.expose_secret()));
-    let response = http
+    let mut request = http
         .post(token_url.clone())
         .header("Accept", "application/json")
-        .form(&body)
+        .form(&body);
+    if kind == GrantKind::RefreshToken {
+        request = request.timeout(REFRESH_TIMEOUT);
+    }
+    let response = request
         .send()
         .await
         .map_err(|e| ProviderError::RetryLater {
