@@ -485,13 +485,13 @@ impl TokenEngine {
         inner.unsaved.lock().insert(id, unsaved.clone());
         let engine = self.clone();
         inner.tasks.refreshes.spawn(async move {
-            let mut backoff = ExponentialBuilder::default()
+            let backoff = ExponentialBuilder::default()
                 .with_min_delay(Duration::from_millis(200))
                 .with_max_delay(Duration::from_secs(10))
                 .without_max_times()
                 .with_jitter()
                 .build();
-            while let Some(delay) = backoff.next() {
+            for delay in backoff {
                 tokio::time::sleep(delay).await;
                 let Some(current) = engine.unsaved_pair(id) else {
                     return; // a caller stored it meanwhile
