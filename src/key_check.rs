@@ -46,3 +46,70 @@ fn wrong_key_message() -> String {
      new key anyway, delete the one row of the `master_key_check` table."
         .to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(byte: &str) -> MasterKey {
+        MasterKey::parse(&byte.repeat(32)).unwrap()
+    }
+
+    async fn store(dir: &tempfile::TempDir) -> (Store, String) {
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("ledgerline.db").display()
+        );
+        (Store::connect(&url).await.unwrap(), url)
+    }
+
+    #[tokio::test]
+    async fn the_first_key_is_remembered_and_another_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = store(&dir).await;
+        verify_master_key(&store, &key("ab")).await.unwrap();
+        let refused = verify_master_key(&store, &key("cd")).await.unwrap_err();
+        assert!(
+            refused
+                .to_string()
+                .contains("not the key this database was set up with"),
+            "{refused}"
+        );
+        verify_master_key(&store, &key("ab")).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_database_from_before_the_check_is_checked_against_a_stored_secret() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, url) = store(&dir).await;
+        let (tenant, _) = store.create_tenant("Acme", "digest").await.unwrap();
+        let sealed = key("ab").seal(
+            "secret",
+            &client_secret_context(tenant.id, "exact-online-nl"),
+        );
+        store
+            .upsert_integration_credentials(
+                tenant.id,
+                "exact-online-nl",
+                "client",
+                &sealed,
+                "••••cret",
+                None,
+            )
+            .await
+            .unwrap();
+        // As if the database predates the check value: none is stored.
+        let raw = sqlx::SqlitePool::connect(&url).await.unwrap();
+        sqlx::query("DELETE FROM master_key_check")
+            .execute(&raw)
+            .await
+            .unwrap();
+        assert!(verify_master_key(&store, &key("cd")).await.is_err());
+        assert!(
+            store.master_key_check().await.unwrap().is_none(),
+            "the wrong key is not adopted"
+        );
+        verify_master_key(&store, &key("ab")).await.unwrap();
+        assert!(store.master_key_check().await.unwrap().is_some());
+    }
+}
