@@ -24,6 +24,7 @@ use crate::provider::ProviderRegistry;
 use crate::store::Store;
 use crate::sync::SyncEngine;
 use crate::sync::cache::DataCache;
+use crate::tasks::BackgroundTasks;
 
 /// Largest request body accepted: settings and companies are small.
 const BODY_LIMIT_BYTES: usize = 256 * 1024;
@@ -50,6 +51,10 @@ pub struct AppState {
     pub linker: Linker,
     pub sync: SyncEngine,
     pub cache: DataCache,
+    /// Refreshes and pulls a stopping server waits for.
+    pub tasks: BackgroundTasks,
+    /// How long a stopping server waits for them.
+    pub shutdown_grace: Duration,
 }
 
 impl AppState {
@@ -121,6 +126,7 @@ pub async fn build_state(
     let store = Store::connect(&config.database_url())
         .await
         .context("cannot open the database")?;
+    crate::key_check::verify_master_key(&store, &master_key).await?;
     let admin_key_hash = match &config.admin_key {
         Some(key) if !key.trim().is_empty() => hash_api_key(key.trim()),
         _ => match store.admin_key_hash().await? {
@@ -144,13 +150,24 @@ pub async fn build_state(
         .expect("the catalog offers at least one integration")
         .provider
         .oauth;
+    let tasks = BackgroundTasks::default();
     let tokens = TokenEngine::new(
         store.clone(),
         master_key.clone(),
         clock.clone(),
         registry.clone(),
         oauth,
+        &config.data_dir,
+        tasks.clone(),
     );
+    // Pairs Exact rotated that the database did not take before the last stop.
+    let recovered = tokens.recover_unsaved_tokens().await;
+    if recovered > 0 {
+        tracing::info!(
+            recovered,
+            "stored rotated tokens kept in unsaved-tokens files"
+        );
+    }
     let redirect_url = format!(
         "{}/oauth/callback",
         public_url.as_str().trim_end_matches('/')
@@ -169,6 +186,7 @@ pub async fn build_state(
         tokens.clone(),
         registry.clone(),
         clock.clone(),
+        tasks.clone(),
     );
     // Pulls cut off by a stop will never finish: mark them so a new one can be queued.
     let abandoned = sync.fail_abandoned_pulls(true).await?;
@@ -190,11 +208,14 @@ pub async fn build_state(
         linker,
         sync,
         cache: DataCache::new(CACHE_BYTES),
+        tasks,
+        shutdown_grace: Duration::from_secs(config.shutdown_grace_secs),
     };
     Ok((state, notes))
 }
 
-/// Serves the API on `listener` until `shutdown` completes, then drains in-flight requests.
+/// Serves the API on `listener` until `shutdown` completes, then drains in-flight requests and
+/// waits (up to the shutdown grace) for token refreshes to be stored and pulls to finish.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
@@ -202,6 +223,7 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let store = state.store.clone();
     let sync = state.sync.clone();
+    let (tasks, grace) = (state.tasks.clone(), state.shutdown_grace);
     // Refresh dormant connections before their refresh tokens die.
     let keep_alive = tokio::spawn(state.tokens.clone().keep_alive_loop(KEEP_ALIVE_EVERY));
     let app = crate::api::router(state).layer((
@@ -218,6 +240,7 @@ pub async fn serve(
     // Running pulls stop after the page they are storing: what they stored stays consistent.
     sync.stop_pulls();
     keep_alive.abort();
+    tasks.drain(grace).await;
     store.close().await;
     Ok(())
 }

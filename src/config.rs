@@ -40,6 +40,15 @@ pub struct ServerConfig {
     #[arg(long = "upstream-url", value_name = "KEY=URL", value_parser = parse_upstream_url)]
     pub upstream_urls: Vec<(String, Url)>,
 
+    /// Seconds a stopping server waits for token refreshes to be stored and pulls to finish.
+    #[arg(
+        long = "shutdown-grace",
+        env = "LEDGERLINE_SHUTDOWN_GRACE_SECS",
+        default_value_t = 30,
+        value_name = "SECONDS"
+    )]
+    pub shutdown_grace_secs: u64,
+
     /// Log format: `text` for people, `json` for log collectors.
     #[arg(long, env = "LEDGERLINE_LOG_FORMAT", default_value = "text")]
     pub log_format: LogFormat,
@@ -63,6 +72,7 @@ impl ServerConfig {
             admin_key: None,
             public_url: None,
             upstream_urls: Vec::new(),
+            shutdown_grace_secs: 30,
             log_format: LogFormat::Text,
         }
     }
@@ -103,6 +113,7 @@ impl fmt::Debug for ServerConfig {
             .field("admin_key", &self.admin_key.as_ref().map(|_| "<redacted>"))
             .field("public_url", &self.public_url.as_ref().map(Url::as_str))
             .field("upstream_urls", &self.upstream_urls)
+            .field("shutdown_grace_secs", &self.shutdown_grace_secs)
             .field("log_format", &self.log_format)
             .finish()
     }

@@ -1,6 +1,7 @@
 //! Connections of a company to an upstream: the link flow that creates them and the token
 //! engine that keeps them usable.
 
+pub mod fallback;
 pub mod link;
 pub mod tokens;
 

@@ -4,30 +4,40 @@
 //! Rules (Exact's, from `providers/exact-online.toml`): refresh at about expiry − 30 s and
 //! never before 570 s after the last issue; each refresh rotates the refresh token, so the new
 //! pair is stored — sealed, in the statement that releases the lease — before the new access
-//! token is used. One refresh at a time per connection: a per-process lock keeps tasks of one
+//! token is used. If the database does not take it, the pair is kept in memory and in an
+//! unsaved-tokens file ([`super::fallback`]) before it is used, and written with retries until
+//! the database takes it; until then the connection uses that pair and is never deauthorized.
+//! A refresh request, once sent, runs to its end in a task of its own (with a timeout of
+//! minutes) and its answer is kept whether or not its caller still waits. One refresh at a time per connection: a per-process lock keeps tasks of one
 //! server in line, and a lease row (a conditional UPDATE, atomic on SQLite and PostgreSQL)
 //! keeps several servers in line without holding a transaction open over an HTTP call.
 //! A refused refresh token marks the connection `Deauthorized` with what to do; from then on
 //! no call reaches the upstream until the end customer links again.
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
+
+use backon::{BackoffBuilder, ExponentialBuilder};
 
 use async_trait::async_trait;
 use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
 use super::app_credentials;
+use super::fallback::{FallbackDir, UnsavedTokens};
 use crate::catalog::OAuthSpec;
 use crate::clock::Clock;
 use crate::crypto::{MasterKey, token_context};
-use crate::provider::{AccessTokens, ProviderError, ProviderRegistry, TokenGrant};
-use crate::store::{ConnectionRow, ConnectionStatus, SealedTokens, Store, StoreError};
+use crate::provider::{AccessTokens, ProviderError, ProviderRegistry, RetryKind, TokenGrant};
+use crate::store::{ConnectionRow, ConnectionStatus, SealedTokens, Store, StoreError, TokenRow};
+use crate::tasks::BackgroundTasks;
 
-/// How long a refresher may hold the lease: far longer than the HTTP client's 30 s timeout,
-/// so a live refresher never loses it; a crashed one frees it within a minute.
+/// How long a refresher holds the lease without renewing it: a crashed one frees it within a
+/// minute; a live one renews it every [`LEASE_RENEW_EVERY`] while its request is in flight.
 const LEASE_MS: i64 = 60_000;
+const LEASE_RENEW_EVERY: Duration = Duration::from_secs(15);
 /// How long a caller waits for another server's refresh before giving up for now.
 const WAIT_FOR_OTHER_MS: i64 = 90_000;
 
@@ -65,6 +75,10 @@ struct Inner {
     /// Identifies this server as a lease holder.
     owner: String,
     locks: parking_lot::Mutex<HashMap<Uuid, Arc<tokio::sync::Mutex<()>>>>,
+    /// Rotated pairs the database has not taken yet (also in `fallback`).
+    unsaved: parking_lot::Mutex<HashMap<Uuid, UnsavedTokens>>,
+    fallback: FallbackDir,
+    tasks: BackgroundTasks,
 }
 
 impl std::fmt::Debug for TokenEngine {
@@ -82,6 +96,8 @@ impl TokenEngine {
         clock: Clock,
         registry: ProviderRegistry,
         oauth: &OAuthSpec,
+        data_dir: &Path,
+        tasks: BackgroundTasks,
     ) -> Self {
         TokenEngine {
             inner: Arc::new(Inner {
@@ -96,6 +112,9 @@ impl TokenEngine {
                 },
                 owner: format!("ledgerline-{}", Uuid::new_v4().simple()),
                 locks: parking_lot::Mutex::new(HashMap::new()),
+                unsaved: parking_lot::Mutex::new(HashMap::new()),
+                fallback: FallbackDir::in_data_dir(data_dir),
+                tasks,
             }),
         }
     }
@@ -167,7 +186,19 @@ impl TokenEngine {
         Ok((token, row.generation))
     }
 
-    async fn tokens(&self, connection_id: Uuid) -> Result<crate::store::TokenRow, ProviderError> {
+    /// The connection's current pair: a rotated pair not stored yet wins over the stored one
+    /// (and is offered to the database again first).
+    async fn tokens(&self, connection_id: Uuid) -> Result<TokenRow, ProviderError> {
+        if let Some(unsaved) = self.unsaved_pair(connection_id) {
+            if !self.try_store_unsaved(&unsaved).await {
+                return Ok(TokenRow {
+                    tokens: unsaved.tokens,
+                    generation: unsaved.replaces_generation + 1,
+                    lease_owner: None,
+                    lease_until: None,
+                });
+            }
+        }
         self.inner
             .store
             .get_tokens(connection_id)
@@ -196,9 +227,23 @@ impl TokenEngine {
         seen_generation: i64,
         reason: RefreshReason,
     ) -> Result<SecretString, ProviderError> {
-        let lock = self.local_lock(connection.id);
-        let _serialised = lock.lock().await;
+        let serialised = self.local_lock(connection.id).lock_owned().await;
         let inner = &self.inner;
+        if let Some(unsaved) = self.unsaved_pair(connection.id) {
+            if !self.try_store_unsaved(&unsaved).await {
+                // Refreshing would need the database, and the pair in hand is fresh.
+                if seen_generation <= unsaved.replaces_generation {
+                    return self.open(connection.id, &unsaved.tokens.access_token_sealed, "access");
+                }
+                return Err(ProviderError::RetryLater {
+                    kind: RetryKind::Outage,
+                    message: "the connection's last rotated tokens are not stored yet (the \
+                              database is unreachable)"
+                        .into(),
+                    after: Some(Duration::from_secs(5)),
+                });
+            }
+        }
         // The caller's copy may be stale: a connection deauthorized meanwhile must not spend
         // another refresh (no silent retry loop against a dead refresh token).
         let current = inner
@@ -233,12 +278,25 @@ impl TokenEngine {
                 .await
                 .map_err(|e| ProviderError::Upstream(format!("store: {e}")))?
             {
-                return self
-                    .refresh_holding_lease(connection, seen_generation)
-                    .await;
+                // The request runs to its end in its own task, holding the local lock, even if
+                // this caller stops waiting: its answer is stored whoever waits for it.
+                let engine = self.clone();
+                let connection = connection.clone();
+                let task = inner.tasks.refreshes.spawn(async move {
+                    let _serialised = serialised;
+                    engine
+                        .refresh_holding_lease(&connection, seen_generation)
+                        .await
+                });
+                return task.await.unwrap_or_else(|e| {
+                    Err(ProviderError::Upstream(format!(
+                        "the token refresh failed: {e}"
+                    )))
+                });
             }
             if now > give_up_at {
                 return Err(ProviderError::RetryLater {
+                    kind: RetryKind::Outage,
                     message: "another server is refreshing this connection's tokens".into(),
                     after: Some(Duration::from_secs(5)),
                 });
@@ -253,16 +311,14 @@ impl TokenEngine {
         seen_generation: i64,
     ) -> Result<SecretString, ProviderError> {
         let inner = &self.inner;
-        let release = || inner.store.release_token_lease(connection.id, &inner.owner);
-        // Re-read inside the lease: the pair may have rotated between our read and the lease.
-        let row = self.tokens(connection.id).await?;
-        if row.generation != seen_generation {
-            let _ = release().await;
-            return self.open(connection.id, &row.tokens.access_token_sealed, "access");
-        }
-        let refresh_token =
-            self.open(connection.id, &row.tokens.refresh_token_sealed, "refresh")?;
-        let outcome = async {
+        let prepared = async {
+            // Re-read inside the lease: the pair may have rotated between our read and the lease.
+            let row = self.tokens(connection.id).await?;
+            if row.generation != seen_generation {
+                return Ok(Err(row));
+            }
+            let refresh_token =
+                self.open(connection.id, &row.tokens.refresh_token_sealed, "refresh")?;
             let provider = inner
                 .registry
                 .provider(&connection.integration_key)
@@ -274,29 +330,56 @@ impl TokenEngine {
                 &connection.integration_key,
             )
             .await?;
-            provider
-                .refresh(&connection.integration_key, &app, &refresh_token)
-                .await
+            Ok(Ok((row, refresh_token, provider, app)))
         }
         .await;
+        let (row, refresh_token, provider, app) = match prepared {
+            Ok(Ok(prepared)) => prepared,
+            Ok(Err(newer)) => {
+                self.release_lease(connection.id).await;
+                return self.open(connection.id, &newer.tokens.access_token_sealed, "access");
+            }
+            Err(e) => {
+                self.release_lease(connection.id).await;
+                return Err(e);
+            }
+        };
+        // From here Exact may rotate: whatever it answers is kept.
+        let outcome = {
+            let request = provider.refresh(&connection.integration_key, &app, &refresh_token);
+            tokio::pin!(request);
+            loop {
+                tokio::select! {
+                    outcome = &mut request => break outcome,
+                    () = tokio::time::sleep(LEASE_RENEW_EVERY) => {
+                        let until = inner.clock.now_ms() + LEASE_MS;
+                        if let Err(e) = inner.store.extend_token_lease(connection.id, &inner.owner, until).await {
+                            tracing::warn!(connection.id = %connection.id, error = %e, "the refresh lease could not be renewed");
+                        }
+                    }
+                }
+            }
+        };
         match outcome {
             Ok(grant) => {
-                let sealed = self.seal(connection.id, &grant);
-                let stored = inner
-                    .store
-                    .store_rotated_tokens(connection.id, &inner.owner, &sealed)
-                    .await
-                    .map_err(|e| ProviderError::Upstream(format!("store: {e}")))?;
-                if !stored {
-                    tracing::error!(connection.id = %connection.id, "refresh lease lost before the rotated tokens were stored");
-                    return Err(ProviderError::Upstream(
-                        "the refresh lease expired before the new tokens were stored".into(),
-                    ));
-                }
+                let unsaved = UnsavedTokens {
+                    connection_id: connection.id,
+                    replaces_generation: seen_generation,
+                    tokens: self.seal(connection.id, &grant),
+                };
+                self.keep_rotated(unsaved).await;
                 tracing::info!(connection.id = %connection.id, "tokens refreshed");
                 Ok(grant.access_token)
             }
             Err(ProviderError::Reconnect(why)) => {
+                // A refused token is dead only if it is still the newest: another server may
+                // have stored a newer pair after our lease ran out.
+                if let Ok(now) = self.tokens(connection.id).await {
+                    if now.generation != row.generation {
+                        self.release_lease(connection.id).await;
+                        return self.open(connection.id, &now.tokens.access_token_sealed, "access");
+                    }
+                }
                 let message = format!(
                     "{why}. The end customer must connect again: send them to this connection's linkUrl."
                 );
@@ -305,18 +388,155 @@ impl TokenEngine {
                     .store
                     .deauthorize_connection(connection.id, &message)
                     .await;
-                let _ = release().await;
+                self.release_lease(connection.id).await;
                 Err(ProviderError::Reconnect(message))
             }
             Err(ProviderError::RefreshTooEarly) => {
-                let _ = release().await;
+                self.release_lease(connection.id).await;
                 self.open(connection.id, &row.tokens.access_token_sealed, "access")
             }
             Err(other) => {
-                let _ = release().await;
+                self.release_lease(connection.id).await;
                 Err(other)
             }
         }
+    }
+
+    /// Gives the lease back, trying a few times; if the database stays away, the lease runs
+    /// out by itself within [`LEASE_MS`].
+    async fn release_lease(&self, connection_id: Uuid) {
+        let inner = &self.inner;
+        let mut backoff = ExponentialBuilder::default()
+            .with_min_delay(Duration::from_millis(100))
+            .with_max_times(3)
+            .build();
+        loop {
+            match inner
+                .store
+                .release_token_lease(connection_id, &inner.owner)
+                .await
+            {
+                Ok(()) => return,
+                Err(e) => match backoff.next() {
+                    Some(delay) => tokio::time::sleep(delay).await,
+                    None => {
+                        tracing::warn!(connection.id = %connection_id, error = %e, "the refresh lease could not be released; it runs out within a minute");
+                        return;
+                    }
+                },
+            }
+        }
+    }
+
+    fn unsaved_pair(&self, connection_id: Uuid) -> Option<UnsavedTokens> {
+        self.inner.unsaved.lock().get(&connection_id).cloned()
+    }
+
+    /// Offers an unsaved pair to the database once. True when it is done with: stored, or
+    /// superseded by a newer stored pair. False when the database failed (the pair is kept).
+    async fn try_store_unsaved(&self, unsaved: &UnsavedTokens) -> bool {
+        let inner = &self.inner;
+        let id = unsaved.connection_id;
+        match inner
+            .store
+            .store_rotated_tokens(
+                id,
+                &inner.owner,
+                unsaved.replaces_generation,
+                &unsaved.tokens,
+            )
+            .await
+        {
+            Ok(stored) => {
+                if !stored {
+                    tracing::warn!(connection.id = %id, "a rotated pair was not stored: a newer one is");
+                }
+                let mut all = inner.unsaved.lock();
+                if all.get(&id) == Some(unsaved) {
+                    all.remove(&id);
+                }
+                drop(all);
+                inner.fallback.remove(id);
+                true
+            }
+            Err(e) => {
+                tracing::warn!(connection.id = %id, error = %e, "the database did not take a rotated token pair");
+                false
+            }
+        }
+    }
+
+    /// Stores a pair Exact just issued; if the database does not take it, keeps it in memory and
+    /// in the unsaved-tokens file, and writes it with retries until the database does.
+    async fn keep_rotated(&self, unsaved: UnsavedTokens) {
+        if self.try_store_unsaved(&unsaved).await {
+            return;
+        }
+        let inner = &self.inner;
+        let id = unsaved.connection_id;
+        match inner.fallback.save(&unsaved) {
+            Ok(path) => {
+                tracing::warn!(connection.id = %id, path = %path.display(), "rotated tokens kept in the unsaved-tokens file until the database takes them")
+            }
+            Err(e) => {
+                tracing::error!(connection.id = %id, error = %e, "rotated tokens could not be written to the unsaved-tokens file; they are kept in memory only")
+            }
+        }
+        inner.unsaved.lock().insert(id, unsaved.clone());
+        let engine = self.clone();
+        inner.tasks.refreshes.spawn(async move {
+            let backoff = ExponentialBuilder::default()
+                .with_min_delay(Duration::from_millis(200))
+                .with_max_delay(Duration::from_secs(10))
+                .without_max_times()
+                .with_jitter()
+                .build();
+            for delay in backoff {
+                tokio::time::sleep(delay).await;
+                let Some(current) = engine.unsaved_pair(id) else {
+                    return; // a caller stored it meanwhile
+                };
+                if engine.try_store_unsaved(&current).await {
+                    tracing::info!(connection.id = %id, "rotated tokens stored after a database failure");
+                    return;
+                }
+            }
+        });
+    }
+
+    /// Replays the unsaved-tokens files of an earlier run into the database (at start-up).
+    /// Returns how many pairs it stored.
+    pub async fn recover_unsaved_tokens(&self) -> usize {
+        let mut stored = 0;
+        for unsaved in self.inner.fallback.load_all() {
+            let id = unsaved.connection_id;
+            match self
+                .inner
+                .store
+                .store_rotated_tokens(
+                    id,
+                    &self.inner.owner,
+                    unsaved.replaces_generation,
+                    &unsaved.tokens,
+                )
+                .await
+            {
+                Ok(true) => {
+                    tracing::info!(connection.id = %id, "stored rotated tokens kept from the last run");
+                    self.inner.fallback.remove(id);
+                    stored += 1;
+                }
+                Ok(false) => {
+                    tracing::warn!(connection.id = %id, "unsaved tokens from the last run are older than the stored ones; dropped");
+                    self.inner.fallback.remove(id);
+                }
+                Err(e) => {
+                    tracing::warn!(connection.id = %id, error = %e, "unsaved tokens from the last run could not be stored yet");
+                    self.keep_rotated(unsaved).await;
+                }
+            }
+        }
+        stored
     }
 
     /// Refreshes every linked connection idle long enough that its refresh token could die

@@ -83,6 +83,8 @@ pub enum ProviderError {
     /// Limits or outages: try again later (after the given wait, if known).
     #[error("try again later: {message}")]
     RetryLater {
+        /// Which limit or failure: a pull shows limits as `RateLimitError`.
+        kind: RetryKind,
         message: String,
         after: Option<Duration>,
     },
@@ -92,6 +94,24 @@ pub enum ProviderError {
     /// The provider does not offer this (yet).
     #[error("not supported: {0}")]
     Unsupported(String),
+}
+
+/// Why the upstream must be tried again later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryKind {
+    /// The per-minute call limit is spent.
+    MinuteLimit,
+    /// The per-day call limit is spent.
+    DayLimit,
+    /// The upstream (or something on the way to it) failed or did not answer.
+    Outage,
+}
+
+impl RetryKind {
+    /// Whether this is one of the upstream's call limits (as opposed to a failure).
+    pub fn is_limit(self) -> bool {
+        matches!(self, RetryKind::MinuteLimit | RetryKind::DayLimit)
+    }
 }
 
 /// What is left of an upstream company's daily call limit, as this server counts it (corrected by

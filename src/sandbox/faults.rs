@@ -37,8 +37,41 @@ pub enum FaultSpec {
         #[serde(default = "one")]
         count: u32,
     },
+    /// The next `count` matching calls are served at once but their answers are held back `ms`:
+    /// the work is done (a refresh token rotated) even if the caller stops waiting.
+    LateAnswer {
+        /// Delay before the answer is sent.
+        ms: u64,
+        /// As for `status`.
+        #[serde(default)]
+        path: String,
+        /// As for `status`.
+        #[serde(default)]
+        region: Option<Region>,
+        /// As for `status`.
+        #[serde(default = "one")]
+        count: u32,
+    },
     /// The next `count` matching calls lose their connection before a complete response.
     Drop {
+        /// As for `status`.
+        #[serde(default)]
+        path: String,
+        /// As for `status`.
+        #[serde(default)]
+        region: Option<Region>,
+        /// As for `status`.
+        #[serde(default = "one")]
+        count: u32,
+    },
+    /// The next `count` matching calls answer 429 with one window's `X-RateLimit-*` headers
+    /// saying it resets `reset_in_secs` from the sandbox's now: hours or days away (or in the
+    /// past), as a skewed clock would say, to test how far a client believes them.
+    RateLimited {
+        /// Which window is spent: `minutely` or `daily`.
+        window: LimitWindow,
+        /// Seconds from now to the reset the headers give (may be negative).
+        reset_in_secs: i64,
         /// As for `status`.
         #[serde(default)]
         path: String,
@@ -61,6 +94,14 @@ pub enum FaultSpec {
     },
 }
 
+/// One of Exact's two rate-limit windows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LimitWindow {
+    Minutely,
+    Daily,
+}
+
 fn one() -> u32 {
     1
 }
@@ -81,6 +122,18 @@ pub enum FaultAction {
     },
     /// Drop the connection.
     Drop,
+    /// Serve, then hold the answer back this many milliseconds.
+    LateAnswer {
+        /// Milliseconds.
+        ms: u64,
+    },
+    /// Answer 429 with one window's headers and a reset this far from now.
+    RateLimited {
+        /// The window.
+        window: LimitWindow,
+        /// Milliseconds from now to the reset.
+        reset_in_ms: i64,
+    },
 }
 
 /// A fault waiting for matching calls.
@@ -129,6 +182,27 @@ impl Faults {
                 region,
                 count,
             } => (FaultAction::Drop, path, region, count),
+            FaultSpec::LateAnswer {
+                ms,
+                path,
+                region,
+                count,
+            } => (FaultAction::LateAnswer { ms: *ms }, path, region, count),
+            FaultSpec::RateLimited {
+                window,
+                reset_in_secs,
+                path,
+                region,
+                count,
+            } => (
+                FaultAction::RateLimited {
+                    window: *window,
+                    reset_in_ms: reset_in_secs.saturating_mul(1000),
+                },
+                path,
+                region,
+                count,
+            ),
             FaultSpec::Revoke { .. } => anyhow::bail!("revoke is applied at once, not queued"),
         };
         self.pending.push(Pending {
@@ -163,7 +237,12 @@ impl Faults {
             }
             match p.action {
                 FaultAction::Latency { ms } if latency.is_none() => latency = Some(ms),
-                FaultAction::Status { .. } | FaultAction::Drop if outcome.is_none() => {
+                FaultAction::Status { .. }
+                | FaultAction::Drop
+                | FaultAction::RateLimited { .. }
+                | FaultAction::LateAnswer { .. }
+                    if outcome.is_none() =>
+                {
                     outcome = Some(p.action)
                 }
                 _ => continue,

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tower_http::timeout::TimeoutLayer;
 
-use super::faults::FaultAction;
+use super::faults::{FaultAction, LimitWindow};
 use super::odata::error::ApiError;
 use super::region::Region;
 use super::state::Shared;
@@ -64,6 +64,34 @@ async fn apply_faults(State(state): State<Shared>, request: Request, next: Next)
                 _ => "An unexpected error occurred (sandbox fault).",
             };
             ApiError::new(status, message).into_response()
+        }
+        FaultAction::RateLimited {
+            window,
+            reset_in_ms,
+        } => {
+            let (limit, prefix) = match window {
+                LimitWindow::Minutely => (60, "X-RateLimit-Minutely-"),
+                LimitWindow::Daily => (5000, "X-RateLimit-"),
+            };
+            let reset = state.clock.now_ms().saturating_add(reset_in_ms);
+            let mut response =
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "Too many requests.").into_response();
+            for (name, value) in [
+                ("Limit", limit.to_string()),
+                ("Remaining", "0".to_string()),
+                ("Reset", reset.to_string()),
+            ] {
+                let name = header::HeaderName::from_bytes(format!("{prefix}{name}").as_bytes())
+                    .expect("a valid header name");
+                let value = header::HeaderValue::from_str(&value).expect("digits");
+                response.headers_mut().insert(name, value);
+            }
+            response
+        }
+        FaultAction::LateAnswer { ms } => {
+            let response = next.run(request).await;
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+            return response;
         }
         FaultAction::Latency { .. } => return next.run(request).await,
         FaultAction::Drop => dropped(),

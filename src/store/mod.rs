@@ -7,6 +7,7 @@
 mod companies;
 mod connections;
 mod datasets;
+mod key_check;
 mod settings;
 mod tenants;
 mod tokens;

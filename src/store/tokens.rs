@@ -6,7 +6,8 @@ use uuid::Uuid;
 use super::{Store, StoreError, now_ms};
 
 /// A token pair as stored: sealed with the master key.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct SealedTokens {
     pub access_token_sealed: String,
     pub refresh_token_sealed: String,
@@ -89,25 +90,49 @@ impl Store {
         Ok(())
     }
 
-    /// Stores a rotated pair and releases the lease in one statement, only if `owner` still
-    /// holds it. Returns false if the lease was lost (the pair was not stored).
+    /// Stores a rotated pair over the generation whose refresh token was spent for it, and
+    /// releases `owner`'s lease, in one statement. Returns false when the stored generation has
+    /// moved on (the pair was not stored: a newer one is).
     pub async fn store_rotated_tokens(
         &self,
         connection_id: Uuid,
         owner: &str,
+        replaces_generation: i64,
         tokens: &SealedTokens,
     ) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "UPDATE connection_tokens SET access_token_sealed = $1, refresh_token_sealed = $2, \
                issued_at = $3, expires_at = $4, generation = generation + 1, \
-               lease_owner = NULL, lease_until = NULL, updated_at = $5 \
-             WHERE connection_id = $6 AND lease_owner = $7",
+               lease_owner = CASE WHEN lease_owner = $5 THEN NULL ELSE lease_owner END, \
+               lease_until = CASE WHEN lease_owner = $5 THEN NULL ELSE lease_until END, \
+               updated_at = $6 \
+             WHERE connection_id = $7 AND generation = $8",
         )
         .bind(&tokens.access_token_sealed)
         .bind(&tokens.refresh_token_sealed)
         .bind(tokens.issued_at)
         .bind(tokens.expires_at)
+        .bind(owner)
         .bind(now_ms())
+        .bind(connection_id.to_string())
+        .bind(replaces_generation)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Keeps `owner`'s lease alive while its refresh request is still in flight.
+    pub async fn extend_token_lease(
+        &self,
+        connection_id: Uuid,
+        owner: &str,
+        until: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE connection_tokens SET lease_until = $1 \
+             WHERE connection_id = $2 AND lease_owner = $3",
+        )
+        .bind(until)
         .bind(connection_id.to_string())
         .bind(owner)
         .execute(&self.pool)

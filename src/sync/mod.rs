@@ -49,6 +49,7 @@ struct Inner {
     clock: Clock,
     /// Set on shutdown: running pulls stop after the page they are storing.
     stopping: Arc<AtomicBool>,
+    tasks: crate::tasks::BackgroundTasks,
 }
 
 impl std::fmt::Debug for SyncEngine {
@@ -63,6 +64,7 @@ impl SyncEngine {
         tokens: TokenEngine,
         registry: ProviderRegistry,
         clock: Clock,
+        tasks: crate::tasks::BackgroundTasks,
     ) -> Self {
         SyncEngine {
             inner: Arc::new(Inner {
@@ -71,6 +73,7 @@ impl SyncEngine {
                 registry,
                 clock,
                 stopping: Arc::new(AtomicBool::new(false)),
+                tasks,
             }),
         }
     }
@@ -179,7 +182,11 @@ impl SyncEngine {
         if !queued.is_empty() {
             let engine = self.clone();
             let run = queued.clone();
-            tokio::spawn(async move { engine.run(run, connection).await });
+            // Through the tracker, so that a stopping server waits for the pull's current commit.
+            self.inner
+                .tasks
+                .pulls
+                .spawn(async move { engine.run(run, connection).await });
         }
         Ok(queued)
     }

@@ -123,9 +123,7 @@ fn status_of(error: &PullError) -> (&'static str, String) {
     let status = match error {
         PullError::Provider(ProviderError::Reconnect(_)) => "AuthError",
         PullError::Provider(ProviderError::AdminAction(_)) => "PermissionsError",
-        PullError::Provider(ProviderError::RetryLater { message, .. })
-            if message.contains("limit") || message.contains("429") =>
-        {
+        PullError::Provider(ProviderError::RetryLater { kind, .. }) if kind.is_limit() => {
             "RateLimitError"
         }
         PullError::Provider(ProviderError::Unsupported(_)) => "NotSupported",

@@ -34,6 +34,41 @@ impl PgTestDatabase {
         })
     }
 
+    /// Makes the database refuse every connection and ends the open ones (an outage as a
+    /// client sees it); [`PgTestDatabase::accept_connections`] ends it.
+    pub async fn refuse_connections(&self) {
+        let pool = sqlx::PgPool::connect(&self.admin_url).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "ALTER DATABASE {} ALLOW_CONNECTIONS false",
+            self.name
+        )))
+        .execute(&pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = $1 AND pid <> pg_backend_pid()",
+        )
+        .bind(&self.name)
+        .execute(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+    }
+
+    /// Ends an outage begun by [`PgTestDatabase::refuse_connections`].
+    pub async fn accept_connections(&self) {
+        let pool = sqlx::PgPool::connect(&self.admin_url).await.unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "ALTER DATABASE {} ALLOW_CONNECTIONS true",
+            self.name
+        )))
+        .execute(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+    }
+
     /// Drops the database (call at the end of the test).
     pub async fn drop_database(self) {
         if let Ok(pool) = sqlx::PgPool::connect(&self.admin_url).await {

@@ -148,3 +148,62 @@ async fn seventy_calls_never_exceed_sixty_in_a_minute() {
     );
     assert_eq!(stats["rate_limited"], 0, "{stats}");
 }
+
+/// A 429 whose headers say the day resets in three days (a skewed clock) ends the pull as
+/// `RateLimitError` at once, with when calls resume (the next UTC midnight at the latest),
+/// instead of leaving it `Fetching` for days.
+#[tokio::test]
+async fn absurd_reset_headers_end_a_pull_as_rate_limited_with_the_resume_time() {
+    let world = World::start().await;
+    let (company, _) = linked(&world).await;
+    world
+        .fault(
+            json!({"kind": "rate_limited", "window": "daily", "reset_in_secs": 3 * 86_400,
+                      "path": "sync/SalesInvoice", "count": 5}),
+        )
+        .await;
+    let queued = world
+        .api(
+            reqwest::Method::POST,
+            &format!("/companies/{company}/data/queue/invoices"),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(queued.status(), 200);
+    let started = std::time::Instant::now();
+    let status = loop {
+        let status: Value = world
+            .get_json(&format!("/companies/{company}/dataStatus"))
+            .await;
+        let current = status["invoices"]["currentStatus"].as_str().unwrap_or("");
+        if !matches!(current, "Queued" | "Fetching" | "Mapping") {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the pull still waits on a reset days away: {status}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        status["invoices"]["currentStatus"], "RateLimitError",
+        "{status}"
+    );
+    let history = world
+        .get_json(&format!("/companies/{company}/data/history"))
+        .await;
+    let midnight = {
+        let now = world.server.state.clock.now_ms();
+        let next = now - now.rem_euclid(86_400_000) + 86_400_000;
+        chrono::DateTime::from_timestamp_millis(next)
+            .unwrap()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    };
+    assert!(
+        history
+            .to_string()
+            .contains(&format!("resume at {midnight}")),
+        "the error names the resume time {midnight}: {history}"
+    );
+}

@@ -11,6 +11,11 @@ use secrecy::ExposeSecret;
 use serde_json::Value;
 use tokio::net::TcpListener;
 
+use ledgerline::connections::fallback::{FallbackDir, UnsavedTokens};
+use ledgerline::provider::TokenGrant;
+use secrecy::SecretString;
+use serde_json::json;
+
 use crate::common::PgTestDatabase;
 use crate::world::{NL_APP, World, WorldOptions, refreshes, start_server};
 
@@ -125,7 +130,7 @@ async fn two_servers_on_one_postgres_database_refresh_once() {
 
 /// A process that refreshed and died before storing the rotated pair: Exact has the new
 /// refresh token, we still hold the old one.
-async fn refresh_behind_our_back(world: &World, connection: &Value) {
+async fn refresh_behind_our_back(world: &World, connection: &Value) -> Value {
     let row = world.row(connection).await;
     let tokens = world.server.state.store.get_tokens(row.id).await.unwrap();
     let refresh_token = world
@@ -153,6 +158,7 @@ async fn refresh_behind_our_back(world: &World, connection: &Value) {
         .await
         .unwrap();
     assert_eq!(response.status(), 200, "the lost refresh");
+    response.json().await.unwrap()
 }
 
 #[tokio::test]
@@ -160,7 +166,7 @@ async fn a_refresh_lost_in_a_crash_ends_deauthorized_with_a_clear_message_and_no
     let world = World::start().await;
     let (company, connection) = linked_nl(&world).await;
     world.advance(600).await;
-    refresh_behind_our_back(&world, &connection).await;
+    let _ = refresh_behind_our_back(&world, &connection).await;
 
     let row = world.row(&connection).await;
     match world.upstream_call(&world.server, &row).await {
@@ -209,7 +215,7 @@ async fn a_refresh_lost_in_a_crash_recovers_where_exact_keeps_the_old_token_aliv
     .await;
     let (company, connection) = linked_nl(&world).await;
     world.advance(600).await;
-    refresh_behind_our_back(&world, &connection).await;
+    let _ = refresh_behind_our_back(&world, &connection).await;
     world.advance(570).await;
     let row = world.row(&connection).await;
     world.upstream_call(&world.server, &row).await.unwrap();
@@ -252,4 +258,199 @@ async fn keep_alive_saves_dormant_connections_from_the_30_day_expiry() {
             .unwrap()
             .contains("30 days")
     );
+}
+
+async fn generation(world: &World, connection: &Value) -> i64 {
+    let row = world.row(connection).await;
+    world
+        .server
+        .state
+        .store
+        .get_tokens(row.id)
+        .await
+        .unwrap()
+        .generation
+}
+
+fn unsaved_file(world: &World, connection: &Value) -> std::path::PathBuf {
+    world
+        .dir
+        .path()
+        .join("unsaved-tokens")
+        .join(format!("{}.json", connection["id"].as_str().unwrap()))
+}
+
+/// Waits until the stored generation reaches `expected` (the rotated pair reached the store).
+async fn wait_for_generation(world: &World, connection: &Value, expected: i64) {
+    for _ in 0..300 {
+        if generation(world, connection).await == expected {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "the rotated pair never reached the store (generation {}, expected {expected})",
+        generation(world, connection).await
+    );
+}
+
+/// After the pair rotated during a failure is stored: the next refresh spends it, Exact accepts
+/// it, and the connection stays Linked.
+async fn the_next_refresh_uses_the_rotated_pair(world: &World, company: &str, connection: &Value) {
+    world.advance(600).await;
+    let row = world.row(connection).await;
+    world.upstream_call(&world.server, &row).await.unwrap();
+    let counts = nl_refreshes(&world.stats().await);
+    assert_eq!(counts["accepted"], 2, "{counts}");
+    assert_eq!(counts["refused_old_token"], 0, "{counts}");
+    assert_eq!(world.reload(company, connection).await["status"], "Linked");
+}
+
+#[tokio::test]
+async fn a_rotated_pair_the_database_refuses_is_kept_in_a_file_and_stored_when_it_recovers() {
+    let world = World::start().await;
+    let (company, connection) = linked_nl(&world).await;
+    let before = generation(&world, &connection).await;
+    let sqlite = sqlx::SqlitePool::connect(&world.database_url)
+        .await
+        .unwrap();
+    sqlx::query(
+        "CREATE TRIGGER refuse_token_writes BEFORE UPDATE OF refresh_token_sealed \
+         ON connection_tokens BEGIN SELECT RAISE(ABORT, 'injected: writes refused'); END",
+    )
+    .execute(&sqlite)
+    .await
+    .unwrap();
+    world.advance(600).await;
+    let row = world.row(&connection).await;
+    // Exact rotates, the database refuses the pair: it is kept, and used.
+    world.upstream_call(&world.server, &row).await.unwrap();
+    let file = unsaved_file(&world, &connection);
+    let kept = std::fs::read_to_string(&file).expect("the pair is in the unsaved-tokens file");
+    assert!(kept.contains("\"refreshTokenSealed\":\"v1:"), "{kept}");
+    assert_eq!(
+        generation(&world, &connection).await,
+        before,
+        "not stored yet"
+    );
+    // Calls meanwhile use the kept pair without another refresh.
+    world.upstream_call(&world.server, &row).await.unwrap();
+    assert_eq!(nl_refreshes(&world.stats().await)["accepted"], 1);
+
+    sqlx::query("DROP TRIGGER refuse_token_writes")
+        .execute(&sqlite)
+        .await
+        .unwrap();
+    wait_for_generation(&world, &connection, before + 1).await;
+    for _ in 0..50 {
+        if !file.exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        !file.exists(),
+        "the file is deleted once the pair is stored"
+    );
+    the_next_refresh_uses_the_rotated_pair(&world, &company, &connection).await;
+}
+
+/// The audit's reproduction: PostgreSQL refuses connections while a (slow) refresh is in flight.
+#[tokio::test]
+async fn a_postgres_outage_during_a_refresh_loses_no_token() {
+    let Some(db) =
+        PgTestDatabase::create("a_postgres_outage_during_a_refresh_loses_no_token").await
+    else {
+        return;
+    };
+    let world = World::start_with(WorldOptions {
+        database_url: Some(db.url.clone()),
+        ..WorldOptions::default()
+    })
+    .await;
+    let (company, connection) = linked_nl(&world).await;
+    let before = generation(&world, &connection).await;
+    world.advance(600).await;
+    world
+        .fault(json!({"kind": "latency", "ms": 2000, "path": "oauth2/token"}))
+        .await;
+    let row = world.row(&connection).await;
+    let outage = async {
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        db.refuse_connections().await;
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        db.accept_connections().await;
+    };
+    let (call, ()) = tokio::join!(world.upstream_call(&world.server, &row), outage);
+    // Whether the call itself got through depends on what it needed from the database; the
+    // rotated pair must not be lost either way.
+    if let Err(e) = call {
+        assert!(!matches!(e, ProviderError::Reconnect(_)), "{e}");
+    }
+    wait_for_generation(&world, &connection, before + 1).await;
+    the_next_refresh_uses_the_rotated_pair(&world, &company, &connection).await;
+    drop(world);
+    db.drop_database().await;
+}
+
+/// A refresh whose answer comes after its caller gave up is still stored.
+#[tokio::test]
+async fn a_late_refresh_answer_is_stored_after_its_caller_gave_up() {
+    let world = World::start().await;
+    let (company, connection) = linked_nl(&world).await;
+    let before = generation(&world, &connection).await;
+    world.advance(600).await;
+    world
+        .fault(json!({"kind": "late_answer", "ms": 2500, "path": "oauth2/token"}))
+        .await;
+    let row = world.row(&connection).await;
+    let gave_up = tokio::time::timeout(
+        Duration::from_millis(800),
+        world.upstream_call(&world.server, &row),
+    )
+    .await;
+    assert!(gave_up.is_err(), "the caller stops waiting first");
+    assert_eq!(
+        nl_refreshes(&world.stats().await)["accepted"],
+        1,
+        "Exact rotated"
+    );
+    wait_for_generation(&world, &connection, before + 1).await;
+    the_next_refresh_uses_the_rotated_pair(&world, &company, &connection).await;
+}
+
+/// A server that stopped after writing the unsaved-tokens file: the next start stores the pair.
+#[tokio::test]
+async fn unsaved_tokens_from_the_last_run_are_stored_at_start_up() {
+    let world = World::start().await;
+    let (company, connection) = linked_nl(&world).await;
+    let before = generation(&world, &connection).await;
+    world.advance(600).await;
+    let grant = refresh_behind_our_back(&world, &connection).await;
+    let row = world.row(&connection).await;
+    let sealed = world.server.state.tokens.seal(
+        row.id,
+        &TokenGrant {
+            access_token: SecretString::from(grant["access_token"].as_str().unwrap()),
+            refresh_token: SecretString::from(grant["refresh_token"].as_str().unwrap()),
+            expires_in_secs: 600,
+        },
+    );
+    FallbackDir::in_data_dir(world.dir.path())
+        .save(&UnsavedTokens {
+            connection_id: row.id,
+            replaces_generation: before,
+            tokens: sealed,
+        })
+        .unwrap();
+    let _restarted = start_server(
+        TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        &world.database_url,
+        &world.sandbox,
+        world.dir.path(),
+    )
+    .await;
+    assert_eq!(generation(&world, &connection).await, before + 1);
+    assert!(!unsaved_file(&world, &connection).exists());
+    the_next_refresh_uses_the_rotated_pair(&world, &company, &connection).await;
 }

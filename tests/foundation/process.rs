@@ -203,3 +203,228 @@ async fn demo_mode_generates_keys_once_and_keeps_data_across_restarts() {
     assert_eq!(settings["clientSecretHint"], "••••abcd");
     terminate(second).await;
 }
+
+#[tokio::test]
+async fn serve_refuses_to_start_with_another_master_key_than_the_databases() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut first = ledgerline(dir.path(), &["serve"])
+        .env("LEDGERLINE_MASTER_KEY", MASTER)
+        .env("LEDGERLINE_ADMIN_KEY", "admin-key-for-the-key-check")
+        .spawn()
+        .unwrap();
+    let (base, _) = wait_for_listening(&mut first).await;
+    // An answered request shows the server is serving (and handles SIGTERM).
+    reqwest::get(format!("{base}/openapi.json")).await.unwrap();
+    let (exit, log) = terminate(first).await;
+    assert!(exit.success(), "{exit:?}\n{log}");
+
+    let other = "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100";
+    let output = ledgerline(dir.path(), &["serve"])
+        .env("LEDGERLINE_MASTER_KEY", other)
+        .output()
+        .await
+        .unwrap();
+    assert!(!output.status.success(), "a wrong key must not start");
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        said.contains("not the key this database was set up with") && said.contains("original key"),
+        "{said}"
+    );
+
+    // The right key still starts.
+    let mut again = ledgerline(dir.path(), &["serve"])
+        .env("LEDGERLINE_MASTER_KEY", MASTER)
+        .spawn()
+        .unwrap();
+    let (base, _) = wait_for_listening(&mut again).await;
+    reqwest::get(format!("{base}/openapi.json")).await.unwrap();
+    terminate(again).await;
+}
+
+/// SIGTERM while a refresh is in flight (a slow token endpoint): the process waits for the
+/// rotated pair to be stored before it exits.
+#[tokio::test]
+async fn sigterm_waits_for_a_refresh_in_flight_to_be_stored() {
+    use ledgerline::sandbox::{self, Region, SandboxConfig};
+
+    let dir = tempfile::tempdir().unwrap();
+    // A free port for the server, so the sandbox app's redirect URL can name it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut config = SandboxConfig::demo();
+    for app in &mut config.seed.apps {
+        app.redirect_uri = format!("{base}/oauth/callback");
+    }
+    let sandbox = sandbox::spawn(
+        config,
+        tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
+    )
+    .await
+    .unwrap();
+    let admin_key = "admin-key-for-the-shutdown-test";
+    let mut child = ledgerline(dir.path(), &["serve"])
+        .env("LEDGERLINE_MASTER_KEY", MASTER)
+        .env("LEDGERLINE_ADMIN_KEY", admin_key)
+        .env("LEDGERLINE_BIND", format!("127.0.0.1:{port}"))
+        .env(
+            "LEDGERLINE_EXACT_NL_URL",
+            sandbox.base_url(Region::Nl).as_str(),
+        )
+        .env("LEDGERLINE_SHUTDOWN_GRACE_SECS", "20")
+        .spawn()
+        .unwrap();
+    wait_for_listening(&mut child).await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let tenant: Value = http
+        .post(format!("{base}/admin/tenants"))
+        .bearer_auth(admin_key)
+        .json(&json!({"name": "Acme"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let key = tenant["apiKey"].as_str().unwrap().to_string();
+    let put = http
+        .put(format!("{base}/settings/integrations/exact-online-nl"))
+        .bearer_auth(&key)
+        .json(&json!({"clientId": "0f5a1c9e-7b1d-4c36-9a51-1e2d3c4b5a60",
+                      "clientSecret": "demo-nl-secret", "enabled": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 200);
+    let company: Value = http
+        .post(format!("{base}/companies"))
+        .bearer_auth(&key)
+        .json(&json!({"name": "Acme BV"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let company = company["id"].as_str().unwrap().to_string();
+    let connection: Value = http
+        .post(format!("{base}/companies/{company}/connections"))
+        .bearer_auth(&key)
+        .json(&json!({"platformKey": "exact-online-nl"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let location = |r: &reqwest::Response| r.headers()["location"].to_str().unwrap().to_string();
+    let to_exact = http
+        .get(connection["linkUrl"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let back = http
+        .get(format!("{}&sandbox_user=demo", location(&to_exact)))
+        .send()
+        .await
+        .unwrap();
+    let linked = http.get(location(&back)).send().await.unwrap();
+    assert_eq!(linked.status(), 200);
+    let pull_status = || async {
+        let status: Value = http
+            .get(format!("{base}/companies/{company}/dataStatus"))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        status["invoices"]["currentStatus"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+    for _ in 0..300 {
+        if pull_status().await == "Complete" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(pull_status().await, "Complete");
+
+    // Make the tokens due: ten minutes pass at the sandbox, and the stored pair is ten minutes older.
+    let db = sqlx::SqlitePool::connect(&format!(
+        "sqlite://{}",
+        dir.path().join("ledgerline.db").display()
+    ))
+    .await
+    .unwrap();
+    sqlx::query(
+        "UPDATE connection_tokens SET issued_at = issued_at - 600000, expires_at = expires_at - 600000",
+    )
+    .execute(&db)
+    .await
+    .unwrap();
+    let generation = || async {
+        sqlx::query_scalar::<_, i64>("SELECT generation FROM connection_tokens")
+            .fetch_one(&db)
+            .await
+            .unwrap()
+    };
+    let before = generation().await;
+    let admin = sandbox.admin_url();
+    http.post(admin.join("clock/advance").unwrap())
+        .json(&json!({"seconds": 600}))
+        .send()
+        .await
+        .unwrap();
+    http.post(admin.join("faults").unwrap())
+        .json(&json!({"kind": "latency", "ms": 3000, "path": "oauth2/token"}))
+        .send()
+        .await
+        .unwrap();
+    let queued = http
+        .post(format!("{base}/companies/{company}/data/queue/invoices"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(queued.status(), 200);
+    tokio::time::sleep(Duration::from_millis(800)).await; // the refresh is in flight
+
+    let stopping = std::time::Instant::now();
+    let (exit, log) = terminate(child).await;
+    let waited = stopping.elapsed();
+    assert!(exit.success(), "{exit:?}\n{log}");
+    assert!(
+        waited >= Duration::from_millis(1500),
+        "SIGTERM waited only {waited:?}\n{log}"
+    );
+    assert!(
+        log.contains("waiting for token refreshes to be stored and pulls to finish"),
+        "{log}"
+    );
+    assert_eq!(
+        generation().await,
+        before + 1,
+        "the rotated pair is stored\n{log}"
+    );
+    let stats: Value = http
+        .get(admin.join("stats").unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let refreshes =
+        &stats["regions"]["nl"]["apps"]["0f5a1c9e-7b1d-4c36-9a51-1e2d3c4b5a60"]["refreshes"];
+    assert_eq!(refreshes["accepted"], 1, "{stats}");
+}

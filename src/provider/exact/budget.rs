@@ -1,6 +1,10 @@
 //! Exact's call budget per (region, division): 60 calls in each clock-aligned minute and
 //! 5,000 per UTC day, corrected by the `X-RateLimit-*` headers of every answer.
 //!
+//! Exact's reset headers are believed only within bounds: a clock minute never makes a call wait
+//! more than [`MAX_MINUTE_WAIT_MS`], a day never past the next UTC midnight. A clock skewed by
+//! hours (ours or Exact's) would otherwise park a pull for hours.
+//!
 //! A token-bucket limiter (governor) would allow a burst of 60 and then one a second, which
 //! can put more than 60 calls in one clock minute: Exact counts per clock-aligned window, so
 //! this counts the same way.
@@ -12,10 +16,46 @@ use parking_lot::Mutex;
 use reqwest::header::HeaderMap;
 
 use crate::clock::Clock;
-use crate::provider::ProviderError;
+use crate::provider::{ProviderError, RetryKind};
 
 const MINUTE_MS: i64 = 60_000;
 const DAY_MS: i64 = 86_400_000;
+/// The longest wait a minute window may impose: one clock minute and a second of slack.
+pub const MAX_MINUTE_WAIT_MS: i64 = 61_000;
+
+/// The next UTC midnight after `now` (epoch ms): when Exact's daily window resets.
+fn next_utc_midnight(now: i64) -> i64 {
+    now - now.rem_euclid(DAY_MS) + DAY_MS
+}
+
+/// A minutely reset as Exact gave it, but never further away than [`MAX_MINUTE_WAIT_MS`].
+fn capped_minute_reset(now: i64, reset: i64) -> i64 {
+    reset.min(now + MAX_MINUTE_WAIT_MS)
+}
+
+/// A daily reset as Exact gave it, but never past the next UTC midnight.
+fn capped_day_reset(now: i64, reset: i64) -> i64 {
+    reset.min(next_utc_midnight(now))
+}
+
+/// An instant for people: `2026-12-04T00:00:00Z`.
+fn utc_text(epoch_ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(epoch_ms)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_else(|| epoch_ms.to_string())
+}
+
+/// The daily limit is spent: come back at `until` (epoch ms).
+fn day_limit_spent(limit: u32, now: i64, until: i64) -> ProviderError {
+    ProviderError::RetryLater {
+        kind: RetryKind::DayLimit,
+        message: format!(
+            "Exact's daily limit of {limit} calls for this company is spent; calls resume at {}",
+            utc_text(until)
+        ),
+        after: Some(Duration::from_millis((until - now).max(0) as u64)),
+    }
+}
 
 /// Whose budget a call spends: Exact counts per app and division; one Ledgerline tenant app
 /// per region, so (integration key, division) names it within one server.
@@ -91,14 +131,8 @@ impl CallBudget {
         let w = all.entry(key.clone()).or_insert_with(|| self.fresh(now));
         Self::roll(w, now);
         if w.day_used >= w.day_limit || w.day_blocked_until > now {
-            let until = w.day_blocked_until.max(w.day_start + DAY_MS);
-            return Err(ProviderError::RetryLater {
-                message: format!(
-                    "Exact's daily limit of {} calls for this company is spent; it resets at 00:00 UTC",
-                    w.day_limit
-                ),
-                after: Some(Duration::from_millis((until - now).max(0) as u64)),
-            });
+            let until = capped_day_reset(now, w.day_blocked_until.max(w.day_start + DAY_MS));
+            return Err(day_limit_spent(w.day_limit, now, until));
         }
         if w.minute_used >= w.minute_limit || w.minute_blocked_until > now {
             let until = w.minute_blocked_until.max(w.minute_start + MINUTE_MS);
@@ -149,7 +183,8 @@ impl CallBudget {
             if remaining <= 0 {
                 let reset =
                     header("X-RateLimit-Minutely-Reset").unwrap_or(w.minute_start + MINUTE_MS);
-                w.minute_blocked_until = w.minute_blocked_until.max(reset);
+                w.minute_blocked_until =
+                    w.minute_blocked_until.max(capped_minute_reset(now, reset));
             }
         }
         if let (Some(limit), Some(remaining)) =
@@ -160,14 +195,20 @@ impl CallBudget {
             w.day_used = w.day_used.max(used);
             if remaining <= 0 {
                 let reset = header("X-RateLimit-Reset").unwrap_or(w.day_start + DAY_MS);
-                w.day_blocked_until = w.day_blocked_until.max(reset);
+                w.day_blocked_until = w.day_blocked_until.max(capped_day_reset(now, reset));
             }
         }
     }
 
     /// After a 429: blocks the exceeded window until the reset its headers give (or the next
-    /// window when they give none) and returns how long to wait.
-    pub fn on_too_many_requests(&self, key: &BudgetKey, headers: &HeaderMap) -> Duration {
+    /// window when they give none, and never beyond the caps) and returns how long to wait. A
+    /// wait longer than a minute window is not slept: it is a `DayLimit` error with the time
+    /// calls resume.
+    pub fn on_too_many_requests(
+        &self,
+        key: &BudgetKey,
+        headers: &HeaderMap,
+    ) -> Result<Duration, ProviderError> {
         self.observe(key, headers);
         let now = self.clock.now_ms();
         let mut all = self.windows.lock();
@@ -181,7 +222,10 @@ impl CallBudget {
             w.minute_blocked_until = until;
             until
         };
-        Duration::from_millis((until - now).max(0) as u64 + 50)
+        if until - now > MAX_MINUTE_WAIT_MS {
+            return Err(day_limit_spent(w.day_limit, now, until));
+        }
+        Ok(Duration::from_millis((until - now).max(0) as u64 + 50))
     }
 
     /// The clock the budget counts with.
@@ -260,6 +304,77 @@ mod tests {
             Decision::WaitUntil(_)
         ));
         assert_eq!(budget.remaining_today(&key()), (4000, 5000));
+    }
+
+    fn headers(pairs: &[(&'static str, i64)]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for (name, value) in pairs {
+            headers.insert(*name, value.to_string().parse().unwrap());
+        }
+        headers
+    }
+
+    #[test]
+    fn a_minutely_reset_hours_away_waits_at_most_61_seconds() {
+        let budget = CallBudget::new(Clock::default(), 60, 5000);
+        let now = budget.clock.now_ms();
+        let skewed = headers(&[
+            ("X-RateLimit-Minutely-Limit", 60),
+            ("X-RateLimit-Minutely-Remaining", 0),
+            ("X-RateLimit-Minutely-Reset", now + 3 * 3_600_000),
+        ]);
+        let wait = budget.on_too_many_requests(&key(), &skewed).unwrap();
+        assert!(wait <= Duration::from_millis(61_100), "{wait:?}");
+        match budget.decide(&key()).unwrap() {
+            Decision::WaitUntil(until) => assert!(until <= now + 61_100, "{}", until - now),
+            Decision::Go => panic!("the window is blocked"),
+        }
+    }
+
+    #[test]
+    fn a_daily_reset_days_away_ends_at_the_next_utc_midnight_without_sleeping() {
+        let budget = CallBudget::new(Clock::default(), 60, 5000);
+        let now = budget.clock.now_ms();
+        let skewed = headers(&[
+            ("X-RateLimit-Limit", 5000),
+            ("X-RateLimit-Remaining", 0),
+            ("X-RateLimit-Reset", now + 3 * DAY_MS),
+        ]);
+        let midnight = next_utc_midnight(now);
+        for outcome in [
+            budget.on_too_many_requests(&key(), &skewed).map(|_| ()),
+            budget.decide(&key()).map(|_| ()),
+        ] {
+            match outcome {
+                Err(ProviderError::RetryLater {
+                    kind: RetryKind::DayLimit,
+                    message,
+                    after: Some(after),
+                }) => {
+                    assert!(message.contains(&utc_text(midnight)), "{message}");
+                    assert!(message.ends_with("T00:00:00Z"), "{message}");
+                    assert!(after <= Duration::from_millis((midnight - now) as u64));
+                }
+                other => panic!("expected a DayLimit until midnight, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn resets_within_bounds_are_believed() {
+        let now = 1_700_000_000_000;
+        assert_eq!(capped_minute_reset(now, now + 20_000), now + 20_000);
+        assert_eq!(
+            capped_minute_reset(now, now + 600_000),
+            now + MAX_MINUTE_WAIT_MS
+        );
+        assert_eq!(capped_day_reset(now, now + 3_600_000), now + 3_600_000);
+        assert_eq!(
+            capped_day_reset(now, now + 5 * DAY_MS),
+            next_utc_midnight(now)
+        );
+        assert_eq!(next_utc_midnight(now) % DAY_MS, 0);
+        assert!(next_utc_midnight(now) > now && next_utc_midnight(now) - now <= DAY_MS);
     }
 
     #[test]

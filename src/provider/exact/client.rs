@@ -12,7 +12,7 @@ use url::Url;
 
 use super::budget::{BudgetKey, CallBudget};
 use super::odata::{self, ListPage};
-use crate::provider::{ProviderError, Session};
+use crate::provider::{ProviderError, RetryKind, Session};
 
 /// How many 429s in a row one call sits out before giving up.
 const MAX_RATE_LIMIT_WAITS: u32 = 3;
@@ -84,6 +84,7 @@ impl ApiClient {
                     }
                     None => {
                         return Err(ProviderError::RetryLater {
+                            kind: RetryKind::Outage,
                             message: "Exact did not answer after several tries".into(),
                             after: None,
                         });
@@ -109,12 +110,14 @@ impl ApiClient {
                 }
                 RetryAction::WaitForReset => {
                     rate_limit_waits += 1;
+                    // A wait beyond a minute window (a spent day) ends the call instead.
                     let wait = match budget_key {
-                        Some(key) => budget.on_too_many_requests(key, response.headers()),
+                        Some(key) => budget.on_too_many_requests(key, response.headers())?,
                         None => Duration::from_secs(1),
                     };
                     if rate_limit_waits > MAX_RATE_LIMIT_WAITS {
                         return Err(ProviderError::RetryLater {
+                            kind: RetryKind::MinuteLimit,
                             message: "Exact keeps answering 429 Too Many Requests".into(),
                             after: Some(wait),
                         });
@@ -129,6 +132,7 @@ impl ApiClient {
                     }
                     None => {
                         return Err(ProviderError::RetryLater {
+                            kind: RetryKind::Outage,
                             message: format!("Exact answered {status} several times in a row"),
                             after: None,
                         });

@@ -8,7 +8,12 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use url::Url;
 
-use crate::provider::{AppCredentials, ProviderError, TokenGrant};
+/// How long a refresh request may take. Far longer than the client's 30 s: once sent, Exact may
+/// have rotated the token, so its answer is worth waiting minutes for (a frozen process, a slow
+/// network) rather than being thrown away.
+const REFRESH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+
+use crate::provider::{AppCredentials, ProviderError, RetryKind, TokenGrant};
 
 /// Exact's token answer. `expires_in` is a string at Exact, a number elsewhere: take both.
 #[derive(Deserialize)]
@@ -46,13 +51,18 @@ pub async fn request_tokens(
     let mut body: Vec<(&str, &str)> = form.to_vec();
     body.push(("client_id", &app.client_id));
     body.push(("client_secret", app.client_secret.expose_secret()));
-    let response = http
+    let mut request = http
         .post(token_url.clone())
         .header("Accept", "application/json")
-        .form(&body)
+        .form(&body);
+    if kind == GrantKind::RefreshToken {
+        request = request.timeout(REFRESH_TIMEOUT);
+    }
+    let response = request
         .send()
         .await
         .map_err(|e| ProviderError::RetryLater {
+            kind: RetryKind::Outage,
             message: format!("Exact's token endpoint did not answer: {}", e.without_url()),
             after: None,
         })?;
@@ -90,6 +100,11 @@ fn classify_refusal(status: StatusCode, kind: GrantKind, error: &TokenErrorBody)
     };
     if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
         return ProviderError::RetryLater {
+            kind: if status == StatusCode::TOO_MANY_REQUESTS {
+                RetryKind::MinuteLimit
+            } else {
+                RetryKind::Outage
+            },
             message: format!("Exact's token endpoint answered {status}: {said}"),
             after: None,
         };
