@@ -12,6 +12,7 @@ pub mod health;
 pub mod integrations;
 pub mod link;
 pub mod paging;
+pub mod request_log;
 pub mod selection;
 pub mod settings;
 pub mod time;
