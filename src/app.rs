@@ -10,7 +10,6 @@ use axum::extract::DefaultBodyLimit;
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
 use url::Url;
 use uuid::Uuid;
 
@@ -50,6 +49,8 @@ pub struct AppState {
     pub linker: Linker,
     pub sync: SyncEngine,
     pub cache: DataCache,
+    /// Wrong API and admin keys per client address, to stop brute force.
+    pub auth_failures: crate::api::auth::FailedAuthLimiter,
 }
 
 impl AppState {
@@ -190,6 +191,7 @@ pub async fn build_state(
         linker,
         sync,
         cache: DataCache::new(CACHE_BYTES),
+        auth_failures: Default::default(),
     };
     Ok((state, notes))
 }
@@ -205,7 +207,7 @@ pub async fn serve(
     let keep_alive = tokio::spawn(state.tokens.clone().keep_alive_loop(KEEP_ALIVE_EVERY));
     let app = crate::api::router(state).layer((
         DefaultBodyLimit::max(BODY_LIMIT_BYTES),
-        TraceLayer::new_for_http(),
+        crate::api::request_log::trace_layer(),
         TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT),
     ));
     axum::serve(
