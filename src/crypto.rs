@@ -270,8 +270,14 @@ mod tests {
 
     #[test]
     fn hints_show_at_most_a_quarter_and_never_more_than_four_characters() {
-        assert_eq!(secret_hint(&SecretString::from("abcdef1234567890")), "••••7890");
-        assert_eq!(secret_hint(&SecretString::from("abcdefghijklmnopqrstuvwxyz")), "••••wxyz");
+        assert_eq!(
+            secret_hint(&SecretString::from("abcdef1234567890")),
+            "••••7890"
+        );
+        assert_eq!(
+            secret_hint(&SecretString::from("abcdefghijklmnopqrstuvwxyz")),
+            "••••wxyz"
+        );
         assert_eq!(secret_hint(&SecretString::from("abcdef123")), "••••23");
         assert_eq!(secret_hint(&SecretString::from("abcd")), "••••d");
         assert_eq!(secret_hint(&SecretString::from("abc")), "••••");
