@@ -63,7 +63,7 @@ impl FailedAuthLimiter {
         if count >= MAX_FAILURES_PER_WINDOW && !left.is_zero() {
             return Err(ApiError::too_many_requests(
                 "Too many requests with a wrong API key from this address; wait before trying again",
-                left.as_secs().max(1),
+                u32::try_from(left.as_secs()).unwrap_or(u32::MAX),
             ));
         }
         Ok(())

@@ -56,8 +56,8 @@ pub struct ApiError {
     retry: &'static str,
     /// The internal cause of a 5xx: logged with the correlation id, never sent.
     cause: Option<String>,
-    /// Seconds for a `Retry-After` header.
-    retry_after: Option<u64>,
+    /// Seconds for a `Retry-After` header; 0 sends none (a plain u32 keeps the error small).
+    retry_after: u32,
 }
 
 /// Handlers return `Result<T>`: errors become Codat-shaped responses.
@@ -77,7 +77,7 @@ impl ApiError {
             validation: None,
             retry,
             cause: None,
-            retry_after: None,
+            retry_after: 0,
         }
     }
 
@@ -139,9 +139,9 @@ impl ApiError {
     }
 
     /// 429 with `Retry-After`: the client must wait that many seconds.
-    pub fn too_many_requests(message: impl Into<String>, retry_after_secs: u64) -> Self {
+    pub fn too_many_requests(message: impl Into<String>, retry_after_secs: u32) -> Self {
         let mut error = ApiError::new(StatusCode::TOO_MANY_REQUESTS, message);
-        error.retry_after = Some(retry_after_secs);
+        error.retry_after = retry_after_secs.max(1);
         error
     }
 
@@ -198,7 +198,8 @@ impl IntoResponse for ApiError {
             detailed_error_code: 0,
         };
         let mut response = (self.status, Json(body)).into_response();
-        if let Some(seconds) = self.retry_after {
+        if self.retry_after > 0 {
+            let seconds = self.retry_after;
             response
                 .headers_mut()
                 .insert(axum::http::header::RETRY_AFTER, seconds.into());

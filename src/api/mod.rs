@@ -125,7 +125,8 @@ fn document_shared_errors(spec: &mut utoipa::openapi::OpenApi) {
             let responses = &mut operation.responses.responses;
             if operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
                 responses.entry("429".into()).or_insert_with(|| {
-                    error("Too many wrong keys from this address; wait `Retry-After` seconds").into()
+                    error("Too many wrong keys from this address; wait `Retry-After` seconds")
+                        .into()
                 });
             }
             if operation.request_body.is_some() {

@@ -227,7 +227,7 @@ impl Store {
 /// The most OAuth states one connection keeps: enough for a customer's retries and tabs.
 pub const MAX_LINK_STATES_PER_CONNECTION: i64 = 20;
 /// States are kept this long after they expire, then purged.
-const LINK_STATE_KEPT_AFTER_EXPIRY_MS: i64 = 24 * 3600_000;
+const LINK_STATE_KEPT_AFTER_EXPIRY_MS: i64 = 24 * 3_600_000;
 
 /// What happened when a `state` was presented.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
