@@ -10,7 +10,6 @@ use axum::extract::DefaultBodyLimit;
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
 use url::Url;
 use uuid::Uuid;
 
@@ -55,6 +54,8 @@ pub struct AppState {
     pub tasks: BackgroundTasks,
     /// How long a stopping server waits for them.
     pub shutdown_grace: Duration,
+    /// Wrong API and admin keys per client address, to stop brute force.
+    pub auth_failures: crate::api::auth::FailedAuthLimiter,
 }
 
 impl AppState {
@@ -210,6 +211,7 @@ pub async fn build_state(
         cache: DataCache::new(CACHE_BYTES),
         tasks,
         shutdown_grace: Duration::from_secs(config.shutdown_grace_secs),
+        auth_failures: Default::default(),
     };
     Ok((state, notes))
 }
@@ -228,7 +230,7 @@ pub async fn serve(
     let keep_alive = tokio::spawn(state.tokens.clone().keep_alive_loop(KEEP_ALIVE_EVERY));
     let app = crate::api::router(state).layer((
         DefaultBodyLimit::max(BODY_LIMIT_BYTES),
-        TraceLayer::new_for_http(),
+        crate::api::request_log::trace_layer(),
         TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT),
     ));
     axum::serve(

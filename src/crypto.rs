@@ -199,10 +199,12 @@ pub fn hash_api_key(key: &str) -> String {
     hex::encode(Sha256::digest(key.as_bytes()))
 }
 
-/// The last four characters of a secret, for a masked hint such as `••••ab12`.
+/// The end of a secret, for a masked hint such as `••••ab12`: at most a quarter of it and
+/// never more than four characters, so a short secret is never shown whole.
 pub fn secret_hint(secret: &SecretString) -> String {
     let chars: Vec<char> = secret.expose_secret().chars().collect();
-    let tail: String = chars[chars.len().saturating_sub(4)..].iter().collect();
+    let shown = (chars.len() / 4).min(4);
+    let tail: String = chars[chars.len() - shown..].iter().collect();
     format!("••••{tail}")
 }
 
@@ -267,9 +269,20 @@ mod tests {
     }
 
     #[test]
-    fn hints_show_only_the_last_four_characters() {
-        assert_eq!(secret_hint(&SecretString::from("abcdef123")), "••••f123");
-        assert_eq!(secret_hint(&SecretString::from("ab")), "••••ab");
+    fn hints_show_at_most_a_quarter_and_never_more_than_four_characters() {
+        assert_eq!(
+            secret_hint(&SecretString::from("abcdef1234567890")),
+            "••••7890"
+        );
+        assert_eq!(
+            secret_hint(&SecretString::from("abcdefghijklmnopqrstuvwxyz")),
+            "••••wxyz"
+        );
+        assert_eq!(secret_hint(&SecretString::from("abcdef123")), "••••23");
+        assert_eq!(secret_hint(&SecretString::from("abcd")), "••••d");
+        assert_eq!(secret_hint(&SecretString::from("abc")), "••••");
+        assert_eq!(secret_hint(&SecretString::from("ab")), "••••");
+        assert_eq!(secret_hint(&SecretString::from("")), "••••");
     }
 
     #[test]

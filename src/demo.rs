@@ -228,6 +228,20 @@ async fn connect(
         }
     };
     // The sandbox forgets its tokens when it stops, so the demo links again on every start.
+    // A Linked connection's linkUrl no longer starts a consent: ask for a re-link URL, as a
+    // SaaS app would.
+    let mut connection = connection;
+    if connection["status"] == "Linked" {
+        let id = connection["id"].as_str().context("a connection id")?;
+        let relink = api
+            .send(
+                reqwest::Method::POST,
+                &format!("/companies/{company}/connections/{id}/relink"),
+                None,
+            )
+            .await?;
+        connection["linkUrl"] = relink["linkUrl"].clone();
+    }
     api.link_in_sandbox(&connection, division)
         .await
         .with_context(|| format!("linking {company} to {region:?}"))?;

@@ -16,6 +16,7 @@ pub mod config;
 pub mod connections;
 pub mod crypto;
 pub mod demo;
+pub mod html_headers;
 pub mod key_check;
 pub mod model;
 pub mod provider;

@@ -3,7 +3,10 @@
 //! Keys arrive as `Authorization: Basic <base64 of the key>` (what Codat's SDKs send) or
 //! `Bearer <key>`. Only digests are compared, so a key never sits in memory longer than a request.
 
-use axum::extract::FromRequestParts;
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use base64::Engine;
@@ -25,6 +28,70 @@ pub struct Admin;
 
 const NO_KEY: &str = "Unauthorized: send your API key as `Authorization: Basic <base64 of the key>` \
                       or `Authorization: Bearer <key>`";
+
+/// Wrong keys one client address may present per window before it is refused for the rest
+/// of the window: plenty for a developer's typos, far too few to guess a key.
+const MAX_FAILURES_PER_WINDOW: u32 = 30;
+const FAILURE_WINDOW: Duration = Duration::from_secs(60);
+
+/// Counts wrong API and admin keys per client address (successful requests are not
+/// counted), so keys cannot be guessed by brute force. Cloning shares the counts.
+#[derive(Debug, Clone)]
+pub struct FailedAuthLimiter {
+    /// Per address: when its window started and how many wrong keys it sent since.
+    failures: moka::sync::Cache<IpAddr, (Instant, u32)>,
+}
+
+impl Default for FailedAuthLimiter {
+    fn default() -> Self {
+        FailedAuthLimiter {
+            failures: moka::sync::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(FAILURE_WINDOW)
+                .build(),
+        }
+    }
+}
+
+impl FailedAuthLimiter {
+    /// Refuses an address that used up its failures in this window, before any key check.
+    fn check(&self, address: Option<IpAddr>) -> Result<(), ApiError> {
+        let Some((started, count)) = address.and_then(|a| self.failures.get(&a)) else {
+            return Ok(());
+        };
+        let left = FAILURE_WINDOW.saturating_sub(started.elapsed());
+        if count >= MAX_FAILURES_PER_WINDOW && !left.is_zero() {
+            return Err(ApiError::too_many_requests(
+                "Too many requests with a wrong API key from this address; wait before trying again",
+                u32::try_from(left.as_secs()).unwrap_or(u32::MAX),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Counts one wrong key from an address.
+    fn failed(&self, address: Option<IpAddr>) {
+        let Some(address) = address else {
+            return;
+        };
+        self.failures
+            .entry(address)
+            .and_upsert_with(|entry| match entry.map(|e| e.into_value()) {
+                Some((started, count)) if started.elapsed() < FAILURE_WINDOW => {
+                    (started, count + 1)
+                }
+                _ => (Instant::now(), 1),
+            });
+    }
+}
+
+/// The caller's address, when the server knows it.
+fn client_address(parts: &Parts) -> Option<IpAddr> {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip())
+}
 
 /// The key in an `Authorization` header, whichever of the two schemes carries it.
 fn presented_key(parts: &Parts) -> Result<String, ApiError> {
@@ -60,14 +127,19 @@ impl FromRequestParts<AppState> for Tenant {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let key = presented_key(parts)?;
+        let address = client_address(parts);
+        state.auth_failures.check(address)?;
         match state.store.tenant_by_key_hash(&hash_api_key(&key)).await {
             Ok(tenant) => {
                 tracing::Span::current().record("tenant.id", tracing::field::display(tenant.id));
                 Ok(Tenant(tenant))
             }
-            Err(StoreError::NotFound) => Err(ApiError::unauthorized(
-                "Unauthorized: the supplied API key is incorrect or has been revoked",
-            )),
+            Err(StoreError::NotFound) => {
+                state.auth_failures.failed(address);
+                Err(ApiError::unauthorized(
+                    "Unauthorized: the supplied API key is incorrect or has been revoked",
+                ))
+            }
             Err(other) => Err(other.into()),
         }
     }
@@ -78,9 +150,12 @@ impl FromRequestParts<AppState> for Admin {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let key = presented_key(parts)?;
+        let address = client_address(parts);
+        state.auth_failures.check(address)?;
         if hash_api_key(&key) == *state.admin_key_hash {
             Ok(Admin)
         } else {
+            state.auth_failures.failed(address);
             Err(ApiError::unauthorized(
                 "Unauthorized: this endpoint needs the admin key (LEDGERLINE_ADMIN_KEY)",
             ))

@@ -35,7 +35,9 @@ pub struct Connection {
     /// Always `Accounting` here.
     pub source_type: String,
     pub platform_name: String,
-    /// Send the end customer here to connect (or reconnect).
+    /// Send the end customer here to connect (or, when `Deauthorized`, reconnect). Once the
+    /// connection is `Linked` it no longer starts a consent: request a re-link URL with
+    /// `POST …/relink` to change the administration.
     pub link_url: String,
     pub status: ConnectionStatus,
     pub created: String,
@@ -193,6 +195,52 @@ pub fn router() -> OpenApiRouter<AppState> {
             unlink_connection
         ))
         .routes(routes!(update_authorization))
+        .routes(routes!(relink_connection))
+}
+
+/// A link URL that re-links a connection, for a limited time.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RelinkUrl {
+    /// Send the end customer here to consent again (possibly to another administration).
+    pub link_url: String,
+    /// When `linkUrl` stops working (ISO 8601, UTC).
+    pub expires_at: String,
+}
+
+/// Request a re-link URL
+///
+/// A `Linked` connection's `linkUrl` does not start a new consent, so that nobody holding it
+/// can re-link the connection. To let the end customer consent again (for instance to another
+/// administration), request this URL with your API key and send it to them; it works for one hour.
+#[utoipa::path(post, path = "/companies/{companyId}/connections/{connectionId}/relink", tag = TAG,
+    params(
+        ("companyId" = String, Path, description = "The company's id"),
+        ("connectionId" = String, Path, description = "The connection's id"),
+    ),
+    security(("auth_header" = [])),
+    responses(
+        (status = 200, description = "The re-link URL", body = RelinkUrl),
+        (status = 401, description = "Missing or unknown API key", body = ErrorMessage),
+        (status = 404, description = "No such company or connection", body = ErrorMessage),
+        (status = 409, description = "The connection was unlinked", body = ErrorMessage),
+    ))]
+async fn relink_connection(
+    State(state): State<AppState>,
+    tenant: Tenant,
+    Path((company_id, connection_id)): Path<(String, String)>,
+) -> ApiResult<Json<RelinkUrl>> {
+    let row = load_connection(&state, &tenant, &company_id, &connection_id).await?;
+    if row.status == ConnectionStatus::Unlinked {
+        return Err(ApiError::conflict(
+            "This data connection was unlinked and cannot be linked again; create a new one",
+        ));
+    }
+    let (token, expires) = state.linker.relink_token(row.id);
+    Ok(Json(RelinkUrl {
+        link_url: format!("{}?relink={token}", state.connection_link_url(row.id)),
+        expires_at: iso_utc(expires),
+    }))
 }
 
 const TAG: &str = "Connections";

@@ -56,6 +56,8 @@ pub struct ApiError {
     retry: &'static str,
     /// The internal cause of a 5xx: logged with the correlation id, never sent.
     cause: Option<String>,
+    /// Seconds for a `Retry-After` header; 0 sends none (a plain u32 keeps the error small).
+    retry_after: u32,
 }
 
 /// Handlers return `Result<T>`: errors become Codat-shaped responses.
@@ -75,6 +77,7 @@ impl ApiError {
             validation: None,
             retry,
             cause: None,
+            retry_after: 0,
         }
     }
 
@@ -135,6 +138,13 @@ impl ApiError {
         error
     }
 
+    /// 429 with `Retry-After`: the client must wait that many seconds.
+    pub fn too_many_requests(message: impl Into<String>, retry_after_secs: u32) -> Self {
+        let mut error = ApiError::new(StatusCode::TOO_MANY_REQUESTS, message);
+        error.retry_after = retry_after_secs.max(1);
+        error
+    }
+
     /// 503: a dependency (the database) is down; worth retrying.
     pub fn unavailable(message: impl Into<String>) -> Self {
         ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message)
@@ -187,6 +197,13 @@ impl IntoResponse for ApiError {
             can_be_retried: self.retry.into(),
             detailed_error_code: 0,
         };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if self.retry_after > 0 {
+            let seconds = self.retry_after;
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }

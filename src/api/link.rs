@@ -18,9 +18,23 @@ pub fn router() -> axum::Router<AppState> {
         .route("/link/connections/{connectionId}", get(start_link))
         .route("/oauth/callback", get(oauth_callback))
         .route("/logos/exact-online.svg", get(super::integrations::logo))
+        .layer(axum::middleware::map_response(
+            crate::html_headers::for_link_pages,
+        ))
 }
 
-async fn start_link(State(state): State<AppState>, Path(connection_id): Path<String>) -> Response {
+/// The optional query of a connection's link URL.
+#[derive(Debug, Default, serde::Deserialize)]
+struct StartQuery {
+    /// Lets a `Linked` connection be linked again; issued by `POST …/relink`.
+    relink: Option<String>,
+}
+
+async fn start_link(
+    State(state): State<AppState>,
+    Path(connection_id): Path<String>,
+    Query(query): Query<StartQuery>,
+) -> Response {
     let Ok(id) = Uuid::parse_str(&connection_id) else {
         return render(&LinkPage {
             status: 404,
@@ -30,7 +44,7 @@ async fn start_link(State(state): State<AppState>, Path(connection_id): Path<Str
                     .into(),
         });
     };
-    match state.linker.start(id).await {
+    match state.linker.start(id, query.relink.as_deref()).await {
         // 302 Found, as OAuth authorization redirects conventionally are.
         Ok(url) => (StatusCode::FOUND, [(LOCATION, url.to_string())]).into_response(),
         Err(page) => render(&page),
@@ -82,16 +96,16 @@ async fn company_page(State(state): State<AppState>, Path(company_id): Path<Stri
     let mut items = String::new();
     for connection in &connections {
         let view = state.connection_view(connection);
-        let action = match view.status {
-            crate::store::ConnectionStatus::Linked => "Connected",
-            crate::store::ConnectionStatus::Unlinked => "Closed",
-            _ => "Connect",
+        // Only connections waiting for (re)consent get a link: a Linked one's is useless
+        // here, and a closed one's leads nowhere.
+        let item = match view.status {
+            crate::store::ConnectionStatus::Linked => "Connected".to_string(),
+            crate::store::ConnectionStatus::Unlinked => "Closed".to_string(),
+            _ => format!("<a href=\"{}\">Connect</a>", escape(&view.link_url)),
         };
         items.push_str(&format!(
-            "<li>{} — <a href=\"{}\">{}</a></li>",
-            escape(&view.platform_name),
-            escape(&view.link_url),
-            action
+            "<li>{} — {item}</li>",
+            escape(&view.platform_name)
         ));
     }
     if items.is_empty() {

@@ -12,6 +12,7 @@ pub mod health;
 pub mod integrations;
 pub mod link;
 pub mod paging;
+pub mod request_log;
 pub mod selection;
 pub mod settings;
 pub mod time;
@@ -91,7 +92,50 @@ fn documented_routes() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document, as generated from the code.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    documented_routes().split_for_parts().1
+    let mut spec = documented_routes().split_for_parts().1;
+    document_shared_errors(&mut spec);
+    spec
+}
+
+/// Answers every operation can give whatever its handler does, added once here: 429 when
+/// the caller's address sent too many wrong keys (any operation that takes a key), and 415
+/// when a body is not labelled JSON (any operation that takes a body).
+fn document_shared_errors(spec: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let error = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorMessage")))
+                    .build(),
+            )
+            .build()
+    };
+    for item in spec.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            let responses = &mut operation.responses.responses;
+            if operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                responses.entry("429".into()).or_insert_with(|| {
+                    error("Too many wrong keys from this address; wait `Retry-After` seconds")
+                        .into()
+                });
+            }
+            if operation.request_body.is_some() {
+                responses.entry("415".into()).or_insert_with(|| {
+                    error("The body is not labelled `Content-Type: application/json`").into()
+                });
+            }
+        }
+    }
 }
 
 /// The OpenAPI document as the pretty JSON checked in at `openapi/openapi.json`.
@@ -105,7 +149,8 @@ pub fn openapi_json() -> String {
 
 /// Every route, with Swagger UI at `/docs` and the spec at `/openapi.json`.
 pub fn router(state: AppState) -> Router {
-    let (routes, spec) = documented_routes().split_for_parts();
+    let (routes, mut spec) = documented_routes().split_for_parts();
+    document_shared_errors(&mut spec);
     routes
         .merge(link::router())
         .merge(SwaggerUi::new("/docs").url("/openapi.json", spec))

@@ -9,6 +9,8 @@ use super::error::ApiError;
 
 /// The largest page Codat allows.
 pub const MAX_PAGE_SIZE: u32 = 5000;
+/// The highest page number: Codat's `page` is a 32-bit integer.
+pub const MAX_PAGE: u32 = i32::MAX as u32;
 /// Codat's default page size.
 pub const DEFAULT_PAGE_SIZE: u32 = 100;
 
@@ -18,7 +20,7 @@ pub const DEFAULT_PAGE_SIZE: u32 = 100;
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Page number, from 1.
-    #[param(value_type = Option<i32>, minimum = 1, default = 1)]
+    #[param(value_type = Option<i32>, minimum = 1, maximum = 2147483647, default = 1)]
     pub page: Option<String>,
     /// Records per page, 1 to 5000.
     #[param(value_type = Option<i32>, minimum = 1, maximum = 5000, default = 100)]
@@ -62,7 +64,7 @@ impl Paging {
 impl PageQuery {
     /// Checks `page` and `pageSize`; a bad value is a 400 that names it.
     pub fn paging(&self) -> Result<Paging, ApiError> {
-        let page = parse_bounded("page", self.page.as_deref(), 1, 1, u32::MAX)?;
+        let page = parse_bounded("page", self.page.as_deref(), 1, 1, MAX_PAGE)?;
         let page_size = parse_bounded(
             "pageSize",
             self.page_size.as_deref(),
@@ -99,13 +101,7 @@ fn parse_bounded(
     let Some(raw) = raw else {
         return Ok(default);
     };
-    let must = || {
-        if max == u32::MAX {
-            format!("must be a whole number of at least {min}, got '{raw}'")
-        } else {
-            format!("must be a whole number from {min} to {max}, got '{raw}'")
-        }
-    };
+    let must = || format!("must be a whole number from {min} to {max}, got '{raw}'");
     let value: i64 = raw
         .trim()
         .parse()

@@ -37,7 +37,7 @@ pub struct IntegrationSettings {
     /// Whether a client id and secret have been entered.
     pub credentials_set: bool,
     pub client_id: Option<String>,
-    /// The last four characters of the secret, e.g. `••••3f9a`.
+    /// The end of the secret (at most a quarter of it, never more than four characters), e.g. `••••3f9a`.
     pub client_secret_hint: Option<String>,
     /// Register this redirect URL in the app's registration in Exact's App Center.
     pub redirect_url: String,

@@ -31,6 +31,9 @@ use crate::store::{
 /// How long an end customer has between leaving for the upstream and coming back.
 const STATE_TTL_MS: i64 = 15 * 60_000;
 
+/// How long a re-link URL the tenant requested through the API stays usable.
+pub const RELINK_TTL_MS: i64 = 60 * 60_000;
+
 /// A page shown to the end customer, in words a bookkeeper understands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkPage {
@@ -118,8 +121,32 @@ impl Failure {
 }
 
 impl Linker {
-    /// Where to send the end customer who opened the connection's `linkUrl`.
-    pub async fn start(&self, connection_id: Uuid) -> Result<Url, LinkPage> {
+    /// A token that lets the connection's `linkUrl` start a new consent although the
+    /// connection is `Linked`: `{expires_ms}.{signature}`, issued only to the tenant's API key.
+    pub fn relink_token(&self, connection_id: Uuid) -> (String, i64) {
+        let expires = self.clock.now_ms() + RELINK_TTL_MS;
+        let signature = self
+            .master_key
+            .sign(&relink_message(connection_id, expires));
+        (format!("{expires}.{signature}"), expires)
+    }
+
+    fn relink_allowed(&self, connection_id: Uuid, token: Option<&str>) -> bool {
+        let Some((expires, signature)) = token.and_then(|t| t.split_once('.')) else {
+            return false;
+        };
+        let Ok(expires) = expires.parse::<i64>() else {
+            return false;
+        };
+        expires > self.clock.now_ms()
+            && self
+                .master_key
+                .verify(&relink_message(connection_id, expires), signature)
+    }
+
+    /// Where to send the end customer who opened the connection's `linkUrl` (with the
+    /// `relink` token the tenant requested, if any).
+    pub async fn start(&self, connection_id: Uuid, relink: Option<&str>) -> Result<Url, LinkPage> {
         let connection = match self.store.connection_by_id(connection_id).await {
             Ok(c) => c,
             Err(_) => {
@@ -130,6 +157,18 @@ impl Linker {
                 ));
             }
         };
+        // A Linked connection is re-linked only with the tenant's say-so: otherwise anyone
+        // holding the linkUrl could point it at another administration.
+        if connection.status == ConnectionStatus::Linked
+            && !self.relink_allowed(connection.id, relink)
+        {
+            return Err(LinkPage::new(
+                409,
+                "Already connected",
+                "This accounting connection is already set up; there is nothing more to do. \
+                 If it needs changing, ask the app that sent you here for a new link.",
+            ));
+        }
         match self.start_for(&connection).await {
             Ok(url) => Ok(url),
             Err(failure) => Err(self.record(&connection, failure).await),
@@ -167,8 +206,9 @@ impl Linker {
             "{id}.{}",
             self.master_key.sign(&state_message(&id, connection.id))
         );
+        let now = self.clock.now_ms();
         self.store
-            .create_link_state(&id, connection.id, self.clock.now_ms() + STATE_TTL_MS)
+            .create_link_state(&id, connection.id, now, now + STATE_TTL_MS)
             .await
             .map_err(|e| internal(&e.to_string()))?;
         provider
@@ -358,6 +398,10 @@ impl Linker {
             .map(|i| i.region.name.clone())
             .unwrap_or_else(|| key.to_string())
     }
+}
+
+fn relink_message(connection_id: Uuid, expires: i64) -> String {
+    format!("relink:{connection_id}:{expires}")
 }
 
 fn state_message(id: &str, connection_id: Uuid) -> String {

@@ -24,7 +24,11 @@ pub fn router(state: Shared) -> Router {
     let regions = Router::new()
         .route(
             "/{region}/api/oauth2/auth",
-            get(oauth::authorize).post(oauth::authorize_form),
+            get(oauth::authorize)
+                .post(oauth::authorize_form)
+                .layer(middleware::map_response(
+                    crate::html_headers::for_consent_page,
+                )),
         )
         .route("/{region}/api/oauth2/token", post(oauth::token))
         .route("/{region}/api/v1/{*rest}", get(api::data))

@@ -17,7 +17,7 @@ pub use connections::{ConnectionErrorRow, ConnectionRow, ConnectionStatus, Upstr
 pub use datasets::{CommitCounts, DatasetRow, PageRecords, PullOperationRow, PulledRecords};
 pub use settings::IntegrationSettingRow;
 pub use tenants::{ApiKeyRow, TenantRow};
-pub use tokens::{LinkStateUse, SealedTokens, TokenRow};
+pub use tokens::{LinkStateUse, MAX_LINK_STATES_PER_CONNECTION, SealedTokens, TokenRow};
 
 use std::time::Duration;
 

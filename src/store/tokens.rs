@@ -158,23 +158,53 @@ impl Store {
             .collect::<Result<_, _>>()?)
     }
 
-    /// Records an OAuth `state` handed to the upstream.
+    /// Records an OAuth `state` handed to the upstream. Anyone may open a link URL, so each
+    /// insert also purges states a day past their expiry (kept that long to tell "expired"
+    /// or "already used" from "unknown") and keeps at most `MAX_LINK_STATES_PER_CONNECTION`
+    /// per connection, dropping the oldest.
     pub async fn create_link_state(
         &self,
         id: &str,
         connection_id: Uuid,
+        now: i64,
         expires_at: i64,
     ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM link_states WHERE expires_at < $1")
+            .bind(now - LINK_STATE_KEPT_AFTER_EXPIRY_MS)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "DELETE FROM link_states WHERE connection_id = $1 AND id NOT IN \
+             (SELECT id FROM link_states WHERE connection_id = $2 \
+              ORDER BY created_at DESC, id DESC LIMIT $3)",
+        )
+        .bind(connection_id.to_string())
+        .bind(connection_id.to_string())
+        .bind(MAX_LINK_STATES_PER_CONNECTION - 1)
+        .execute(&mut *tx)
+        .await?;
         sqlx::query(
             "INSERT INTO link_states (id, connection_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
         )
         .bind(id)
         .bind(connection_id.to_string())
-        .bind(now_ms())
+        .bind(now)
         .bind(expires_at)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(())
+    }
+
+    /// How many OAuth states a connection holds (for tests and diagnostics).
+    pub async fn link_state_count(&self, connection_id: Uuid) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM link_states WHERE connection_id = $1")
+                .bind(connection_id.to_string())
+                .fetch_one(&self.pool)
+                .await?,
+        )
     }
 
     /// The connection a `state` id was issued for, without using it up.
@@ -218,6 +248,11 @@ impl Store {
         })
     }
 }
+
+/// The most OAuth states one connection keeps: enough for a customer's retries and tabs.
+pub const MAX_LINK_STATES_PER_CONNECTION: i64 = 20;
+/// States are kept this long after they expire, then purged.
+const LINK_STATE_KEPT_AFTER_EXPIRY_MS: i64 = 24 * 3_600_000;
 
 /// What happened when a `state` was presented.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

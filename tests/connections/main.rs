@@ -7,4 +7,5 @@ mod world;
 mod failures;
 mod flow;
 mod limits;
+mod link_guard;
 mod tokens;

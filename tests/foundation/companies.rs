@@ -15,8 +15,7 @@ async fn companies_have_codats_shape_and_full_crud() {
 
     let created = server
         .as_tenant(Method::POST, "/companies", &key)
-        // Codat's SDKs label bodies oddly; the server must not care.
-        .header("content-type", "application/octet-stream")
+        .header("content-type", "application/json; charset=utf-8")
         .body(r#"{"name":"  Acme BV ","description":"first","tags":{"region":"nl"}}"#)
         .send()
         .await

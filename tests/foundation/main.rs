@@ -6,6 +6,7 @@ mod harness;
 
 mod companies;
 mod errors;
+mod hardening;
 mod openapi;
 mod process;
 mod settings;
