@@ -22,12 +22,16 @@ const ABANDONED_AFTER_MS: i64 = 90_000;
 /// Why a pull could not be queued.
 #[derive(Debug, thiserror::Error)]
 pub enum QueueError {
-    /// The company has nothing to pull from, or the integration is switched off.
+    /// The company has no linked connection (or not the one asked for) to pull from.
     #[error("{0}")]
-    NotReady(String),
-    /// A pull of this data type is already running.
+    NoLinkedConnection(String),
+    /// The connection's integration is switched off in the tenant's settings.
     #[error("{0}")]
-    AlreadyRunning(String),
+    Disabled(String),
+    /// A pull of this data type is already running: this one. Queueing is idempotent, so
+    /// callers answer with it as Codat does.
+    #[error("a pull of {} is already running: {}", .0.data_type, .0.id)]
+    AlreadyRunning(Box<PullOperationRow>),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -99,7 +103,7 @@ impl SyncEngine {
             .filter(|c| connection_id.is_none_or(|id| c.id == id))
             .find(|c| c.status == ConnectionStatus::Linked)
             .ok_or_else(|| {
-                QueueError::NotReady(format!(
+                QueueError::NoLinkedConnection(format!(
                     "Cannot queue {} for {company_id}: the company has no Linked connection{}; send the \
                      end customer the connection's linkUrl",
                     data_type.key(),
@@ -111,7 +115,7 @@ impl SyncEngine {
             .await
             .is_ok_and(|s| s.enabled);
         if !enabled {
-            return Err(QueueError::NotReady(format!(
+            return Err(QueueError::Disabled(format!(
                 "Cannot queue {}: {} is disabled in the tenant's settings (its data stays readable)",
                 data_type.key(),
                 connection.integration_key
@@ -128,12 +132,12 @@ impl SyncEngine {
             )
             .await?
         else {
-            let running = store.running_pull(company_id, data_type.key()).await?;
-            return Err(QueueError::AlreadyRunning(format!(
-                "DatasetAlreadyInProgressException: Cannot queue {} sync for {company_id} as previous sync {} is still in progress",
-                data_type.key(),
-                running.map(|r| r.id.to_string()).unwrap_or_default()
-            )));
+            // The running pull may finish between the refused insert and this read: then queue
+            // again rather than report a pull that is no longer running.
+            return match store.running_pull(company_id, data_type.key()).await? {
+                Some(running) => Err(QueueError::AlreadyRunning(Box::new(running))),
+                None => Box::pin(self.queue(tenant_id, company_id, data_type, connection_id)).await,
+            };
         };
         let engine = self.clone();
         let queued = pull.clone();

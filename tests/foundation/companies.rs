@@ -90,6 +90,8 @@ async fn companies_have_codats_shape_and_full_crud() {
         (Method::PATCH, json!({"name": ""})),
         (Method::POST, json!({"name": "x".repeat(501)})),
     ] {
+        // Codat documents 400 for creating a company, and none for replacing or updating one.
+        let code = if method == Method::POST { 400 } else { 403 };
         let target = if method == Method::POST {
             "/companies".to_string()
         } else {
@@ -102,7 +104,7 @@ async fn companies_have_codats_shape_and_full_crud() {
             .await
             .unwrap();
         assert_eq!(
-            invalid_fields(&expect_error(response, 400).await),
+            invalid_fields(&expect_error(response, code).await),
             vec!["name"]
         );
     }
