@@ -291,11 +291,13 @@ async fn list_companies(
     let paging = query.paging()?;
     let selection = Selection::parse("Company", Company::QUERY_PATHS, &query)?;
     // `query` may look into a company's connections; `orderBy` may not (which one would sort?).
-    if let Some(path) = query
-        .order_by
-        .as_deref()
-        .and_then(|o| o.split(',').find(|p| p.trim().trim_start_matches('-').starts_with("dataConnections.")))
-    {
+    if let Some(path) = query.order_by.as_deref().and_then(|o| {
+        o.split(',').find(|p| {
+            p.trim()
+                .trim_start_matches('-')
+                .starts_with("dataConnections.")
+        })
+    }) {
         return Err(ApiError::bad_request(format!(
             "Error parsing query - Could not resolve property {} on Company",
             path.trim().trim_start_matches('-')

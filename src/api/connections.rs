@@ -274,18 +274,24 @@ async fn create_connection(
     };
     match setting {
         None => {
-            return Err(ApiError::new(StatusCode::FORBIDDEN, format!(
-                "{} is not configured: the tenant's admin must set the Exact app's clientId and \
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "{} is not configured: the tenant's admin must set the Exact app's clientId and \
                  clientSecret with PUT /settings/integrations/{key} and enable it",
-                integration.region.name
-            )));
+                    integration.region.name
+                ),
+            ));
         }
         Some(s) if !s.enabled => {
-            return Err(ApiError::new(StatusCode::FORBIDDEN, format!(
-                "{} is disabled: the tenant's admin must enable it with \
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "{} is disabled: the tenant's admin must enable it with \
                  PUT /settings/integrations/{key}/enabled {{\"enabled\": true}}",
-                integration.region.name
-            )));
+                    integration.region.name
+                ),
+            ));
         }
         Some(_) => {}
     }
@@ -375,10 +381,13 @@ async fn unlink_connection(
         .with_status(StatusCode::FORBIDDEN));
     }
     if row.status != ConnectionStatus::Linked {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, format!(
-            "Only Linked data connections can be unlinked; this one is {}",
-            row.status.as_str()
-        )));
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            format!(
+                "Only Linked data connections can be unlinked; this one is {}",
+                row.status.as_str()
+            ),
+        ));
     }
     state
         .store

@@ -264,7 +264,11 @@ async fn connections_list_unlink_and_delete_as_codat_does() {
         .send()
         .await
         .unwrap();
-    assert_eq!(unknown.status(), 404, "an unknown platform key is not found");
+    assert_eq!(
+        unknown.status(),
+        404,
+        "an unknown platform key is not found"
+    );
 }
 
 #[tokio::test]
