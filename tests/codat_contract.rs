@@ -614,3 +614,254 @@ async fn every_shared_operation_answers_as_codats_published_openapi_says() {
     );
     assert_eq!(status, 401);
 }
+
+/// A schema's properties and required names, `allOf` parts merged and `$ref`s (ours) resolved.
+fn flatten(spec: &Value, schema: &Value) -> (serde_json::Map<String, Value>, Vec<String>) {
+    let schema = resolve(spec, schema);
+    let mut properties = schema["properties"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    let mut required: Vec<String> = schema["required"]
+        .as_array()
+        .map(|r| {
+            r.iter()
+                .filter_map(|n| n.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    for part in schema["allOf"].as_array().into_iter().flatten() {
+        let (more, more_required) = flatten(spec, part);
+        properties.extend(more);
+        required.extend(more_required);
+    }
+    (properties, required)
+}
+
+/// Follows `#/components/schemas/…` references of our document; one `oneOf`/`anyOf` arm that is
+/// not `null` stands for the whole.
+fn resolve<'a>(spec: &'a Value, schema: &'a Value) -> &'a Value {
+    if let Some(reference) = schema["$ref"].as_str() {
+        let name = reference.trim_start_matches("#/components/schemas/");
+        return resolve(spec, &spec["components"]["schemas"][name]);
+    }
+    for key in ["oneOf", "anyOf"] {
+        if let Some(arms) = schema[key].as_array() {
+            let real: Vec<&Value> = arms.iter().filter(|a| a["type"] != "null").collect();
+            if real.len() == 1 {
+                return resolve(spec, real[0]);
+            }
+        }
+    }
+    schema
+}
+
+/// The JSON types a schema allows, `null` included when it is nullable.
+fn types(schema: &Value) -> Vec<String> {
+    let mut out: Vec<String> = match &schema["type"] {
+        Value::String(t) => vec![t.clone()],
+        Value::Array(ts) => ts
+            .iter()
+            .filter_map(|t| t.as_str().map(String::from))
+            .collect(),
+        _ => vec![],
+    };
+    for key in ["oneOf", "anyOf"] {
+        if schema[key]
+            .as_array()
+            .is_some_and(|arms| arms.iter().any(|a| a["type"] == "null"))
+        {
+            out.push("null".into());
+        }
+    }
+    out
+}
+
+fn is_extension(schema: &Value) -> bool {
+    schema["description"]
+        .as_str()
+        .is_some_and(|d| d.contains("Ledgerline extension"))
+}
+
+/// Our schema at `path` against Codat's: every field Codat requires we require, our types and
+/// enum values are Codat's, we allow `null` only where Codat does, and a field Codat does not
+/// have is marked as our extension.
+fn compare_schema(
+    spec: &Value,
+    ours: &Value,
+    codat: &Value,
+    path: &str,
+    problems: &mut Vec<String>,
+) {
+    let ours = resolve(spec, ours);
+    let (our_types, codat_types) = (types(ours), types(codat));
+    if !codat_types.is_empty() {
+        for t in &our_types {
+            let compatible = codat_types.contains(t)
+                || (t == "integer" && codat_types.contains(&"number".into()));
+            if !compatible {
+                problems.push(format!(
+                    "{path}: type {t} where Codat allows {codat_types:?}"
+                ));
+            }
+        }
+    }
+    if let (Some(our_enum), Some(codat_enum)) = (ours["enum"].as_array(), codat["enum"].as_array())
+    {
+        for value in our_enum {
+            if !codat_enum.contains(value) {
+                problems.push(format!("{path}: enum value {value} is not Codat's"));
+            }
+        }
+    }
+    if !ours["items"].is_null() && !codat["items"].is_null() {
+        compare_schema(
+            spec,
+            &ours["items"],
+            &codat["items"],
+            &format!("{path}[]"),
+            problems,
+        );
+    }
+    let (our_properties, our_required) = flatten(spec, ours);
+    let (codat_properties, codat_required) = flatten(&Value::Null, codat);
+    // A free-form object of ours (`tracking`, `paymentAllocations` items, `datatypeFeatures`
+    // items: always absent or empty here) promises nothing to compare.
+    if codat_properties.is_empty() || our_properties.is_empty() {
+        return;
+    }
+    for name in &codat_required {
+        if !our_required.contains(name) {
+            problems.push(format!(
+                "{path}.{name}: Codat requires it, our document does not"
+            ));
+        }
+    }
+    for (name, schema) in &our_properties {
+        match codat_properties.get(name) {
+            Some(theirs) => {
+                compare_schema(spec, schema, theirs, &format!("{path}.{name}"), problems)
+            }
+            None if is_extension(schema) => {}
+            None => problems.push(format!(
+                "{path}.{name}: not in Codat's schema and not described as a Ledgerline extension"
+            )),
+        }
+    }
+}
+
+/// Our OpenAPI document against Codat's for every operation we share: parameters (names, where,
+/// required, types, limits, enums), response codes, and the bodies' fields (required, types,
+/// enums, nullability). What we add is described as a Ledgerline extension.
+#[test]
+fn our_openapi_agrees_with_codats_for_every_shared_operation() {
+    let contract = Contract::load();
+    let spec: Value = serde_json::from_str(&ledgerline::api::openapi_json()).unwrap();
+    let mut problems = vec![];
+    for (id, codat) in contract.operations.as_object().unwrap() {
+        let method = codat["method"].as_str().unwrap().to_lowercase();
+        let path = codat["path"].as_str().unwrap();
+        let ours = &spec["paths"][path][&method];
+        if ours.is_null() {
+            problems.push(format!("{id}: {method} {path} is not in our document"));
+            continue;
+        }
+        let codat_parameters = codat["parameters"].as_array().unwrap();
+        let our_parameters = ours["parameters"].as_array().cloned().unwrap_or_default();
+        for theirs in codat_parameters {
+            let name = theirs["name"].as_str().unwrap();
+            let Some(mine) = our_parameters.iter().find(|p| p["name"] == name) else {
+                problems.push(format!("{id}: parameter {name} missing"));
+                continue;
+            };
+            if mine["in"] != theirs["in"]
+                || mine["required"].as_bool().unwrap_or(false) != theirs["required"]
+            {
+                problems.push(format!(
+                    "{id}: parameter {name} is not in/required as Codat's"
+                ));
+            }
+            let (m, t) = (&mine["schema"], &theirs["schema"]);
+            let our_types: Vec<String> = types(m).into_iter().filter(|t| t != "null").collect();
+            let their_types: Vec<String> = types(t).into_iter().filter(|t| t != "null").collect();
+            if !their_types.is_empty() && our_types != their_types {
+                problems.push(format!(
+                    "{id}: parameter {name} is {our_types:?}, Codat's {their_types:?}"
+                ));
+            }
+            for limit in ["minimum", "maximum", "default"] {
+                if m[limit] != t[limit] && !t[limit].is_null() {
+                    problems.push(format!(
+                        "{id}: parameter {name} {limit} {} where Codat's is {}",
+                        m[limit], t[limit]
+                    ));
+                }
+            }
+            if let (Some(ours), Some(codats)) = (m["enum"].as_array(), t["enum"].as_array()) {
+                if ours.iter().any(|v| !codats.contains(v)) {
+                    problems.push(format!("{id}: parameter {name} has values Codat's has not"));
+                }
+            }
+        }
+        for mine in &our_parameters {
+            let name = mine["name"].as_str().unwrap();
+            if !codat_parameters.iter().any(|p| p["name"] == name) && !is_extension(mine) {
+                problems.push(format!(
+                    "{id}: parameter {name} is ours alone and not marked as an extension"
+                ));
+            }
+        }
+        let codat_responses = codat["responses"].as_object().unwrap();
+        for (code, response) in ours["responses"].as_object().unwrap() {
+            if !codat_responses.contains_key(code) && !is_extension(response) {
+                problems.push(format!("{id}: we document {code}, Codat does not (and it is not marked as an extension)"));
+            }
+            let body = &response["content"]["application/json"]["schema"];
+            if let (false, Some(theirs)) = (
+                body.is_null(),
+                codat_responses.get(code).filter(|s| s.is_object()),
+            ) {
+                compare_schema(&spec, body, theirs, &format!("{id} {code}"), &mut problems);
+            }
+        }
+    }
+    // Every operation Codat does not have belongs to a tag described as our extension.
+    let shared: Vec<(String, String)> = contract
+        .operations
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|o| {
+            (
+                o["method"].as_str().unwrap().to_lowercase(),
+                o["path"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let extension_tags: Vec<&Value> = spec["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| is_extension(t))
+        .map(|t| &t["name"])
+        .collect();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let ours_alone = !shared.contains(&(method.clone(), path.clone()));
+            let marked = operation["tags"]
+                .as_array()
+                .is_some_and(|tags| tags.iter().any(|t| extension_tags.contains(&t)));
+            if ours_alone && !marked {
+                problems.push(format!(
+                    "{method} {path}: not Codat's, and not marked as a Ledgerline extension"
+                ));
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{} disagreements:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
+}

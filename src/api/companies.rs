@@ -382,7 +382,7 @@ async fn list_companies(
         (status = 200, description = "The new company", body = Company),
         (status = 400, description = "Invalid body; `validation` names the field", body = ErrorMessage),
         (status = 401, description = "Missing or unknown API key", body = ErrorMessage),
-        (status = 413, description = "Body too large", body = ErrorMessage),
+        (status = 413, description = "Body too large (a Ledgerline extension: Codat documents no 413)", body = ErrorMessage),
     ))]
 async fn create_company(
     State(state): State<AppState>,

@@ -44,7 +44,7 @@ pub struct Connection {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_sync: Option<String>,
     pub data_connection_errors: Vec<DataConnectionError>,
-    /// `integrationKey`, `region`, and once linked `upstreamCompanyId`/`upstreamCompanyName`
+    /// Codat's free-form map; its keys are Ledgerline's: `integrationKey`, `region`, and once linked `upstreamCompanyId`/`upstreamCompanyName`
     /// (the Exact division) and `availableUpstreamCompanies` (`code: name` pairs, `; `-separated),
     /// and `upstreamCallsRemainingToday` of `upstreamCallsPerDay`: Exact's daily limit for the
     /// division as this server counts it, corrected by Exact's headers on every answer.
