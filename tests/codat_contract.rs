@@ -572,6 +572,22 @@ async fn every_shared_operation_answers_as_codats_published_openapi_says() {
         assert_eq!(status, expected, "{path}");
     }
 
+    // A disabled integration refuses new pulls with 403 (Codat documents no 409 here).
+    w.configure("exact-online-nl", world::NL_APP, false).await;
+    let (status, refused) = call(w, c, "refresh-data-type", Method::POST, &queue, None).await;
+    assert_eq!(status, 403, "{refused}");
+    let (status, _) = call(
+        w,
+        c,
+        "refresh-company-data",
+        Method::POST,
+        &format!("/companies/{nl}/data/all"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 403);
+    w.configure("exact-online-nl", world::NL_APP, true).await;
+
     // Unlinking last: the NL company's pulls are done.
     let (status, unlinked) = call(
         w,
