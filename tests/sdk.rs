@@ -1,5 +1,6 @@
 //! Codat's official SDKs against a running Ledgerline: the compatibility contract. The Python
-//! SDKs (`codat-platform`, `codat-accounting`) and the npm one (`@codat/accounting`) read every
+//! SDKs (`codat-platform`, `codat-accounting`) and the npm ones (`@codat/accounting`,
+//! `@codat/platform`, whose zod models refuse a `null` Codat's schema does not allow) read every
 //! response through their own models. The server and the Exact sandbox run in-process; the check
 //! scripts in `tests/sdk/` drive the SDKs over real HTTP and exit non-zero on any failure.
 //!
@@ -173,8 +174,8 @@ async fn codat_python_sdks_read_every_response() {
 const JS_INSTALL_HINT: &str =
     "install Node.js, then `npm ci` in tests/sdk/js (or run .ci/run, which does this)";
 
-/// Why the npm SDK cannot run here, if it cannot.
-async fn js_sdk_missing(repo: &Path) -> Option<String> {
+/// Why an npm SDK (`@codat/{package}`) cannot run here, if it cannot.
+async fn js_sdk_missing(repo: &Path, package: &str) -> Option<String> {
     let node = tokio::process::Command::new("node")
         .arg("--version")
         .output()
@@ -182,14 +183,14 @@ async fn js_sdk_missing(repo: &Path) -> Option<String> {
     if !node.is_ok_and(|o| o.status.success()) {
         return Some("there is no `node` on the PATH".into());
     }
-    let sdk = repo.join("tests/sdk/js/node_modules/@codat/accounting");
+    let sdk = repo.join("tests/sdk/js/node_modules/@codat").join(package);
     (!sdk.exists()).then(|| format!("{} does not exist", sdk.display()))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn codat_npm_sdk_reads_invoices() {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
-    if let Some(why) = js_sdk_missing(repo).await {
+    if let Some(why) = js_sdk_missing(repo, "accounting").await {
         return skip_unless_ci("the Codat npm SDK test", &why, JS_INSTALL_HINT);
     }
 
@@ -213,4 +214,31 @@ async fn codat_npm_sdk_reads_invoices() {
     ]
     .map(String::from);
     run_script(Path::new("node"), "js/check_accounting.js", &args).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn codat_npm_platform_sdk_reads_every_platform_answer() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    if let Some(why) = js_sdk_missing(repo, "platform").await {
+        return skip_unless_ci("the Codat npm platform SDK test", &why, JS_INSTALL_HINT);
+    }
+    let world = World::start().await;
+    let linked = world
+        .linked_and_pulled("Acme BV", "exact-online-nl", "101001")
+        .await;
+    // A company whose only connection waits for the end customer: `PendingAuth`.
+    let unpulled = world.company("Not linked yet").await;
+    world.connection(&unpulled, "exact-online-nl").await;
+    let args = [
+        "--url",
+        &world.server.base,
+        "--key",
+        &world.key,
+        "--linked",
+        &linked,
+        "--unpulled",
+        &unpulled,
+    ]
+    .map(String::from);
+    run_script(Path::new("node"), "js/check_platform.js", &args).await;
 }

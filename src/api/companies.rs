@@ -15,7 +15,7 @@ use super::auth::Tenant;
 use super::connections::Connection;
 use super::error::{ApiError, ApiResult, ErrorMessage};
 use super::extract::{ApiJson, ApiQuery};
-use super::paging::{Page, PageQuery};
+use super::paging::{Links, Page, PageQuery};
 use super::selection::Selection;
 use super::time::iso_utc;
 use crate::app::AppState;
@@ -28,18 +28,26 @@ pub struct Company {
     /// Ledgerline's id for the company (a UUID).
     pub id: Uuid,
     pub name: String,
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// The page where your customer connects their accounting software.
     pub redirect: String,
     /// When the company was created (UTC).
     pub created: String,
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_by_user_name: Option<String>,
     /// When data was last pulled for the company (UTC).
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_sync: Option<String>,
     /// The company's connections (also at `/companies/{companyId}/connections`).
     pub data_connections: Vec<Connection>,
     pub products: Vec<String>,
     pub tags: BTreeMap<String, String>,
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub reference_parent_company: Option<serde_json::Value>,
     pub reference_subsidiary_companies: Vec<serde_json::Value>,
 }
@@ -55,7 +63,93 @@ impl Company {
         "createdByUserName",
         "lastSync",
         "tags.*",
+        // Into the array: a company matches when one of its connections does (Codat's
+        // querying example `dataConnections.status=PendingAuth`).
+        "dataConnections.id",
+        "dataConnections.integrationId",
+        "dataConnections.integrationKey",
+        "dataConnections.sourceId",
+        "dataConnections.sourceType",
+        "dataConnections.platformName",
+        "dataConnections.status",
+        "dataConnections.created",
+        "dataConnections.lastSync",
     ];
+
+    /// The company as `query` and `orderBy` see it: once per connection, with `dataConnections`
+    /// that one connection, so that `dataConnections.status = Linked` asks whether any
+    /// connection is Linked. A company without connections is seen once, without them.
+    fn query_views(&self) -> Vec<serde_json::Value> {
+        let mut company = serde_json::to_value(self).unwrap_or_default();
+        let connections = company
+            .as_object_mut()
+            .and_then(|c| c.remove("dataConnections"))
+            .and_then(|c| match c {
+                serde_json::Value::Array(items) => Some(items),
+                _ => None,
+            })
+            .unwrap_or_default();
+        if connections.is_empty() {
+            return vec![company];
+        }
+        connections
+            .into_iter()
+            .map(|connection| {
+                let mut view = company.clone();
+                view["dataConnections"] = connection;
+                view
+            })
+            .collect()
+    }
+}
+
+/// Codat's limits on tags: at most 10 per company, values of at most 100 characters.
+const MAX_TAGS: usize = 10;
+const MAX_TAG_VALUE_LEN: usize = 100;
+
+fn validated_tags(tags: BTreeMap<String, String>) -> ApiResult<BTreeMap<String, String>> {
+    if tags.len() > MAX_TAGS {
+        return Err(ApiError::invalid_field(
+            "tags",
+            format!("at most {MAX_TAGS} tags per company, got {}", tags.len()),
+        ));
+    }
+    let too_long: Vec<(String, String)> = tags
+        .iter()
+        .filter(|(_, value)| value.chars().count() > MAX_TAG_VALUE_LEN)
+        .map(|(key, _)| {
+            (
+                format!("tags.{key}"),
+                format!("must be at most {MAX_TAG_VALUE_LEN} characters"),
+            )
+        })
+        .collect();
+    if !too_long.is_empty() {
+        return Err(ApiError::invalid_fields(too_long));
+    }
+    Ok(tags)
+}
+
+/// `?tags=` on the company list, Codat's way: a query over the tags themselves
+/// (`region = uk && team = invoice-finance`; `=`, `!=`, `~`).
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TagsQuery {
+    /// Filter by tags with Codat's query language, e.g. `region=uk && team=invoice-finance`.
+    pub tags: Option<String>,
+}
+
+/// Where Codat documents no 400 (replacing or updating a company, every connection write), a
+/// request it cannot take is refused with 403 (understood, and refused), keeping the message and
+/// the field-level `validation`.
+pub(crate) fn refused_body<T>(body: Result<T, ApiError>) -> ApiResult<T> {
+    body.map_err(|error| {
+        if error.status() == StatusCode::BAD_REQUEST {
+            error.with_status(StatusCode::FORBIDDEN)
+        } else {
+            error
+        }
+    })
 }
 
 /// What a client sends to create or replace a company.
@@ -110,7 +204,7 @@ impl CompanyRequestBody {
         Ok(NewCompany {
             name: validated_name(&self.name)?,
             description: self.description,
-            tags: self.tags.unwrap_or_default(),
+            tags: validated_tags(self.tags.unwrap_or_default())?,
         })
     }
 }
@@ -181,21 +275,45 @@ const TAG: &str = "Companies";
 /// List companies
 ///
 /// Your companies, oldest first, in Codat's paged envelope.
-#[utoipa::path(get, path = "/companies", tag = TAG, params(PageQuery),
+#[utoipa::path(get, path = "/companies", tag = TAG, params(PageQuery, TagsQuery),
     security(("auth_header" = [])),
     responses(
         (status = 200, description = "A page of companies", body = Page<Company>),
-        (status = 400, description = "Invalid paging, query or orderBy", body = ErrorMessage),
+        (status = 400, description = "Invalid paging, query, orderBy or tags", body = ErrorMessage),
         (status = 401, description = "Missing or unknown API key", body = ErrorMessage),
     ))]
 async fn list_companies(
     State(state): State<AppState>,
     tenant: Tenant,
     ApiQuery(query): ApiQuery<PageQuery>,
+    ApiQuery(tags): ApiQuery<TagsQuery>,
 ) -> ApiResult<Json<Page<Company>>> {
     let paging = query.paging()?;
     let selection = Selection::parse("Company", Company::QUERY_PATHS, &query)?;
-    if selection.is_everything() {
+    // `query` may look into a company's connections; `orderBy` may not (which one would sort?).
+    if let Some(path) = query.order_by.as_deref().and_then(|o| {
+        o.split(',').find(|p| {
+            p.trim()
+                .trim_start_matches('-')
+                .starts_with("dataConnections.")
+        })
+    }) {
+        return Err(ApiError::bad_request(format!(
+            "Error parsing query - Could not resolve property {} on Company",
+            path.trim().trim_start_matches('-')
+        )));
+    }
+    // Tag keys are the properties of a tags query: any name is one.
+    let tags_filter = Selection::parse(
+        "Company tags",
+        &["*"],
+        &PageQuery {
+            query: tags.tags.clone(),
+            ..PageQuery::default()
+        },
+    )
+    .map_err(|e| ApiError::invalid_field("tags", e.message().to_string()))?;
+    if selection.is_everything() && tags_filter.is_everything() {
         let (rows, total) = state
             .store
             .list_companies(tenant.0.id, paging.offset(), paging.limit())
@@ -210,16 +328,49 @@ async fn list_companies(
     let (rows, _) = state.store.list_companies(tenant.0.id, 0, i64::MAX).await?;
     let mut companies = Vec::with_capacity(rows.len());
     for row in rows {
-        companies.push(state.company(row).await?);
+        let company = state.company(row).await?;
+        let tags = serde_json::to_value(&company.tags).unwrap_or_default();
+        if tags_filter.is_everything() || !tags_filter.apply(&[tags]).is_empty() {
+            companies.push(company);
+        }
     }
-    let (results, total) = selection.page(companies, paging);
-    Ok(Json(Page::filtered(
-        results,
+    let (owners, views): (Vec<usize>, Vec<serde_json::Value>) = companies
+        .iter()
+        .enumerate()
+        .flat_map(|(i, c)| c.query_views().into_iter().map(move |v| (i, v)))
+        .unzip();
+    let mut seen = vec![false; companies.len()];
+    let order: Vec<usize> = selection
+        .apply(&views)
+        .into_iter()
+        .map(|position| owners[position])
+        .filter(|&company| !std::mem::replace(&mut seen[company], true))
+        .collect();
+    let total = order.len() as i64;
+    let start = (paging.offset() as usize).min(order.len());
+    let end = (start + paging.page_size as usize).min(order.len());
+    let mut companies: Vec<Option<Company>> = companies.into_iter().map(Some).collect();
+    let results = order[start..end]
+        .iter()
+        .filter_map(|&i| companies[i].take())
+        .collect();
+    // The page links keep the tags filter too, encoded as `query` is.
+    let tags_param = PageQuery {
+        query: tags.tags,
+        ..PageQuery::default()
+    }
+    .filter_params()
+    .replacen("&query=", "&tags=", 1);
+    let links = Links::new(
         total,
         paging,
         "/companies",
-        &query,
-    )))
+        &format!("{}{tags_param}", query.filter_params()),
+    );
+    Ok(Json(Page {
+        links,
+        ..Page::new(results, total, paging, "/companies")
+    }))
 }
 
 /// Create company
@@ -231,7 +382,7 @@ async fn list_companies(
         (status = 200, description = "The new company", body = Company),
         (status = 400, description = "Invalid body; `validation` names the field", body = ErrorMessage),
         (status = 401, description = "Missing or unknown API key", body = ErrorMessage),
-        (status = 413, description = "Body too large", body = ErrorMessage),
+        (status = 413, description = "Body too large (a Ledgerline extension: Codat documents no 413)", body = ErrorMessage),
     ))]
 async fn create_company(
     State(state): State<AppState>,
@@ -272,7 +423,7 @@ async fn get_company(
     security(("auth_header" = [])),
     responses(
         (status = 200, description = "The updated company", body = Company),
-        (status = 400, description = "Invalid body; `validation` names the field", body = ErrorMessage),
+        (status = 403, description = "A body that cannot be taken (not an object, a blank name, too many or too long tags); `validation` names the field. Codat documents no 400 here", body = ErrorMessage),
         (status = 401, description = "Missing or unknown API key", body = ErrorMessage),
         (status = 404, description = "No such company for this tenant", body = ErrorMessage),
     ))]
@@ -280,12 +431,14 @@ async fn replace_company(
     State(state): State<AppState>,
     tenant: Tenant,
     Path(company_id): Path<String>,
-    ApiJson(body): ApiJson<CompanyRequestBody>,
+    body: Result<ApiJson<CompanyRequestBody>, ApiError>,
 ) -> ApiResult<Json<Company>> {
     let existing = load_company(&state, &tenant, &company_id).await?;
+    let ApiJson(body) = refused_body(body)?;
+    let changed = refused_body(body.validated())?;
     let row = state
         .store
-        .update_company(tenant.0.id, existing.id, &body.validated()?)
+        .update_company(tenant.0.id, existing.id, &changed)
         .await?;
     Ok(Json(state.company(row).await?))
 }
@@ -298,7 +451,7 @@ async fn replace_company(
     security(("auth_header" = [])),
     responses(
         (status = 200, description = "The updated company", body = Company),
-        (status = 400, description = "Invalid body; `validation` names the field", body = ErrorMessage),
+        (status = 403, description = "A body that cannot be taken (not an object, a blank name, too many or too long tags); `validation` names the field. Codat documents no 400 here", body = ErrorMessage),
         (status = 401, description = "Missing or unknown API key", body = ErrorMessage),
         (status = 404, description = "No such company for this tenant", body = ErrorMessage),
     ))]
@@ -306,16 +459,20 @@ async fn update_company(
     State(state): State<AppState>,
     tenant: Tenant,
     Path(company_id): Path<String>,
-    ApiJson(body): ApiJson<CompanyUpdateBody>,
+    body: Result<ApiJson<CompanyUpdateBody>, ApiError>,
 ) -> ApiResult<Json<Company>> {
     let existing = load_company(&state, &tenant, &company_id).await?;
+    let ApiJson(body) = refused_body(body)?;
     let changed = NewCompany {
         name: match &body.name {
-            Some(name) => validated_name(name)?,
+            Some(name) => refused_body(validated_name(name))?,
             None => existing.name,
         },
         description: body.description.unwrap_or(existing.description),
-        tags: body.tags.unwrap_or(existing.tags),
+        tags: match body.tags {
+            Some(tags) => refused_body(validated_tags(tags))?,
+            None => existing.tags,
+        },
     };
     let row = state
         .store

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -13,7 +14,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::auth::Tenant;
-use super::companies::load_company;
+use super::companies::{load_company, refused_body};
 use super::error::{ApiError, ApiResult, ErrorMessage};
 use super::extract::{ApiJson, ApiQuery};
 use super::integrations::{integration_id, source_id};
@@ -41,9 +42,11 @@ pub struct Connection {
     pub link_url: String,
     pub status: ConnectionStatus,
     pub created: String,
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub last_sync: Option<String>,
     pub data_connection_errors: Vec<DataConnectionError>,
-    /// `integrationKey`, `region`, and once linked `upstreamCompanyId`/`upstreamCompanyName`
+    /// Codat's free-form map; its keys are Ledgerline's: `integrationKey`, `region`, and once linked `upstreamCompanyId`/`upstreamCompanyName`
     /// (the Exact division) and `availableUpstreamCompanies` (`code: name` pairs, `; `-separated),
     /// and `upstreamCallsRemainingToday` of `upstreamCallsPerDay`: Exact's daily limit for the
     /// division as this server counts it, corrected by Exact's headers on every answer.
@@ -75,6 +78,8 @@ pub struct DataConnectionError {
     pub status_text: String,
     pub error_message: String,
     pub errored_on_utc: String,
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub resolved_on_utc: Option<String>,
     /// `Active` or `Resolved`.
     pub status: String,
@@ -278,37 +283,36 @@ async fn list_connections(
 /// Create connection
 ///
 /// Creates a `PendingAuth` connection; send the end customer to its `linkUrl`. Answers 200,
-/// as Codat does. A disabled or unconfigured integration is a 409 that says what to set.
+/// as Codat does. An unknown platform key is a 404; a disabled or unconfigured integration, or a
+/// body that is not `{"platformKey": …}`, a 403 that says what to do (Codat documents no 400 or
+/// 409 here).
 #[utoipa::path(post, path = "/companies/{companyId}/connections", tag = TAG,
     request_body = ConnectionRequest,
     params(("companyId" = String, Path, description = "The company's id")),
     security(("auth_header" = [])),
     responses(
         (status = 200, description = "The new connection", body = Connection),
-        (status = 400, description = "Unknown platform key; `validation` names the field", body = ErrorMessage),
         (status = 401, description = "Missing or unknown API key", body = ErrorMessage),
-        (status = 404, description = "No such company", body = ErrorMessage),
-        (status = 409, description = "The integration is disabled or has no credentials", body = ErrorMessage),
+        (status = 403, description = "The integration is disabled or has no credentials, or the body is not `{\"platformKey\": …}`", body = ErrorMessage),
+        (status = 404, description = "No such company, or an unknown platform key", body = ErrorMessage),
     ))]
 async fn create_connection(
     State(state): State<AppState>,
     tenant: Tenant,
     Path(company_id): Path<String>,
-    ApiJson(body): ApiJson<ConnectionRequest>,
+    body: Result<ApiJson<ConnectionRequest>, ApiError>,
 ) -> ApiResult<Json<Connection>> {
     let company = load_company(&state, &tenant, &company_id).await?;
+    let ApiJson(body) = refused_body(body)?;
     let integration = state
         .catalog
         .integration(body.platform_key.trim())
         .ok_or_else(|| {
-            ApiError::invalid_field(
-                "platformKey",
-                format!(
-                    "unknown platform key '{}'; use one of {} (or Codat's qudb, pbbf)",
-                    body.platform_key,
-                    state.catalog.keys().join(", ")
-                ),
-            )
+            ApiError::not_found(format!(
+                "No integration with platform key '{}': use one of {} (or Codat's qudb, pbbf)",
+                body.platform_key,
+                state.catalog.keys().join(", ")
+            ))
         })?;
     let key = integration.region.key.clone();
     let setting = match state.store.get_integration_setting(tenant.0.id, &key).await {
@@ -318,18 +322,24 @@ async fn create_connection(
     };
     match setting {
         None => {
-            return Err(ApiError::conflict(format!(
-                "{} is not configured: the tenant's admin must set the Exact app's clientId and \
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "{} is not configured: the tenant's admin must set the Exact app's clientId and \
                  clientSecret with PUT /settings/integrations/{key} and enable it",
-                integration.region.name
-            )));
+                    integration.region.name
+                ),
+            ));
         }
         Some(s) if !s.enabled => {
-            return Err(ApiError::conflict(format!(
-                "{} is disabled: the tenant's admin must enable it with \
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "{} is disabled: the tenant's admin must enable it with \
                  PUT /settings/integrations/{key}/enabled {{\"enabled\": true}}",
-                integration.region.name
-            )));
+                    integration.region.name
+                ),
+            ));
         }
         Some(_) => {}
     }
@@ -399,29 +409,33 @@ async fn delete_connection(
     security(("auth_header" = [])),
     responses(
         (status = 200, description = "The unlinked connection", body = Connection),
-        (status = 400, description = "A status other than Unlinked", body = ErrorMessage),
         (status = 401, description = "Missing or unknown API key", body = ErrorMessage),
+        (status = 403, description = "Only Linked connections can be unlinked, and only to `Unlinked`", body = ErrorMessage),
         (status = 404, description = "No such company or connection", body = ErrorMessage),
-        (status = 409, description = "Only Linked connections can be unlinked", body = ErrorMessage),
     ))]
 async fn unlink_connection(
     State(state): State<AppState>,
     tenant: Tenant,
     Path((company_id, connection_id)): Path<(String, String)>,
-    ApiJson(body): ApiJson<ConnectionStatusUpdate>,
+    body: Result<ApiJson<ConnectionStatusUpdate>, ApiError>,
 ) -> ApiResult<Json<Connection>> {
+    let row = load_connection(&state, &tenant, &company_id, &connection_id).await?;
+    let ApiJson(body) = refused_body(body)?;
     if body.status != "Unlinked" {
         return Err(ApiError::invalid_field(
             "status",
             format!("only 'Unlinked' can be set, got '{}'", body.status),
-        ));
+        )
+        .with_status(StatusCode::FORBIDDEN));
     }
-    let row = load_connection(&state, &tenant, &company_id, &connection_id).await?;
     if row.status != ConnectionStatus::Linked {
-        return Err(ApiError::conflict(format!(
-            "Only Linked data connections can be unlinked; this one is {}",
-            row.status.as_str()
-        )));
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            format!(
+                "Only Linked data connections can be unlinked; this one is {}",
+                row.status.as_str()
+            ),
+        ));
     }
     state
         .store
@@ -446,18 +460,27 @@ async fn unlink_connection(
     security(("auth_header" = [])),
     responses(
         (status = 200, description = "The connection", body = Connection),
-        (status = 400, description = "Missing or unavailable upstreamCompanyId", body = ErrorMessage),
         (status = 401, description = "Missing or unknown API key", body = ErrorMessage),
+        (status = 403, description = "Missing or unavailable upstreamCompanyId, or the connection is not linked yet", body = ErrorMessage),
         (status = 404, description = "No such company or connection", body = ErrorMessage),
-        (status = 409, description = "The connection is not linked yet", body = ErrorMessage),
     ))]
 async fn update_authorization(
     State(state): State<AppState>,
     tenant: Tenant,
     Path((company_id, connection_id)): Path<(String, String)>,
-    ApiJson(body): ApiJson<BTreeMap<String, Value>>,
+    body: Result<ApiJson<BTreeMap<String, Value>>, ApiError>,
 ) -> ApiResult<Json<Connection>> {
     let row = load_connection(&state, &tenant, &company_id, &connection_id).await?;
+    let ApiJson(body) = refused_body(body)?;
+    refused_body(choose_upstream(&state, row, body).await)
+}
+
+/// Codat documents no 400 or 409 for the authorization update: its refusals become 403.
+async fn choose_upstream(
+    state: &AppState,
+    row: ConnectionRow,
+    body: BTreeMap<String, Value>,
+) -> ApiResult<Json<Connection>> {
     let wanted = match body.get("upstreamCompanyId") {
         Some(Value::String(s)) => s.trim().to_string(),
         Some(Value::Number(n)) => n.to_string(),
@@ -469,7 +492,8 @@ async fn update_authorization(
         }
     };
     if row.available_companies.is_empty() {
-        return Err(ApiError::conflict(
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
             "The connection is not linked yet: the end customer must complete the linkUrl first",
         ));
     }

@@ -45,8 +45,14 @@ pub struct PullOperation {
     pub progress: i32,
     pub is_completed: bool,
     pub is_errored: bool,
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub completed: Option<String>,
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub status_description: Option<String>,
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error_message: Option<String>,
 }
 
@@ -76,7 +82,11 @@ pub struct DataStatus {
     pub current_status: String,
     /// `0001-01-01T00:00:00` until a pull succeeds (Codat's SDK requires the field).
     pub last_successful_sync: String,
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub latest_sync_id: Option<Uuid>,
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub latest_successful_sync_id: Option<Uuid>,
 }
 
@@ -304,11 +314,16 @@ fn data_type_or_404(key: &str) -> ApiResult<DataType> {
     })
 }
 
+/// Refusals in the codes Codat documents for its queue operations: nothing linked is a 404 (the
+/// data connection is not there), a disabled integration a 403.
 fn queue_error(error: QueueError) -> ApiError {
     match error {
-        QueueError::NotReady(message) | QueueError::AlreadyRunning(message) => {
-            ApiError::conflict(message)
-        }
+        QueueError::NoLinkedConnection(message) => ApiError::not_found(message),
+        QueueError::Disabled(message) => ApiError::new(StatusCode::FORBIDDEN, message),
+        QueueError::AlreadyRunning(running) => ApiError::internal(format!(
+            "a running pull {} reached the error path",
+            running.id
+        )),
         QueueError::Store(e) => e.into(),
     }
 }
@@ -316,7 +331,9 @@ fn queue_error(error: QueueError) -> ApiError {
 /// Queue a pull
 ///
 /// Pulls one data type now from the company's linked connection (or `connectionId`). Answers
-/// 200 with the queued PullOperation; 409 while one is running or when nothing is linked.
+/// 200 with the queued PullOperation, or with the running one when a pull of the data type is
+/// already under way (queueing is idempotent). 404 when the company has no linked connection
+/// (or not `connectionId`), 403 when the integration is disabled in the tenant's settings.
 #[utoipa::path(post, path = "/companies/{companyId}/data/queue/{dataType}", tag = PULL_TAG,
     params(
         ("companyId" = String, Path, description = "The company's id"),
@@ -325,10 +342,10 @@ fn queue_error(error: QueueError) -> ApiError {
     ),
     security(("auth_header" = [])),
     responses(
-        (status = 200, description = "The queued pull", body = PullOperation),
+        (status = 200, description = "The queued pull, or the one already running", body = PullOperation),
         (status = 401, description = "Missing or unknown API key", body = ErrorMessage),
-        (status = 404, description = "No such company, or an unsupported data type", body = ErrorMessage),
-        (status = 409, description = "Already running, nothing linked, or the integration is disabled", body = ErrorMessage),
+        (status = 403, description = "The integration is disabled in the tenant's settings", body = ErrorMessage),
+        (status = 404, description = "No such company, no linked connection, or an unsupported data type", body = ErrorMessage),
     ))]
 async fn queue_data_type(
     State(state): State<AppState>,
@@ -345,25 +362,29 @@ async fn queue_data_type(
         ),
         None => None,
     };
-    let pull = state
+    match state
         .sync
         .queue(tenant.0.id, company.id, data_type, connection_id)
         .await
-        .map_err(queue_error)?;
-    Ok(Json(pull_view(&pull)))
+    {
+        Ok(pull) => Ok(Json(pull_view(&pull))),
+        Err(QueueError::AlreadyRunning(running)) => Ok(Json(pull_view(&running))),
+        Err(other) => Err(queue_error(other)),
+    }
 }
 
 /// Queue every data type
 ///
-/// Answers 204 once every supported data type is queued (or already running).
+/// Answers 204 once every supported data type is queued (or already running); 404 when the
+/// company has no linked connection, 403 when its integration is disabled.
 #[utoipa::path(post, path = "/companies/{companyId}/data/all", tag = PULL_TAG,
     params(("companyId" = String, Path, description = "The company's id")),
     security(("auth_header" = [])),
     responses(
         (status = 204, description = "Queued"),
         (status = 401, description = "Missing or unknown API key", body = ErrorMessage),
-        (status = 404, description = "No such company", body = ErrorMessage),
-        (status = 409, description = "Nothing linked, or the integration is disabled", body = ErrorMessage),
+        (status = 403, description = "The integration is disabled in the tenant's settings", body = ErrorMessage),
+        (status = 404, description = "No such company, or no linked connection", body = ErrorMessage),
     ))]
 async fn queue_all(
     State(state): State<AppState>,

@@ -23,6 +23,8 @@ pub struct ErrorMessage {
     /// Quote this when asking for help: it is on the server's log line too.
     pub correlation_id: String,
     /// Which fields were wrong, when the request body or parameters failed validation.
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub validation: Option<Validation>,
     /// `True`, `False` or `Unknown`.
     pub can_be_retried: String,
@@ -148,6 +150,13 @@ impl ApiError {
     /// 503: a dependency (the database) is down; worth retrying.
     pub fn unavailable(message: impl Into<String>) -> Self {
         ApiError::new(StatusCode::SERVICE_UNAVAILABLE, message)
+    }
+
+    /// The same error answered with another status (where Codat documents another code for
+    /// the operation); the message and `validation` stay.
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
     }
 
     /// The status this error answers with.

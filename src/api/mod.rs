@@ -49,9 +49,9 @@ use error::ApiError;
         (name = "Integrations", description = "The accounting platforms on offer"),
         (name = "Accounting data", description = "Pulled data in Codat's shapes, served from Ledgerline's store"),
         (name = "Pulls", description = "Queue pulls and follow their status"),
-        (name = "Settings", description = "Per-tenant integration settings: the portal"),
-        (name = "Admin", description = "Tenants and API keys, for the operator"),
-        (name = "Health", description = "Liveness and database reachability"),
+        (name = "Settings", description = "Ledgerline extension (not in Codat's API): per-tenant integration settings, the portal"),
+        (name = "Admin", description = "Ledgerline extension (not in Codat's API): tenants and API keys, for the operator"),
+        (name = "Health", description = "Ledgerline extension (not in Codat's API): liveness and database reachability"),
     )
 )]
 struct ApiDoc;

@@ -27,6 +27,8 @@ pub struct IntegrationSettings {
     /// Ledgerline's integration key, e.g. `exact-online-nl`.
     pub key: String,
     /// Codat's platform key for the same integration (`qudb`, `pbbf`).
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub platform_key: Option<String>,
     /// Display name, e.g. `Exact (Netherlands)`.
     pub name: String,
@@ -36,16 +38,24 @@ pub struct IntegrationSettings {
     pub enabled: bool,
     /// Whether a client id and secret have been entered.
     pub credentials_set: bool,
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_id: Option<String>,
     /// The end of the secret (at most a quarter of it, never more than four characters), e.g. `••••3f9a`.
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_secret_hint: Option<String>,
     /// Register this redirect URL in the app's registration in Exact's App Center.
     pub redirect_url: String,
     /// Where to register the app for this region.
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub app_center_url: Option<String>,
     /// The scopes to tick in the app registration (Codat's recommendation).
     pub recommended_scopes: Vec<Scope>,
     /// When the settings last changed (UTC).
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated: Option<String>,
 }
 

@@ -4,6 +4,26 @@
 //! required fields and closed enums follow Codat's accounting SDK (`../shared/CODAT.md` §4), so
 //! Codat's official SDKs read our responses as their own. Money is `Decimal`, never a float: it
 //! is written as a JSON number (Codat's wire format) only at the edge.
+//!
+//! # Absent, never `null` (the convention for every dataset and platform resource)
+//!
+//! Codat leaves out an optional field that has no value, and its newest SDKs (`@codat/platform`
+//! 6, zod-validated) reject a `null` where Codat's schema does not allow one. So every optional
+//! field of a response type is written
+//!
+//! ```ignore
+//! #[schema(nullable = false)]
+//! #[serde(skip_serializing_if = "Option::is_none")]
+//! pub due_date: Option<String>,
+//! ```
+//!
+//! (with `value_type`/`with` as the type needs: `#[schema(nullable = false, value_type =
+//! Option<f64>)]`), so that the answer leaves it out and our OpenAPI document says it is optional
+//! but never null. Send `null` only where Codat's schema declares the field nullable *and*
+//! Codat's own examples send `null`: then drop both attributes and say why in a comment.
+//! Arrays (`lineItems`, `addresses`, …) are always sent, empty when there is nothing. Fields
+//! Codat requires are not `Option`. `tests/codat_oas/` holds Codat's published response schemas
+//! and `tests/codat_contract.rs` validates live answers against them: run it for a new dataset.
 
 pub mod dataset;
 pub mod invoice;

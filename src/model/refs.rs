@@ -8,6 +8,8 @@ use utoipa::ToSchema;
 #[serde(rename_all = "camelCase")]
 pub struct CustomerRef {
     pub id: String,
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub company_name: Option<String>,
 }
 
@@ -15,7 +17,11 @@ pub struct CustomerRef {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AccountRef {
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
 
@@ -23,10 +29,15 @@ pub struct AccountRef {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TaxRateRef {
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(with = "rust_decimal::serde::float_option", default)]
-    #[schema(value_type = Option<f64>)]
+    #[schema(nullable = false, value_type = Option<f64>)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub effective_tax_rate: Option<rust_decimal::Decimal>,
 }
 
@@ -35,6 +46,8 @@ pub struct TaxRateRef {
 #[serde(rename_all = "camelCase")]
 pub struct ItemRef {
     pub id: String,
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
 
@@ -43,6 +56,8 @@ pub struct ItemRef {
 #[serde(rename_all = "camelCase")]
 pub struct TrackingCategoryRef {
     pub id: String,
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
 
@@ -51,5 +66,7 @@ pub struct TrackingCategoryRef {
 #[serde(rename_all = "camelCase")]
 pub struct Metadata {
     /// True once the record was deleted at the source.
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub is_deleted: Option<bool>,
 }

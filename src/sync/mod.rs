@@ -26,12 +26,16 @@ const ABANDONED_AFTER_MS: i64 = 90_000;
 /// Why a pull could not be queued.
 #[derive(Debug, thiserror::Error)]
 pub enum QueueError {
-    /// The company has nothing to pull from, or the integration is switched off.
+    /// The company has no linked connection (or not the one asked for) to pull from.
     #[error("{0}")]
-    NotReady(String),
-    /// A pull of this data type is already running.
+    NoLinkedConnection(String),
+    /// The connection's integration is switched off in the tenant's settings.
     #[error("{0}")]
-    AlreadyRunning(String),
+    Disabled(String),
+    /// A pull of this data type is already running: this one. Queueing is idempotent, so
+    /// callers answer with it as Codat does.
+    #[error("a pull of {} is already running: {}", .0.data_type, .0.id)]
+    AlreadyRunning(Box<PullOperationRow>),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -105,18 +109,17 @@ impl SyncEngine {
             .await?;
         match queued.into_iter().next() {
             Some(pull) => Ok(pull),
-            None => {
-                let running = self
-                    .inner
-                    .store
-                    .running_pull(company_id, data_type.key())
-                    .await?;
-                Err(QueueError::AlreadyRunning(format!(
-                    "DatasetAlreadyInProgressException: Cannot queue {} sync for {company_id} as previous sync {} is still in progress",
-                    data_type.key(),
-                    running.map(|r| r.id.to_string()).unwrap_or_default()
-                )))
-            }
+            // The running pull may finish between the refused insert and this read: then queue
+            // again rather than report a pull that is no longer running.
+            None => match self
+                .inner
+                .store
+                .running_pull(company_id, data_type.key())
+                .await?
+            {
+                Some(running) => Err(QueueError::AlreadyRunning(Box::new(running))),
+                None => Box::pin(self.queue(tenant_id, company_id, data_type, connection_id)).await,
+            },
         }
     }
 
@@ -144,7 +147,7 @@ impl SyncEngine {
             .filter(|c| connection_id.is_none_or(|id| c.id == id))
             .find(|c| c.status == ConnectionStatus::Linked)
             .ok_or_else(|| {
-                QueueError::NotReady(format!(
+                QueueError::NoLinkedConnection(format!(
                     "Cannot queue {what} for {company_id}: the company has no Linked connection{}; send the \
                      end customer the connection's linkUrl",
                     connection_id.map(|id| format!(" {id}")).unwrap_or_default()
@@ -155,7 +158,7 @@ impl SyncEngine {
             .await
             .is_ok_and(|s| s.enabled);
         if !enabled {
-            return Err(QueueError::NotReady(format!(
+            return Err(QueueError::Disabled(format!(
                 "Cannot queue {what}: {} is disabled in the tenant's settings (its data stays readable)",
                 connection.integration_key
             )));

@@ -167,7 +167,7 @@ async fn a_grant_of_several_divisions_pins_one_and_the_app_can_choose_another() 
         .send()
         .await
         .unwrap();
-    assert_eq!(refused.status(), 400);
+    assert_eq!(refused.status(), 403, "Codat documents no 400 here");
     let body: Value = refused.json().await.unwrap();
     assert_eq!(
         body["validation"]["errors"][0]["itemId"],
@@ -210,8 +210,8 @@ async fn connections_list_unlink_and_delete_as_codat_does() {
     let refused = unlink(pending["id"].as_str().unwrap()).await.unwrap();
     assert_eq!(
         refused.status(),
-        409,
-        "only Linked connections can be unlinked"
+        403,
+        "only Linked connections can be unlinked (Codat documents no 409 here)"
     );
     let unlinked: Value = unlink(linked["id"].as_str().unwrap())
         .await
@@ -232,7 +232,7 @@ async fn connections_list_unlink_and_delete_as_codat_does() {
         .send()
         .await
         .unwrap();
-    assert_eq!(bad.status(), 400);
+    assert_eq!(bad.status(), 403, "Codat documents no 400 here");
 
     let deleted = world
         .api(
@@ -264,7 +264,11 @@ async fn connections_list_unlink_and_delete_as_codat_does() {
         .send()
         .await
         .unwrap();
-    assert_eq!(unknown.status(), 400);
+    assert_eq!(
+        unknown.status(),
+        404,
+        "an unknown platform key is not found"
+    );
 }
 
 #[tokio::test]
@@ -282,7 +286,7 @@ async fn a_disabled_or_unconfigured_integration_refuses_new_links_and_keeps_conn
         .send()
         .await
         .unwrap();
-    assert_eq!(refused.status(), 409);
+    assert_eq!(refused.status(), 403, "Codat documents no 409 here");
     let body: Value = refused.json().await.unwrap();
     assert!(
         body["error"]
@@ -352,7 +356,7 @@ async fn a_disabled_or_unconfigured_integration_refuses_new_links_and_keeps_conn
         .send()
         .await
         .unwrap();
-    assert_eq!(unconfigured.status(), 409);
+    assert_eq!(unconfigured.status(), 403);
     let body: Value = unconfigured.json().await.unwrap();
     assert!(
         body["error"].as_str().unwrap().contains("clientSecret"),

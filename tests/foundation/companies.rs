@@ -30,7 +30,13 @@ async fn companies_have_codats_shape_and_full_crud() {
     assert_eq!(company["redirect"], format!("{}/link/{id}", server.base));
     assert!(company["created"].as_str().unwrap().ends_with('Z'));
     assert!(company["dataConnections"].as_array().unwrap().is_empty());
-    assert!(company["lastSync"].is_null());
+    let keys = company.as_object().unwrap();
+    for absent in ["lastSync", "createdByUserName", "referenceParentCompany"] {
+        assert!(
+            !keys.contains_key(absent),
+            "{absent}: left out, never null, as Codat does"
+        );
+    }
 
     let path = format!("/companies/{id}");
     let fetched: Value = server
@@ -89,6 +95,8 @@ async fn companies_have_codats_shape_and_full_crud() {
         (Method::PATCH, json!({"name": ""})),
         (Method::POST, json!({"name": "x".repeat(501)})),
     ] {
+        // Codat documents 400 for creating a company, and none for replacing or updating one.
+        let code = if method == Method::POST { 400 } else { 403 };
         let target = if method == Method::POST {
             "/companies".to_string()
         } else {
@@ -101,7 +109,7 @@ async fn companies_have_codats_shape_and_full_crud() {
             .await
             .unwrap();
         assert_eq!(
-            invalid_fields(&expect_error(response, 400).await),
+            invalid_fields(&expect_error(response, code).await),
             vec!["name"]
         );
     }
@@ -281,4 +289,100 @@ async fn companies_filter_by_query_and_sort_by_order_by() {
         status, 400,
         "no sorting by a property inside an array: {body}"
     );
+}
+
+#[tokio::test]
+async fn tags_are_limited_and_filtered_as_codat_documents() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(&dir).await;
+    let (_, key) = server.new_tenant("Acme").await;
+    let create = |body: Value| {
+        server
+            .as_tenant(Method::POST, "/companies", &key)
+            .json(&body)
+            .send()
+    };
+    let eleven: serde_json::Map<String, Value> =
+        (0..11).map(|i| (format!("k{i}"), json!("v"))).collect();
+    let refused = expect_error(
+        create(json!({"name": "A", "tags": eleven})).await.unwrap(),
+        400,
+    )
+    .await;
+    assert_eq!(invalid_fields(&refused), vec!["tags"]);
+    let refused = expect_error(
+        create(json!({"name": "A", "tags": {"note": "x".repeat(101)}}))
+            .await
+            .unwrap(),
+        400,
+    )
+    .await;
+    assert_eq!(invalid_fields(&refused), vec!["tags.note"]);
+    let ten: serde_json::Map<String, Value> = (0..10)
+        .map(|i| (format!("k{i}"), json!("v".repeat(100))))
+        .collect();
+    assert_eq!(
+        create(json!({"name": "Ten", "tags": ten}))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    for (name, tags) in [
+        (
+            "UK finance",
+            json!({"region": "uk", "team": "invoice-finance"}),
+        ),
+        ("UK sales", json!({"region": "uk", "team": "sales"})),
+        (
+            "NL finance",
+            json!({"region": "nl", "team": "invoice-finance"}),
+        ),
+    ] {
+        assert_eq!(
+            create(json!({"name": name, "tags": tags}))
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
+    }
+    let names = |query: &'static str| {
+        let request = server.as_tenant(Method::GET, &format!("/companies?{query}"), &key);
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let body: Value = response.json().await.unwrap();
+            let names: Vec<String> = body["results"]
+                .as_array()
+                .map(|r| {
+                    r.iter()
+                        .map(|c| c["name"].as_str().unwrap().to_string())
+                        .collect()
+                })
+                .unwrap_or_default();
+            (status, names, body)
+        }
+    };
+    // Codat's own example: `region = uk && owningTeam = invoice-finance`.
+    let (status, found, _) = names("tags=region%3Duk%20%26%26%20team%3Dinvoice-finance").await;
+    assert_eq!((status, found), (200, vec!["UK finance".to_string()]));
+    let (_, found, _) = names("tags=team~finance&orderBy=-name").await;
+    assert_eq!(found, ["UK finance", "NL finance"]);
+    let (_, found, _) = names("tags=region!%3Duk").await;
+    assert_eq!(
+        found,
+        ["Ten", "NL finance"],
+        "a company without the tag is not equal to it"
+    );
+    let (_, found, body) = names("tags=team~finance&pageSize=1").await;
+    assert_eq!(found, ["UK finance"]);
+    assert_eq!(body["totalResults"], 2);
+    assert_eq!(
+        body["_links"]["next"]["href"], "/companies?page=2&pageSize=1&tags=team~finance",
+        "the next page keeps the tags filter"
+    );
+    let (status, _, body) = names("tags=region%3D").await;
+    assert_eq!(status, 400);
+    assert_eq!(invalid_fields(&body), vec!["tags"]);
 }

@@ -312,22 +312,14 @@ def errors_(report: Report, sdk: CodatPlatform, url: str, created: str | None) -
         ),
     )
 
-    def queue_unlinked():
-        # codat-platform 4.0.0 declares no 409 for refresh-data-type, so the SDK raises its
-        # generic SDKError for any 409 here, whatever the body; the body must still be ours.
-        try:
-            sdk.refresh_data.by_data_type(request={"company_id": created, "data_type": "invoices"})
-        except errors.ErrorMessage as e:
-            expect(e.data.status_code == 409, f"statusCode {e.data.status_code}")
-            return f"ErrorMessage 409: {e.data.error}"
-        except errors.SDKError as e:
-            expect(e.status_code == 409, f"status {e.status_code}: {e}")
-            body = utils.unmarshal_json(e.body, errors.ErrorMessageData)
-            expect(body.status_code == 409 and bool(body.error), f"body {e.body}")
-            return f"SDKError 409 (the SDK lists no 409 for this call), body parses as ErrorMessage: {body.error}"
-        raise CheckFailed("queueing a pull for a company with nothing linked succeeded")
-
-    report.check("refresh_data.by_data_type with nothing linked → 409", queue_unlinked)
+    report.check(
+        "refresh_data.by_data_type with nothing linked → 404 (a code Codat documents)",
+        lambda: expect_error_message(
+            lambda: sdk.refresh_data.by_data_type(request={"company_id": created, "data_type": "invoices"}),
+            404,
+            errors.ErrorMessage,
+        ),
+    )
 
     def delete():
         result = sdk.companies.delete(request={"company_id": created})
