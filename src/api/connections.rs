@@ -218,7 +218,7 @@ pub struct RelinkUrl {
 /// A `Linked` connection's `linkUrl` does not start a new consent, so that nobody holding it
 /// can re-link the connection. To let the end customer consent again (for instance to another
 /// administration), request this URL with your API key and send it to them; it works for one hour.
-#[utoipa::path(post, path = "/companies/{companyId}/connections/{connectionId}/relink", tag = TAG,
+#[utoipa::path(post, path = "/companies/{companyId}/connections/{connectionId}/relink", tag = "Link flow",
     params(
         ("companyId" = String, Path, description = "The company's id"),
         ("connectionId" = String, Path, description = "The connection's id"),

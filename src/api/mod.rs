@@ -49,6 +49,7 @@ use error::ApiError;
         (name = "Integrations", description = "The accounting platforms on offer"),
         (name = "Accounting data", description = "Pulled data in Codat's shapes, served from Ledgerline's store"),
         (name = "Pulls", description = "Queue pulls and follow their status"),
+        (name = "Link flow", description = "Ledgerline extension (not in Codat's API): fresh link URLs for the end customer"),
         (name = "Settings", description = "Ledgerline extension (not in Codat's API): per-tenant integration settings, the portal"),
         (name = "Admin", description = "Ledgerline extension (not in Codat's API): tenants and API keys, for the operator"),
         (name = "Health", description = "Ledgerline extension (not in Codat's API): liveness and database reachability"),
@@ -131,7 +132,9 @@ fn document_shared_errors(spec: &mut utoipa::openapi::OpenApi) {
             }
             if operation.request_body.is_some() {
                 responses.entry("415".into()).or_insert_with(|| {
-                    error("The body is not labelled `Content-Type: application/json`").into()
+                    error(
+                        "Ledgerline extension: the body is not labelled `Content-Type: application/json`",
+                    ).into()
                 });
             }
         }

@@ -136,6 +136,108 @@ async fn exercise(store: &Store) {
             .is_empty()
     );
 
+    // Pulls commit page by page: the cursor lands with its page, a data type becomes readable
+    // only when its pull finishes, and absence means deletion only after a full pull.
+    let kind = "journalEntries";
+    let page = |upserts: Vec<(&str, Value)>, deleted: Vec<&str>, cursor: Option<&str>| {
+        ledgerline::store::PageRecords {
+            upserts: upserts
+                .into_iter()
+                .map(|(id, v)| (id.to_string(), v))
+                .collect(),
+            deleted: deleted.into_iter().map(str::to_string).collect(),
+            cursor: cursor.map(str::to_string),
+            upstream_calls: 1,
+        }
+    };
+    let live = |records: Vec<(String, String)>| -> Vec<String> {
+        records
+            .into_iter()
+            .filter(|(_, json)| !json.contains(r#""isDeleted":true"#))
+            .map(|(id, _)| id)
+            .collect()
+    };
+    let full = store
+        .create_pull_operation(row.id, connection, kind, 10_000)
+        .await
+        .unwrap()
+        .unwrap();
+    let first = vec![("a", json!({"id": "a"})), ("b", json!({"id": "b"}))];
+    store
+        .commit_page(&full, page(first, vec![], None), 10_001)
+        .await
+        .unwrap();
+    store
+        .commit_page(
+            &full,
+            page(vec![("c", json!({"id": "c"}))], vec![], Some("7")),
+            10_002,
+        )
+        .await
+        .unwrap();
+    let mine = |datasets: Vec<ledgerline::store::DatasetRow>| {
+        datasets.into_iter().find(|d| d.data_type == kind).unwrap()
+    };
+    let before = mine(store.datasets(row.id).await.unwrap());
+    assert_eq!(
+        before.cursor.as_deref(),
+        Some("7"),
+        "the cursor lands with its page"
+    );
+    assert_eq!(
+        before.last_successful_sync, None,
+        "not readable before the pull finishes"
+    );
+    let seen = ["a", "b", "c"].map(String::from).into_iter().collect();
+    store.finish_pull(&full, Some(&seen), 10_003).await.unwrap();
+    assert!(
+        mine(store.datasets(row.id).await.unwrap())
+            .last_successful_sync
+            .is_some()
+    );
+
+    let since = store
+        .create_pull_operation(row.id, connection, kind, 11_000)
+        .await
+        .unwrap()
+        .unwrap();
+    let counts = store
+        .commit_page(
+            &since,
+            page(vec![("a", json!({"id": "a", "v": 2}))], vec!["b"], None),
+            11_001,
+        )
+        .await
+        .unwrap();
+    assert_eq!((counts.updated, counts.deleted), (1, 1), "{counts:?}");
+    store.finish_pull(&since, None, 11_002).await.unwrap();
+    assert_eq!(
+        live(store.load_records(row.id, kind).await.unwrap()),
+        ["a", "c"],
+        "an incremental pull deletes what the upstream reports, not what it did not send"
+    );
+    let again = store
+        .create_pull_operation(row.id, connection, kind, 12_000)
+        .await
+        .unwrap()
+        .unwrap();
+    let counts = store
+        .commit_page(
+            &again,
+            page(vec![("a", json!({"id": "a", "v": 2}))], vec![], None),
+            12_001,
+        )
+        .await
+        .unwrap();
+    assert_eq!(counts.unchanged, 1, "an identical record is not rewritten");
+    let seen = ["a"].map(String::from).into_iter().collect();
+    let finished = store
+        .finish_pull(&again, Some(&seen), 12_002)
+        .await
+        .unwrap();
+    assert_eq!(finished.deleted, 1);
+    assert_eq!(live(store.load_records(row.id, kind).await.unwrap()), ["a"]);
+
     store.delete_api_key(tenant.id, key.id).await.unwrap();
     assert!(matches!(
         store.tenant_by_key_hash("hash-1").await,
