@@ -384,10 +384,14 @@ impl TokenEngine {
                     "{why}. The end customer must connect again: send them to this connection's linkUrl."
                 );
                 tracing::warn!(connection.id = %connection.id, %message, "connection deauthorized");
-                let _ = inner
+                if let Err(e) = inner
                     .store
                     .deauthorize_connection(connection.id, &message)
-                    .await;
+                    .await
+                {
+                    // The next call meets the same refusal and tries again to record it.
+                    tracing::error!(connection.id = %connection.id, error = %e, "the deauthorization could not be stored");
+                }
                 self.release_lease(connection.id).await;
                 Err(ProviderError::Reconnect(message))
             }

@@ -11,36 +11,42 @@ async fn control_characters_are_refused(server: &TestServer) {
     let (_, key) = server.new_tenant("Acme").await;
     let company = server.new_company(&key, "Acme BV").await;
     let company_path = format!("/companies/{}", company["id"].as_str().unwrap());
-    let cases: Vec<(reqwest::RequestBuilder, Value, &str)> = vec![
+    // A company update answers 403 where others answer 400: Codat documents no 400 for it.
+    let cases: Vec<(reqwest::RequestBuilder, Value, &str, u16)> = vec![
         (
             server.as_tenant(Method::POST, "/companies", &key),
             json!({"name": "Acme\u{0}BV"}),
             "name",
+            400,
         ),
         (
             server.as_tenant(Method::POST, "/companies", &key),
             json!({"name": "Acme", "tags": {"region": "n\u{1b}l"}}),
             "tags.region",
+            400,
         ),
         (
             server.as_tenant(Method::PATCH, &company_path, &key),
             json!({"description": "a\u{0}b"}),
             "description",
+            403,
         ),
         (
             server.as_tenant(Method::PUT, "/settings/integrations/exact-online-nl", &key),
             json!({"clientId": "1a2b3c4d-0000-4000-8000-0123456789ab", "clientSecret": "x\u{0}y"}),
             "clientSecret",
+            400,
         ),
         (
             server.as_admin(Method::POST, "/admin/tenants"),
             json!({"name": "Evil\u{0}Corp"}),
             "name",
+            400,
         ),
     ];
-    for (request, body, field) in cases {
+    for (request, body, field, status) in cases {
         let response = request.json(&body).send().await.unwrap();
-        let error = expect_error(response, 400).await;
+        let error = expect_error(response, status).await;
         assert_eq!(invalid_fields(&error), vec![field], "{body}");
     }
     // Nothing was stored, and the company is unchanged.
