@@ -343,6 +343,7 @@ fn queue_error(error: QueueError) -> ApiError {
     security(("auth_header" = [])),
     responses(
         (status = 200, description = "The queued pull, or the one already running", body = PullOperation),
+        (status = 400, description = "A malformed parameter (for instance a control character in `connectionId`)", body = ErrorMessage),
         (status = 401, description = "Missing or unknown API key", body = ErrorMessage),
         (status = 403, description = "The integration is disabled in the tenant's settings", body = ErrorMessage),
         (status = 404, description = "No such company, no linked connection, or an unsupported data type", body = ErrorMessage),
