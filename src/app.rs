@@ -166,7 +166,7 @@ pub async fn build_state(
     if recovered > 0 {
         tracing::info!(
             recovered,
-            "stored rotated tokens kept in unsaved-tokens files"
+            "settled rotated tokens kept in unsaved-tokens files"
         );
     }
     let redirect_url = format!(

@@ -5,6 +5,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
+/// Epoch milliseconds as people and Codat read an instant: `2024-01-31T09:15:00Z`.
+pub fn iso_utc(epoch_ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(epoch_ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
 /// A clock shared by every part of one server. Cloning shares the offset.
 #[derive(Debug, Clone, Default)]
 pub struct Clock {

@@ -473,9 +473,14 @@ impl TokenEngine {
     /// Stores a pair Exact just issued; if the database does not take it, keeps it in memory and
     /// in the unsaved-tokens file, and writes it with retries until the database does.
     async fn keep_rotated(&self, unsaved: UnsavedTokens) {
-        if self.try_store_unsaved(&unsaved).await {
-            return;
+        if !self.try_store_unsaved(&unsaved).await {
+            self.keep_until_stored(unsaved);
         }
+    }
+
+    /// Keeps a pair the database refused in memory and in the unsaved-tokens file, and writes
+    /// it with retries until the database takes it.
+    fn keep_until_stored(&self, unsaved: UnsavedTokens) {
         let inner = &self.inner;
         let id = unsaved.connection_id;
         match inner.fallback.save(&unsaved) {
@@ -508,39 +513,19 @@ impl TokenEngine {
         });
     }
 
-    /// Replays the unsaved-tokens files of an earlier run into the database (at start-up).
-    /// Returns how many pairs it stored.
+    /// Replays the unsaved-tokens files of an earlier run into the database (at start-up);
+    /// those it cannot store yet are retried as after a refresh. Returns how many it settled
+    /// (stored, or dropped as older than the stored pair).
     pub async fn recover_unsaved_tokens(&self) -> usize {
-        let mut stored = 0;
+        let mut settled = 0;
         for unsaved in self.inner.fallback.load_all() {
-            let id = unsaved.connection_id;
-            match self
-                .inner
-                .store
-                .store_rotated_tokens(
-                    id,
-                    &self.inner.owner,
-                    unsaved.replaces_generation,
-                    &unsaved.tokens,
-                )
-                .await
-            {
-                Ok(true) => {
-                    tracing::info!(connection.id = %id, "stored rotated tokens kept from the last run");
-                    self.inner.fallback.remove(id);
-                    stored += 1;
-                }
-                Ok(false) => {
-                    tracing::warn!(connection.id = %id, "unsaved tokens from the last run are older than the stored ones; dropped");
-                    self.inner.fallback.remove(id);
-                }
-                Err(e) => {
-                    tracing::warn!(connection.id = %id, error = %e, "unsaved tokens from the last run could not be stored yet");
-                    self.keep_rotated(unsaved).await;
-                }
+            if self.try_store_unsaved(&unsaved).await {
+                settled += 1;
+            } else {
+                self.keep_until_stored(unsaved);
             }
         }
-        stored
+        settled
     }
 
     /// Refreshes every linked connection idle long enough that its refresh token could die

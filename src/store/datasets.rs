@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use super::tenants::parse_uuid;
 use super::{Store, StoreError};
+use crate::clock::iso_utc;
 
 /// Rows per multi-row INSERT: well inside both databases' parameter limits.
 const BATCH: usize = 300;
@@ -79,6 +80,8 @@ pub struct PageRecords {
     /// Where the next pull resumes; `None` keeps the stored one.
     pub cursor: Option<String>,
     pub upstream_calls: i64,
+    /// The pull's progress (0–100) once this page is stored.
+    pub progress: i32,
 }
 
 const PULL_COLUMNS: &str = "id, company_id, connection_id, data_type, status, requested_at, completed_at, \
@@ -104,12 +107,6 @@ fn pull_from_row(row: &AnyRow) -> Result<PullOperationRow, sqlx::Error> {
 
 fn hash(value: &Value) -> String {
     hex::encode(Sha256::digest(value.to_string().as_bytes()))
-}
-
-fn iso(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .unwrap_or_default()
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 impl Store {
@@ -319,13 +316,15 @@ impl Store {
         // First, so that a given-up pull writes nothing (and holds the write lock briefly).
         let running = sqlx::query(
             "UPDATE pull_operations SET records = COALESCE(records, 0) + $1, \
-               upstream_calls = COALESCE(upstream_calls, 0) + $2, heartbeat_at = $3 \
+               upstream_calls = COALESCE(upstream_calls, 0) + $2, heartbeat_at = $3, \
+               status = 'Fetching', progress = $5 \
              WHERE id = $4 AND status IN ('Queued', 'Fetching', 'Mapping')",
         )
         .bind(page.upserts.len() as i64)
         .bind(page.upstream_calls)
         .bind(now)
         .bind(pull.id.to_string())
+        .bind(page.progress)
         .execute(&mut *tx)
         .await?;
         if running.rows_affected() != 1 {
@@ -348,7 +347,7 @@ impl Store {
                 }
                 let mut record = record.clone();
                 if let Some(object) = record.as_object_mut() {
-                    object.insert("modifiedDate".into(), Value::String(iso(now)));
+                    object.insert("modifiedDate".into(), Value::String(iso_utc(now)));
                 }
                 changed.push((id.clone(), record.to_string(), content_hash));
             }
@@ -473,6 +472,7 @@ impl Store {
                     deleted: Vec::new(),
                     cursor: pulled.cursor,
                     upstream_calls: pulled.upstream_calls,
+                    progress: 90,
                 },
                 now,
             )
@@ -586,7 +586,7 @@ async fn flag_deleted(
     let mut record: Value = serde_json::from_str(&data).unwrap_or(Value::Null);
     if let Some(object) = record.as_object_mut() {
         object.insert("metadata".into(), serde_json::json!({"isDeleted": true}));
-        object.insert("modifiedDate".into(), Value::String(iso(now)));
+        object.insert("modifiedDate".into(), Value::String(iso_utc(now)));
     }
     sqlx::query(
         "UPDATE records SET data = $1, deleted = 1, modified_at = $2 \

@@ -152,6 +152,9 @@ impl PageSink for StoreSink {
             seen.extend(page.upserts.iter().map(|(id, _)| id.clone()));
         }
         let calls = page.upstream_calls;
+        // Pages arrive without a known total: creep towards 90 %, the rest is completion.
+        let pages = open.pages + 1;
+        let progress = 10 + (80 * pages / (pages + 4)) as i32;
         let counts = self
             .store
             .commit_page(
@@ -161,6 +164,7 @@ impl PageSink for StoreSink {
                     deleted: page.deleted,
                     cursor: page.cursor,
                     upstream_calls: i64::from(calls),
+                    progress,
                 },
                 self.clock.now_ms(),
             )
@@ -171,18 +175,12 @@ impl PageSink for StoreSink {
                 }
                 other => SinkError::Store(other.to_string()),
             })?;
-        open.pages += 1;
+        open.pages = pages;
         open.upstream_calls += calls;
         open.counts.inserted += counts.inserted;
         open.counts.updated += counts.updated;
         open.counts.unchanged += counts.unchanged;
         open.counts.deleted += counts.deleted;
-        // Pages arrive without a known total: creep towards 90 %, the rest is completion.
-        let progress = 10 + (80 * open.pages / (open.pages + 4)) as i32;
-        self.store
-            .set_pull_status(open.pull.id, "Fetching", progress, None, None)
-            .await
-            .map_err(|e| SinkError::Store(e.to_string()))?;
         if self.stopping.load(Ordering::Relaxed) {
             return Err(SinkError::Stopped);
         }

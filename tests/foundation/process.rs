@@ -3,6 +3,8 @@
 use std::process::Stdio;
 use std::time::Duration;
 
+use ledgerline::demo::TenantApi;
+use reqwest::Method;
 use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -293,57 +295,39 @@ async fn sigterm_waits_for_a_refresh_in_flight_to_be_stored() {
         .await
         .unwrap();
     let key = tenant["apiKey"].as_str().unwrap().to_string();
-    let put = http
-        .put(format!("{base}/settings/integrations/exact-online-nl"))
-        .bearer_auth(&key)
-        .json(&json!({"clientId": "0f5a1c9e-7b1d-4c36-9a51-1e2d3c4b5a60",
-                      "clientSecret": "demo-nl-secret", "enabled": true}))
-        .send()
+    // The tenant's side goes through the same client the demo uses.
+    let api = TenantApi {
+        http: http.clone(),
+        base: base.clone(),
+        key: key.clone(),
+    };
+    api.send(
+        Method::PUT,
+        "/settings/integrations/exact-online-nl",
+        Some(json!({"clientId": "0f5a1c9e-7b1d-4c36-9a51-1e2d3c4b5a60",
+                    "clientSecret": "demo-nl-secret", "enabled": true})),
+    )
+    .await
+    .unwrap();
+    let company = api
+        .send(Method::POST, "/companies", Some(json!({"name": "Acme BV"})))
         .await
-        .unwrap();
-    assert_eq!(put.status(), 200);
-    let company: Value = http
-        .post(format!("{base}/companies"))
-        .bearer_auth(&key)
-        .json(&json!({"name": "Acme BV"}))
-        .send()
-        .await
+        .unwrap()["id"]
+        .as_str()
         .unwrap()
-        .json()
+        .to_string();
+    let connection = api
+        .send(
+            Method::POST,
+            &format!("/companies/{company}/connections"),
+            Some(json!({"platformKey": "exact-online-nl"})),
+        )
         .await
         .unwrap();
-    let company = company["id"].as_str().unwrap().to_string();
-    let connection: Value = http
-        .post(format!("{base}/companies/{company}/connections"))
-        .bearer_auth(&key)
-        .json(&json!({"platformKey": "exact-online-nl"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let location = |r: &reqwest::Response| r.headers()["location"].to_str().unwrap().to_string();
-    let to_exact = http
-        .get(connection["linkUrl"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
-    let back = http
-        .get(format!("{}&sandbox_user=demo", location(&to_exact)))
-        .send()
-        .await
-        .unwrap();
-    let linked = http.get(location(&back)).send().await.unwrap();
-    assert_eq!(linked.status(), 200);
+    api.link_in_sandbox(&connection, 101001).await.unwrap();
     let pull_status = || async {
-        let status: Value = http
-            .get(format!("{base}/companies/{company}/dataStatus"))
-            .bearer_auth(&key)
-            .send()
-            .await
-            .unwrap()
-            .json()
+        let status = api
+            .get(&format!("/companies/{company}/dataStatus"))
             .await
             .unwrap();
         status["invoices"]["currentStatus"]

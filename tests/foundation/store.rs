@@ -148,6 +148,7 @@ async fn exercise(store: &Store) {
             deleted: deleted.into_iter().map(str::to_string).collect(),
             cursor: cursor.map(str::to_string),
             upstream_calls: 1,
+            progress: 50,
         }
     };
     let live = |records: Vec<(String, String)>| -> Vec<String> {

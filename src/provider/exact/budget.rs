@@ -15,7 +15,7 @@ use std::time::Duration;
 use parking_lot::Mutex;
 use reqwest::header::HeaderMap;
 
-use crate::clock::Clock;
+use crate::clock::{Clock, iso_utc};
 use crate::provider::{ProviderError, RetryKind};
 
 const MINUTE_MS: i64 = 60_000;
@@ -38,20 +38,13 @@ fn capped_day_reset(now: i64, reset: i64) -> i64 {
     reset.min(next_utc_midnight(now))
 }
 
-/// An instant for people: `2026-12-04T00:00:00Z`.
-fn utc_text(epoch_ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(epoch_ms)
-        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-        .unwrap_or_else(|| epoch_ms.to_string())
-}
-
 /// The daily limit is spent: come back at `until` (epoch ms).
 fn day_limit_spent(limit: u32, now: i64, until: i64) -> ProviderError {
     ProviderError::RetryLater {
         kind: RetryKind::DayLimit,
         message: format!(
             "Exact's daily limit of {limit} calls for this company is spent; calls resume at {}",
-            utc_text(until)
+            iso_utc(until)
         ),
         after: Some(Duration::from_millis((until - now).max(0) as u64)),
     }
@@ -351,7 +344,7 @@ mod tests {
                     message,
                     after: Some(after),
                 }) => {
-                    assert!(message.contains(&utc_text(midnight)), "{message}");
+                    assert!(message.contains(&iso_utc(midnight)), "{message}");
                     assert!(message.ends_with("T00:00:00Z"), "{message}");
                     assert!(after <= Duration::from_millis((midnight - now) as u64));
                 }
