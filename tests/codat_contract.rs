@@ -766,6 +766,18 @@ fn compare_schema(
     }
 }
 
+/// Whether `path` is a data path Ledgerline serves (`/companies/{companyId}/data/invoices/…`), or
+/// not a data path at all. Codat's fixture holds every accounting data type; the ones not in
+/// `DATASETS` yet are skipped.
+fn serves_data_path(path: &str) -> bool {
+    let Some(rest) = path.strip_prefix("/companies/{companyId}/data/") else {
+        return true;
+    };
+    let first = rest.split('/').next().unwrap_or_default();
+    ["queue", "all", "history"].contains(&first)
+        || ledgerline::model::DataType::from_path(first).is_some()
+}
+
 /// Our OpenAPI document against Codat's for every operation we share: parameters (names, where,
 /// required, types, limits, enums), response codes, and the bodies' fields (required, types,
 /// enums, nullability). What we add is described as a Ledgerline extension.
@@ -778,6 +790,10 @@ fn our_openapi_agrees_with_codats_for_every_shared_operation() {
         let method = codat["method"].as_str().unwrap().to_lowercase();
         let path = codat["path"].as_str().unwrap();
         let ours = &spec["paths"][path][&method];
+        if ours.is_null() && !serves_data_path(path) {
+            // A data type Ledgerline does not serve yet: nothing to compare.
+            continue;
+        }
         if ours.is_null() {
             problems.push(format!("{id}: {method} {path} is not in our document"));
             continue;

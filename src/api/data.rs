@@ -10,6 +10,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -24,7 +25,7 @@ use super::paging::{Links, Page, PageQuery};
 use super::selection::Selection;
 use super::time::iso_utc;
 use crate::app::AppState;
-use crate::model::Invoice;
+use crate::model::DATASETS;
 use crate::provider::DataType;
 use crate::store::PullOperationRow;
 use crate::sync::QueueError;
@@ -119,8 +120,12 @@ fn pull_view(row: &PullOperationRow) -> PullOperation {
 /// Routes for data, queueing and status.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(list_invoices))
-        .routes(routes!(get_invoice))
+        // Every data type's reads, documented by `document_datasets`.
+        .route("/companies/{companyId}/data/{dataset}", get(list_dataset))
+        .route(
+            "/companies/{companyId}/data/{dataset}/{recordId}",
+            get(get_dataset_record),
+        )
         .routes(routes!(queue_data_type))
         .routes(routes!(queue_all))
         .routes(routes!(data_status))
@@ -137,13 +142,6 @@ fn not_synced(data_type: DataType) -> ApiError {
          POST /companies/{{companyId}}/data/queue/{} and watch /dataStatus",
         data_type.key()
     ))
-}
-
-/// The name Codat's query errors give one record of the data type, and the paths it can query.
-fn queryable(data_type: DataType) -> (&'static str, &'static [&'static str]) {
-    match data_type {
-        DataType::Invoices => ("Invoice", Invoice::QUERY_PATHS),
-    }
 }
 
 /// The positions in `dataset.records` a selection returns, or `None` for all of them in order.
@@ -180,8 +178,8 @@ async fn list_records(
     params: PageQuery,
 ) -> ApiResult<Response> {
     let paging = params.paging()?;
-    let (dataset_name, paths) = queryable(data_type);
-    let selection = Selection::parse(dataset_name, paths, &params)?;
+    let spec = data_type.spec();
+    let selection = Selection::parse(spec.record_name, spec.query_paths, &params)?;
     let company = load_company(state, tenant, company_id).await?;
     let Lookup::Ready(dataset) = state
         .cache
@@ -249,57 +247,207 @@ async fn get_record(
     Ok(([(CONTENT_TYPE, "application/json")], json.to_string()).into_response())
 }
 
-/// List invoices
-///
-/// The company's invoices in Codat's shape, pulled from Exact and served from Ledgerline's store.
-/// Filter with `query` (`amountDue > 0 && dueDate < 2025-01-01`) and sort with `orderBy`
-/// (`-issueDate`); without `orderBy` invoices come in id order. 409 until the first pull has
-/// completed.
-#[utoipa::path(get, path = "/companies/{companyId}/data/invoices", tag = DATA_TAG,
-    params(("companyId" = String, Path, description = "The company's id"), PageQuery),
-    security(("auth_header" = [])),
-    responses(
-        (status = 200, description = "A page of invoices", body = Page<Invoice>),
-        (status = 400, description = "Invalid paging, query or orderBy", body = ErrorMessage),
-        (status = 401, description = "Missing or unknown API key", body = ErrorMessage),
-        (status = 404, description = "No such company", body = ErrorMessage),
-        (status = 409, description = "Invoices have not been pulled yet", body = ErrorMessage),
-    ))]
-async fn list_invoices(
+/// `GET /companies/{companyId}/data/{path}`: a page of a data type's records, or the one record
+/// of a single-record data type (company info). Documented per data type by [`document_datasets`].
+async fn list_dataset(
     State(state): State<AppState>,
     tenant: Tenant,
-    Path(company_id): Path<String>,
+    Path((company_id, path)): Path<(String, String)>,
     ApiQuery(params): ApiQuery<PageQuery>,
 ) -> ApiResult<Response> {
-    list_records(&state, &tenant, &company_id, DataType::Invoices, params).await
+    let data_type = data_type_at(&path)?;
+    if data_type.spec().id_param.is_none() {
+        return single_record(&state, &tenant, &company_id, data_type).await;
+    }
+    list_records(&state, &tenant, &company_id, data_type, params).await
 }
 
-/// Get invoice
-#[utoipa::path(get, path = "/companies/{companyId}/data/invoices/{invoiceId}", tag = DATA_TAG,
-    params(
-        ("companyId" = String, Path, description = "The company's id"),
-        ("invoiceId" = String, Path, description = "The invoice's id (Exact's InvoiceID)"),
-    ),
-    security(("auth_header" = [])),
-    responses(
-        (status = 200, description = "The invoice", body = Invoice),
-        (status = 401, description = "Missing or unknown API key", body = ErrorMessage),
-        (status = 404, description = "No such company or invoice", body = ErrorMessage),
-        (status = 409, description = "Invoices have not been pulled yet", body = ErrorMessage),
-    ))]
-async fn get_invoice(
+/// `GET /companies/{companyId}/data/{path}/{id}`: one record by id.
+async fn get_dataset_record(
     State(state): State<AppState>,
     tenant: Tenant,
-    Path((company_id, invoice_id)): Path<(String, String)>,
+    Path((company_id, path, record_id)): Path<(String, String, String)>,
 ) -> ApiResult<Response> {
-    get_record(
-        &state,
-        &tenant,
-        &company_id,
-        DataType::Invoices,
-        &invoice_id,
-    )
-    .await
+    let data_type = data_type_at(&path)?;
+    if data_type.spec().id_param.is_none() {
+        return Err(ApiError::not_found(format!(
+            "/data/{path} is a single record: read it without an id"
+        )));
+    }
+    get_record(&state, &tenant, &company_id, data_type, &record_id).await
+}
+
+/// The data type read at `/data/{path}`, or Codat's 404 for one Ledgerline does not serve.
+fn data_type_at(path: &str) -> ApiResult<DataType> {
+    DataType::from_path(path).ok_or_else(|| {
+        ApiError::not_found(format!(
+            "No data type is read at /data/{path}; Ledgerline serves: {}",
+            DATASETS
+                .iter()
+                .map(|spec| spec.path)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    })
+}
+
+/// Answers the one record of a single-record data type (company info), stored under its own
+/// key like any other record.
+async fn single_record(
+    state: &AppState,
+    tenant: &Tenant,
+    company_id: &str,
+    data_type: DataType,
+) -> ApiResult<Response> {
+    let company = load_company(state, tenant, company_id).await?;
+    let Lookup::Ready(dataset) = state
+        .cache
+        .dataset(&state.store, company.id, data_type.key())
+        .await?
+    else {
+        return Err(not_synced(data_type));
+    };
+    let (_, json) = dataset
+        .records
+        .first()
+        .ok_or_else(|| not_synced(data_type))?;
+    Ok(([(CONTENT_TYPE, "application/json")], json.to_string()).into_response())
+}
+
+/// Adds every data type's read operations to the OpenAPI document, from [`DATASETS`]: a list
+/// (or, for a single-record data type, a get) and a get by id, each with the data type's own
+/// schema, the way a handler's `#[utoipa::path]` would, without a handler per data type.
+pub fn document_datasets(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::IntoParams;
+    use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
+    use utoipa::openapi::schema::{ArrayBuilder, KnownFormat, ObjectBuilder, SchemaFormat, Type};
+    use utoipa::openapi::security::SecurityRequirement;
+    use utoipa::openapi::{ContentBuilder, Ref, Required, ResponseBuilder};
+
+    let json = |description: &str, schema: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name(schema)))
+                    .build(),
+            )
+            .build()
+    };
+    let path_param = |name: &str, description: &str| {
+        ParameterBuilder::new()
+            .name(name)
+            .parameter_in(ParameterIn::Path)
+            .required(Required::True)
+            .description(Some(description))
+            .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+            .build()
+    };
+    let integer = |format: KnownFormat| {
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(SchemaFormat::KnownFormat(format)))
+    };
+    let components = openapi.components.get_or_insert_with(Default::default);
+    for spec in DATASETS {
+        let mut schemas = vec![];
+        (spec.schemas)(&mut schemas);
+        for (name, schema) in schemas {
+            components.schemas.insert(name, schema);
+        }
+    }
+    for spec in DATASETS {
+        let (one, many) = spec.noun;
+        let list_path = format!("/companies/{{companyId}}/data/{}", spec.path);
+        let company = path_param("companyId", "The company's id");
+        let not_pulled = format!("The {many} have not been pulled yet");
+        let not_pulled = not_pulled.as_str();
+        let operation = OperationBuilder::new()
+            .tag(DATA_TAG)
+            .security(SecurityRequirement::new(
+                "auth_header",
+                Vec::<String>::new(),
+            ))
+            .response("401", json("Missing or unknown API key", "ErrorMessage"))
+            .build();
+        let operation = || OperationBuilder::from(operation.clone());
+        let Some(id_param) = spec.id_param else {
+            // A single record: no paging, no id.
+            let get = operation()
+                .summary(Some(format!("Get {one}")))
+                .description(Some(spec.about))
+                .operation_id(Some(format!("get_{}", spec.key)))
+                .parameter(company)
+                .response("200", json(&format!("The {one}"), spec.record_name))
+                .response("404", json("No such company", "ErrorMessage"))
+                .response("409", json(not_pulled, "ErrorMessage"));
+            openapi
+                .paths
+                .add_path_operation(&list_path, vec![HttpMethod::Get], get);
+            continue;
+        };
+        let page_schema = format!("Page_{}", spec.record_name);
+        let envelope = ObjectBuilder::new()
+            .description(Some("Codat's paged envelope."))
+            .property(
+                "results",
+                ArrayBuilder::new().items(Ref::from_schema_name(spec.record_name)),
+            )
+            .required("results")
+            .property("pageNumber", integer(KnownFormat::Int32).minimum(Some(0)))
+            .required("pageNumber")
+            .property("pageSize", integer(KnownFormat::Int32).minimum(Some(0)))
+            .required("pageSize")
+            .property("totalResults", integer(KnownFormat::Int64))
+            .required("totalResults")
+            .property("_links", Ref::from_schema_name("Links"))
+            .required("_links");
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .schemas
+            .insert(page_schema.clone(), envelope.into());
+        let mut list = operation()
+            .summary(Some(format!("List {many}")))
+            .description(Some(format!(
+                "{} Filter with `query` and sort with `orderBy`; without `orderBy` {many} come \
+                 in id order. 409 until the first pull has completed.",
+                spec.about
+            )))
+            .operation_id(Some(format!("list_{}", spec.key)))
+            .parameter(company.clone());
+        for parameter in PageQuery::into_params(|| Some(ParameterIn::Query)) {
+            list = list.parameter(parameter);
+        }
+        let list = list
+            .response("200", json(&format!("A page of {many}"), &page_schema))
+            .response(
+                "400",
+                json("Invalid paging, query or orderBy", "ErrorMessage"),
+            )
+            .response("404", json("No such company", "ErrorMessage"))
+            .response("409", json(not_pulled, "ErrorMessage"));
+        openapi
+            .paths
+            .add_path_operation(&list_path, vec![HttpMethod::Get], list);
+        let get = operation()
+            .summary(Some(format!("Get {one}")))
+            .operation_id(Some(format!("get_{}", one.replace(' ', "_"))))
+            .parameter(company)
+            .parameter(path_param(id_param, &format!("The {one}'s id")))
+            .response("200", json(&format!("The {one}"), spec.record_name))
+            .response(
+                "404",
+                json(&format!("No such company or {one}"), "ErrorMessage"),
+            )
+            .response("409", json(not_pulled, "ErrorMessage"));
+        openapi.paths.add_path_operation(
+            format!("{list_path}/{{{id_param}}}"),
+            vec![HttpMethod::Get],
+            get,
+        );
+    }
 }
 
 fn data_type_or_404(key: &str) -> ApiResult<DataType> {

@@ -94,6 +94,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
 /// The OpenAPI document, as generated from the code.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut spec = documented_routes().split_for_parts().1;
+    data::document_datasets(&mut spec);
     document_shared_errors(&mut spec);
     spec
 }

@@ -5,7 +5,19 @@
 //! Adding a data type: its model (a file in this folder), a [`DataType`] variant, one line in
 //! [`DATASETS`]; then, in each provider, a typed row and a mapping (see `provider/exact/`).
 
+use utoipa::ToSchema;
+use utoipa::openapi::{RefOr, Schema};
+
 use super::Invoice;
+
+/// Collects a record's OpenAPI schemas: its own, named, and every one it refers to.
+pub type SchemaCollector = fn(&mut Vec<(String, RefOr<Schema>)>);
+
+/// The [`SchemaCollector`] of a model type.
+pub fn schemas_of<T: ToSchema>(out: &mut Vec<(String, RefOr<Schema>)>) {
+    out.push((T::name().into_owned(), T::schema()));
+    T::schemas(out);
+}
 
 /// A data type, by what it is. Codat's names for it are in its [`DatasetSpec`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -23,8 +35,14 @@ pub struct DatasetSpec {
     /// The read path under `/companies/{companyId}/data/` (`accounts`, `info`).
     pub path: &'static str,
     /// One record's name in Codat's messages (`Could not resolve property x on Invoice`) and
-    /// its OpenAPI schema.
+    /// its OpenAPI schema's name.
     pub record_name: &'static str,
+    /// The record's OpenAPI schemas ([`schemas_of`] its model type).
+    pub schemas: SchemaCollector,
+    /// What the documentation calls one record and several (`invoice`, `invoices`).
+    pub noun: (&'static str, &'static str),
+    /// The list operation's description: what a record is and where it comes from.
+    pub about: &'static str,
     /// The path parameter of a get-one (`invoiceId`); `None` when the path serves a single
     /// record rather than a list (company info).
     pub id_param: Option<&'static str>,
@@ -41,6 +59,10 @@ pub const DATASETS: &[DatasetSpec] = &[DatasetSpec {
     key: "invoices",
     path: "invoices",
     record_name: "Invoice",
+    schemas: schemas_of::<Invoice>,
+    noun: ("invoice", "invoices"),
+    about: "Sales invoices with their lines, what is still due on each, and their status \
+            (credit notes are the `creditNotes` data type).",
     id_param: Some("invoiceId"),
     query_paths: Invoice::QUERY_PATHS,
     pull_order: 20,

@@ -24,6 +24,8 @@ import yaml
 # the snapshot, and Lending carries the same accounting paths and schemas).
 PLATFORM = "json/Codat-Platform.json"
 LENDING = "yaml/Codat-Lending.yaml"
+# Company info is not in Lending's document; Sync for Commerce carries the accounting one.
+SYNC_COMMERCE = "yaml/Codat-Sync-Commerce-v1.yaml"
 OPERATIONS = {
     "list-companies": PLATFORM,
     "create-company": PLATFORM,
@@ -46,6 +48,19 @@ OPERATIONS = {
     "get-pull-operation": PLATFORM,
     "list-accounting-invoices": LENDING,
     "get-accounting-invoice": LENDING,
+    "list-accounting-customers": LENDING,
+    "get-accounting-customer": LENDING,
+    "list-accounting-suppliers": LENDING,
+    "get-accounting-supplier": LENDING,
+    "list-accounting-bills": LENDING,
+    "get-accounting-bill": LENDING,
+    "list-accounting-accounts": LENDING,
+    "get-accounting-account": LENDING,
+    "list-accounting-journal-entries": LENDING,
+    "get-accounting-journal-entry": LENDING,
+    "list-accounting-credit-notes": LENDING,
+    "get-accounting-credit-note": LENDING,
+    "get-accounting-company-info": SYNC_COMMERCE,
 }
 
 # Keywords a validator checks; everything else (descriptions, examples, x-*) is dropped.

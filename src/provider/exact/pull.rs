@@ -10,16 +10,14 @@
 //! invoice's lines may sit on different pages, so its rows are all read (typed, compact) before
 //! the invoices are mapped and handed on, 1,000 a page.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 use url::Url;
 
 use super::ExactProvider;
 use super::budget::BudgetKey;
-use super::invoices::{
-    self, InvoiceContext, Mapped, ReceivableRow, SalesInvoiceRow, VatCode, VatCodeRow,
-};
 use super::row;
 use crate::provider::{
     DataType, PageSink, ProviderError, PullError, PullMode, PullRequest, PulledPage, Session,
@@ -28,12 +26,17 @@ use crate::provider::{
 /// Records handed to the sink per page.
 const RECORDS_PER_PAGE: usize = 1_000;
 
-/// One pull run's position: the calls made since the last page handed on.
-struct Run<'s, 'a> {
+/// One pull run: where it reads, where its pages go, the calls made since the last page, and
+/// what the run has read once for several data types.
+pub(super) struct Run<'s, 'a> {
     session: &'s Session<'a>,
     division: String,
     sink: &'s mut dyn PageSink,
     calls_since_page: u32,
+    /// Pages being filled, per data type.
+    pending: BTreeMap<DataType, PulledPage>,
+    /// The division's currency, read at most once a run.
+    division_currency: Option<String>,
 }
 
 impl Run<'_, '_> {
@@ -42,6 +45,47 @@ impl Run<'_, '_> {
         page.upstream_calls = std::mem::take(&mut self.calls_since_page);
         self.sink.page(page).await?;
         Ok(())
+    }
+
+    /// Adds one mapped record of `data_type` (written in the common model's JSON) to its page,
+    /// and hands the page on once it holds [`RECORDS_PER_PAGE`].
+    pub(super) async fn push<T: Serialize>(
+        &mut self,
+        data_type: DataType,
+        id: String,
+        record: &T,
+    ) -> Result<(), PullError> {
+        let json = serde_json::to_value(record).map_err(|e| {
+            ProviderError::Upstream(format!(
+                "{} {id} could not be written: {e}",
+                data_type.key()
+            ))
+        })?;
+        let page = self
+            .pending
+            .entry(data_type)
+            .or_insert_with(|| PulledPage::new(data_type));
+        page.upserts.push((id, json));
+        if page.upserts.len() >= RECORDS_PER_PAGE {
+            let full = self.pending.remove(&data_type).expect("just filled");
+            self.deliver(full).await?;
+        }
+        Ok(())
+    }
+
+    /// Hands on the last page of `data_type` (empty if need be) with the cursor after it: the
+    /// cursor goes with the last page, since only then is everything before it stored.
+    pub(super) async fn finish(
+        &mut self,
+        data_type: DataType,
+        cursor: Option<String>,
+    ) -> Result<(), PullError> {
+        let mut page = self
+            .pending
+            .remove(&data_type)
+            .unwrap_or_else(|| PulledPage::new(data_type));
+        page.cursor = cursor;
+        self.deliver(page).await
     }
 }
 
@@ -77,15 +121,18 @@ impl ExactProvider {
             division,
             sink,
             calls_since_page: 0,
+            pending: BTreeMap::new(),
+            division_currency: None,
         };
         if wanted.contains(&DataType::Invoices) {
             self.pull_sales_invoices(&mut run).await?;
         }
+        // A new data type: its source's pull here, once however many data types it feeds.
         Ok(())
     }
 
     /// The first page of `path` in the run's division.
-    fn division_url(
+    pub(super) fn division_url(
         &self,
         run: &Run<'_, '_>,
         path: &str,
@@ -100,7 +147,7 @@ impl ExactProvider {
     }
 
     /// One page of a list in the run's division, read as typed rows, through the budget.
-    async fn typed_page<T: DeserializeOwned>(
+    pub(super) async fn typed_page<T: DeserializeOwned>(
         &self,
         run: &mut Run<'_, '_>,
         url: &Url,
@@ -124,7 +171,7 @@ impl ExactProvider {
     }
 
     /// Every row of a list in the run's division, typed, with `$select` of the row's fields.
-    async fn typed_list<T: DeserializeOwned>(
+    pub(super) async fn typed_list<T: DeserializeOwned>(
         &self,
         run: &mut Run<'_, '_>,
         path: &str,
@@ -145,68 +192,15 @@ impl ExactProvider {
         Ok(rows)
     }
 
-    /// Every sales invoice of the run's division, mapped to Codat's Invoice.
-    async fn pull_sales_invoices(&self, run: &mut Run<'_, '_>) -> Result<(), PullError> {
-        let division_currency = self.division_currency(run).await?;
-        let vat_codes: HashMap<String, VatCode> = self
-            .typed_list::<VatCodeRow>(run, "vat/VATCodes", None)
-            .await?
-            .into_iter()
-            .filter_map(invoices::vat_code)
-            .map(|code| (code.code.clone(), code))
-            .collect();
-        let receivables = self
-            .typed_list::<ReceivableRow>(run, "read/financial/ReceivablesList", None)
-            .await?;
-        let outstanding = invoices::outstanding_by_invoice(&receivables);
-        let rows = self
-            .typed_list::<SalesInvoiceRow>(
-                run,
-                "sync/SalesInvoice/SalesInvoices",
-                Some("Timestamp gt 0L"),
-            )
-            .await?;
-
-        let cursor = rows.iter().filter_map(|r| r.timestamp).max();
-        // The groups own their rows, so each invoice's rows are freed as soon as it is mapped.
-        let mut by_invoice: BTreeMap<String, Vec<SalesInvoiceRow>> = BTreeMap::new();
-        for row in rows {
-            if let Some(id) = row.invoice_id.clone() {
-                by_invoice.entry(id).or_default().push(row);
-            }
+    /// The division's own currency, from `system/Divisions` (one call, the first time a run
+    /// asks).
+    pub(super) async fn division_currency(
+        &self,
+        run: &mut Run<'_, '_>,
+    ) -> Result<String, ProviderError> {
+        if let Some(currency) = &run.division_currency {
+            return Ok(currency.clone());
         }
-        let context = InvoiceContext {
-            division_currency: &division_currency,
-            vat_codes: &vat_codes,
-            outstanding: &outstanding,
-        };
-        let mut page = PulledPage::new(DataType::Invoices);
-        for (id, lines) in by_invoice {
-            match invoices::map_invoice(&lines, &context) {
-                Ok(Mapped::Invoice(invoice)) => {
-                    let json = serde_json::to_value(&*invoice).map_err(|e| {
-                        ProviderError::Upstream(format!("invoice {id} could not be written: {e}"))
-                    })?;
-                    page.upserts.push((id, json));
-                }
-                // Credit notes are Codat's `creditNotes` data type, not invoices.
-                Ok(Mapped::CreditNote { .. }) => {}
-                Err(why) => {
-                    tracing::warn!(invoice = %id, %why, "an Exact sales invoice could not be mapped; skipped");
-                }
-            }
-            if page.upserts.len() == RECORDS_PER_PAGE {
-                let full = std::mem::replace(&mut page, PulledPage::new(DataType::Invoices));
-                run.deliver(full).await?;
-            }
-        }
-        // The cursor goes with the last page: only then is everything before it stored.
-        page.cursor = cursor.map(|c| c.to_string());
-        run.deliver(page).await
-    }
-
-    /// The division's own currency, from `system/Divisions`.
-    async fn division_currency(&self, run: &mut Run<'_, '_>) -> Result<String, ProviderError> {
         #[derive(Debug, Default, serde::Deserialize)]
         #[serde(default, rename_all = "PascalCase")]
         struct DivisionRow {
@@ -219,30 +213,14 @@ impl ExactProvider {
         let rows = self
             .typed_list::<DivisionRow>(run, "system/Divisions", None)
             .await?;
-        rows.into_iter()
+        let currency = rows
+            .into_iter()
             .find(|row| row.code.map(|c| c.to_string()).as_deref() == Some(division.as_str()))
             .and_then(|row| row.currency)
-            .ok_or_else(|| ProviderError::Upstream(format!("division {division} has no currency")))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_invoice_select_is_derived_from_the_typed_row() {
-        let select = row::select::<SalesInvoiceRow>();
-        for field in [
-            "Timestamp",
-            "InvoiceID",
-            "AmountDC",
-            "VATAmountFC",
-            "GLAccount",
-            "CostCenter",
-        ] {
-            assert!(select.split(',').any(|f| f == field), "{field} in {select}");
-        }
-        assert!(!select.contains("__metadata"));
+            .ok_or_else(|| {
+                ProviderError::Upstream(format!("division {division} has no currency"))
+            })?;
+        run.division_currency = Some(currency.clone());
+        Ok(currency)
     }
 }

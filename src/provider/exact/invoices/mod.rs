@@ -44,6 +44,8 @@ use chrono::NaiveDateTime;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
+mod pull;
+
 use super::row::de;
 use crate::model::{
     AccountRef, CustomerRef, Invoice, InvoiceLineItem, InvoiceStatus, ItemRef, Metadata,
@@ -357,5 +359,4 @@ fn fraction_to_percent(fraction: Decimal) -> Decimal {
 }
 
 #[cfg(test)]
-#[path = "invoices_tests.rs"]
 mod tests;
