@@ -530,7 +530,7 @@ async fn every_shared_operation_answers_as_codats_published_openapi_says() {
 
     // Every data type served, list and get, against Codat's operations of the same name.
     for spec in ledgerline::model::DATASETS {
-        check_data_type(w, c, spec, &nl, &unpulled, &missing).await;
+        check_data_type(w, c, spec, &nl, &unpulled, missing).await;
     }
 
     // A disabled integration refuses new pulls with 403 (Codat documents no 409 here).
