@@ -254,7 +254,7 @@ impl World {
     }
 
     /// A new company linked to a region's division through the consent shortcut, with its first
-    /// invoices pull complete.
+    /// pull of every data type complete.
     pub async fn linked_and_pulled(
         &self,
         name: &str,
@@ -269,19 +269,29 @@ impl World {
         company
     }
 
-    /// Waits for the company's invoices pull to complete; returns its dataStatus.
+    /// Waits for the pulls of every data type Ledgerline serves to complete (a link queues them
+    /// all); returns the company's dataStatus.
     pub async fn wait_for_pull(&self, company: &str) -> Value {
         for _ in 0..300 {
             let status: Value = self
                 .get_json(&format!("/companies/{company}/dataStatus"))
                 .await;
-            match status["invoices"]["currentStatus"].as_str() {
-                Some("Complete") => return status,
-                Some(s) if s.ends_with("Error") => panic!("the pull failed: {status}"),
-                _ => tokio::time::sleep(Duration::from_millis(100)).await,
+            let mut done = true;
+            for data_type in ledgerline::model::DataType::all() {
+                match status[data_type.key()]["currentStatus"].as_str() {
+                    Some("Complete") => {}
+                    Some(s) if s.ends_with("Error") => {
+                        panic!("the {} pull failed: {status}", data_type.key())
+                    }
+                    _ => done = false,
+                }
             }
+            if done {
+                return status;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("the pull did not finish");
+        panic!("the pulls did not finish");
     }
 
     /// Moves both clocks (the sandbox's and Ledgerline's) forward.
