@@ -1,6 +1,6 @@
 //! `ledgerline demo`: the first thing a newcomer runs. Starts the Exact sandbox in-process and the
 //! server beside it, sets up a demo tenant with the sandbox's NL and UK apps, connects one company
-//! per region through the real link flow, pulls their invoices, and prints ready commands.
+//! per region through the real link flow, pulls every data type, and prints ready commands.
 //!
 //! Everything goes through the server's own HTTP API, as a SaaS app would use it.
 
@@ -16,6 +16,7 @@ use tokio::net::TcpListener;
 use crate::app::{self, KeyPolicy};
 use crate::config::ServerConfig;
 use crate::crypto::{hash_api_key, new_api_key};
+use crate::model::{DATASETS, DataType};
 use crate::sandbox::{self, Region, SandboxConfig};
 
 /// What the demo writes to `./data/demo.json`, and reuses on the next start.
@@ -202,7 +203,7 @@ async fn set_up(
 }
 
 /// Links the company to its region through the link flow (the sandbox's consent shortcut
-/// stands in for the end customer), then waits for the first pull of invoices.
+/// stands in for the end customer), then waits for the first pull of every data type.
 async fn connect(
     api: &TenantApi,
     company: &str,
@@ -247,13 +248,22 @@ async fn connect(
         .with_context(|| format!("linking {company} to {region:?}"))?;
     for _ in 0..600 {
         let status = api.get(&format!("/companies/{company}/dataStatus")).await?;
-        match status["invoices"]["currentStatus"].as_str() {
-            Some("Complete") => return Ok(()),
-            Some(s) if s.ends_with("Error") => bail!("the first pull of invoices failed: {status}"),
-            _ => tokio::time::sleep(Duration::from_millis(100)).await,
+        let mut done = true;
+        for data_type in DataType::all() {
+            match status[data_type.key()]["currentStatus"].as_str() {
+                Some("Complete") => {}
+                Some(s) if s.ends_with("Error") => {
+                    bail!("the first pull of {} failed: {status}", data_type.key())
+                }
+                _ => done = false,
+            }
         }
+        if done {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    bail!("the first pull of invoices did not finish within a minute")
+    bail!("the first pulls did not finish within a minute")
 }
 
 /// Ledgerline's own API as one tenant uses it: the demo (and the benchmarks) go through it exactly
@@ -356,6 +366,25 @@ fn banner(demo: &DemoFile, sandbox: &sandbox::SandboxHandle, demo_path: &Path) -
         out.push_str(&curl(&format!(
             "/companies/{id}/data/invoices?query=amountDue%20%3E%200&orderBy=-dueDate&pageSize=5"
         )));
+        for spec in DATASETS
+            .iter()
+            .filter(|spec| spec.data_type != DataType::Invoices)
+        {
+            let (one, many) = spec.noun;
+            match spec.id_param {
+                Some(_) => {
+                    out.push_str(&format!("  List {many}:\n"));
+                    out.push_str(&curl(&format!(
+                        "/companies/{id}/data/{}?pageSize=5",
+                        spec.path
+                    )));
+                }
+                None => {
+                    out.push_str(&format!("  Get {one}:\n"));
+                    out.push_str(&curl(&format!("/companies/{id}/data/{}", spec.path)));
+                }
+            }
+        }
         out.push('\n');
     }
     out.push_str("Press Ctrl-C to stop.\n");
