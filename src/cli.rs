@@ -22,7 +22,7 @@ pub enum Command {
     /// Run the API server (needs LEDGERLINE_MASTER_KEY).
     Serve(ServerConfig),
     /// Try Ledgerline without any set-up: the Exact sandbox, the server, and an NL and a UK
-    /// company with their invoices pulled.
+    /// company with every data type pulled.
     Demo(ServerConfig),
     /// Run the Exact Online sandbox (a local stand-in for Exact NL and UK).
     Sandbox(sandbox::SandboxArgs),

@@ -47,6 +47,7 @@ pub struct TenantList {
 /// What the operator sends to create a tenant.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct NewTenant {
+    #[schema(min_length = 1)]
     pub name: String,
 }
 

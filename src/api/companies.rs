@@ -157,22 +157,51 @@ pub(crate) fn refused_body<T>(body: Result<T, ApiError>) -> ApiResult<T> {
 #[serde(rename_all = "camelCase")]
 pub struct CompanyRequestBody {
     /// The company's name; required and not blank.
+    #[schema(min_length = 1, max_length = 500)]
     pub name: String,
     pub description: Option<String>,
-    /// Free-form string labels, e.g. `{"region": "uk"}`.
+    /// Free-form string labels, e.g. `{"region": "uk"}`: at most 10, values of at most 100
+    /// characters.
     #[serde(default)]
+    #[schema(schema_with = tags_schema)]
     pub tags: Option<BTreeMap<String, String>>,
+}
+
+/// `tags` as Codat limits them: at most [`MAX_TAGS`], values of at most [`MAX_TAG_VALUE_LEN`]
+/// characters.
+fn tags_schema() -> utoipa::openapi::Object {
+    use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, Type};
+    ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::SchemaType::from_iter([
+            Type::Object,
+            Type::Null,
+        ]))
+        .description(Some(
+            "Free-form string labels, e.g. `{\"region\": \"uk\"}`: at most 10, values of at \
+             most 100 characters.",
+        ))
+        .max_properties(Some(MAX_TAGS))
+        .additional_properties(Some(AdditionalProperties::RefOr(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .max_length(Some(MAX_TAG_VALUE_LEN))
+                .into(),
+        )))
+        .property_names(Some(ObjectBuilder::new().schema_type(Type::String)))
+        .build()
 }
 
 /// A partial update: only the fields sent are changed.
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CompanyUpdateBody {
+    #[schema(min_length = 1, max_length = 500)]
     pub name: Option<String>,
     /// `null` clears the description.
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub description: Option<Option<String>>,
+    #[schema(schema_with = tags_schema)]
     pub tags: Option<BTreeMap<String, String>>,
 }
 
@@ -186,15 +215,16 @@ fn double_option<'de, D: serde::Deserializer<'de>>(
 const MAX_NAME_LEN: usize = 500;
 
 fn validated_name(name: &str) -> ApiResult<String> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(ApiError::invalid_field("name", "must not be empty"));
-    }
+    // The length as sent, as the spec's `maxLength` counts it.
     if name.chars().count() > MAX_NAME_LEN {
         return Err(ApiError::invalid_field(
             "name",
             format!("must be at most {MAX_NAME_LEN} characters"),
         ));
+    }
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(ApiError::invalid_field("name", "must not be empty"));
     }
     Ok(name.to_string())
 }

@@ -97,6 +97,7 @@ pub struct ConnectionRequest {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct ConnectionStatusUpdate {
     /// Only `Unlinked` is accepted.
+    #[schema(value_type = String, pattern = "^Unlinked$")]
     pub status: String,
 }
 

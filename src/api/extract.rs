@@ -1,5 +1,7 @@
 //! Request extractors whose failures speak Codat's error shape and name the field at fault.
 
+use std::collections::HashSet;
+
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
@@ -62,9 +64,19 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             "Malformed JSON in the request body: it must be a JSON object",
         ));
     }
-    refuse_control_characters(bytes)?;
+    // Fields the typed body does not have are ignored, whatever they hold: the control
+    // character check skips them, as the spec's `additionalProperties` allows anything there.
+    let mut ignored = HashSet::new();
+    let mut note_ignored = |path: serde_ignored::Path<'_>| {
+        ignored.insert(ignored_path(&path));
+    };
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+    let typed = serde_path_to_error::deserialize(serde_ignored::Deserializer::new(
+        &mut deserializer,
+        &mut note_ignored,
+    ));
+    refuse_control_characters(bytes, &ignored)?;
+    typed.map_err(|error| {
         let inner = error.inner();
         if inner.is_syntax() || inner.is_eof() {
             return ApiError::bad_request(format!("Malformed JSON in the request body: {inner}"));
@@ -86,6 +98,26 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     })
 }
 
+/// An ignored field's path in [`find_control_character`]'s notation (`tags.region`, `a[2]`).
+fn ignored_path(path: &serde_ignored::Path<'_>) -> String {
+    use serde_ignored::Path;
+    match path {
+        Path::Root => String::new(),
+        Path::Seq { parent, index } => format!("{}[{index}]", ignored_path(parent)),
+        Path::Map { parent, key } => {
+            let parent = ignored_path(parent);
+            if parent.is_empty() {
+                key.clone()
+            } else {
+                format!("{parent}.{key}")
+            }
+        }
+        Path::Some { parent }
+        | Path::NewtypeStruct { parent }
+        | Path::NewtypeVariant { parent } => ignored_path(parent),
+    }
+}
+
 /// `application/json`, or a `+json` type, with or without parameters.
 fn is_json(content_type: &str) -> bool {
     let essence = content_type.split(';').next().unwrap_or("").trim();
@@ -103,20 +135,25 @@ pub fn has_control_character(text: &str) -> bool {
 const CONTROL_CHARACTERS: &str = "must not contain control characters (such as NUL, \\u0000)";
 
 /// Refuses a body with a control character in any string or key, naming the first field
-/// that has one. JSON escapes them (`\u0000`), so the parsed values are what is checked.
-fn refuse_control_characters(bytes: &[u8]) -> Result<(), ApiError> {
+/// that has one; `ignored` fields (unknown to the typed body) are not looked at. JSON escapes
+/// control characters (`\u0000`), so the parsed values are what is checked.
+fn refuse_control_characters(bytes: &[u8], ignored: &HashSet<String>) -> Result<(), ApiError> {
     // Malformed bodies are left to the typed parse, which says what is wrong.
     let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) else {
         return Ok(());
     };
-    match find_control_character(&value, "") {
+    match find_control_character(&value, "", ignored) {
         Some(field) => Err(ApiError::invalid_field(&field, CONTROL_CHARACTERS)),
         None => Ok(()),
     }
 }
 
 /// The path (`name`, `tags.region`, `items[2]`) of the first string with a control character.
-fn find_control_character(value: &serde_json::Value, path: &str) -> Option<String> {
+fn find_control_character(
+    value: &serde_json::Value,
+    path: &str,
+    ignored: &HashSet<String>,
+) -> Option<String> {
     let join = |key: &str| {
         if path.is_empty() {
             key.to_string()
@@ -129,12 +166,14 @@ fn find_control_character(value: &serde_json::Value, path: &str) -> Option<Strin
         serde_json::Value::Array(items) => items
             .iter()
             .enumerate()
-            .find_map(|(i, item)| find_control_character(item, &format!("{path}[{i}]"))),
+            .find_map(|(i, item)| find_control_character(item, &format!("{path}[{i}]"), ignored)),
         serde_json::Value::Object(fields) => fields.iter().find_map(|(key, item)| {
-            if has_control_character(key) {
+            if ignored.contains(&join(key)) {
+                None
+            } else if has_control_character(key) {
                 Some(join(key.escape_default().to_string().as_str()))
             } else {
-                find_control_character(item, &join(key))
+                find_control_character(item, &join(key), ignored)
             }
         }),
         _ => None,
@@ -198,6 +237,23 @@ mod tests {
             Some("tags.region")
         );
         assert!(refused_field(r#"{"name":"two\nlines\tand a tab","tags":{}}"#).is_none());
+        assert_eq!(
+            refused_field(r#"{"name":"ok","tags":{"re\u0007gion":"x"}}"#).as_deref(),
+            Some("tags.re\\u{7}gion"),
+            "a tag's key is kept, so it is checked"
+        );
+    }
+
+    #[test]
+    fn fields_the_body_does_not_have_are_ignored_whatever_they_hold() {
+        assert!(refused_field(r#"{"name":"ok","tags":{},"extra":"a\u0000b"}"#).is_none());
+        assert!(
+            refused_field(r#"{"name":"ok","tags":{},"e\u0001x":{"deep":["\u0002"]}}"#).is_none()
+        );
+        assert_eq!(
+            refused_field(r#"{"extra":"\u0000","name":"a\u0000b","tags":{}}"#).as_deref(),
+            Some("name")
+        );
     }
 
     #[test]

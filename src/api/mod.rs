@@ -9,6 +9,7 @@ pub mod data;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod input_rules;
 pub mod integrations;
 pub mod link;
 pub mod paging;
@@ -91,11 +92,15 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .merge(data::router())
 }
 
-/// The OpenAPI document, as generated from the code.
-pub fn openapi() -> utoipa::openapi::OpenApi {
+/// The OpenAPI document, as generated from the code: every handler's `#[utoipa::path]`, the
+/// data types' reads from the registry, the answers every operation can give, and the input
+/// rules every handler enforces.
+pub fn openapi() -> serde_json::Value {
     let mut spec = documented_routes().split_for_parts().1;
     data::document_datasets(&mut spec);
     document_shared_errors(&mut spec);
+    let mut spec = serde_json::to_value(spec).expect("the OpenAPI document serialises");
+    input_rules::document(&mut spec);
     spec
 }
 
@@ -144,20 +149,20 @@ fn document_shared_errors(spec: &mut utoipa::openapi::OpenApi) {
 
 /// The OpenAPI document as the pretty JSON checked in at `openapi/openapi.json`.
 pub fn openapi_json() -> String {
-    let mut json = openapi()
-        .to_pretty_json()
-        .expect("the OpenAPI document serialises");
+    let mut json = serde_json::to_string_pretty(&openapi()).expect("JSON serialises");
     json.push('\n');
     json
 }
 
 /// Every route, with Swagger UI at `/docs` and the spec at `/openapi.json`.
 pub fn router(state: AppState) -> Router {
-    let (routes, mut spec) = documented_routes().split_for_parts();
-    document_shared_errors(&mut spec);
+    let (routes, _) = documented_routes().split_for_parts();
     routes
         .merge(link::router())
-        .merge(SwaggerUi::new("/docs").url("/openapi.json", spec))
+        .merge(
+            SwaggerUi::new("/docs")
+                .external_urls_from_iter_unchecked([("/openapi.json", openapi())]),
+        )
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::from_fn(json_errors))

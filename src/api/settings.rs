@@ -69,10 +69,14 @@ pub struct IntegrationSettingsList {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct IntegrationCredentials {
-    /// The app's client id from Exact's App Center (a GUID, braces optional).
+    /// The app's client id from Exact's App Center (a GUID, braces optional). Required; an
+    /// `Option` here so that its absence gets the same message as a blank one.
+    #[schema(value_type = String, required = true, nullable = false,
+        pattern = r"^(\{[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}|[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12})$")]
     pub client_id: Option<String>,
-    /// The app's client secret. Stored encrypted; never returned.
-    #[schema(value_type = Option<String>, format = Password)]
+    /// The app's client secret, without whitespace. Stored encrypted; never returned.
+    #[schema(value_type = String, format = Password, required = true, nullable = false,
+        pattern = r"^[^\s\u0000-\u001F\u007F-\u009F]+$")]
     pub client_secret: Option<SecretString>,
     /// Enable now (`true`) or later with the toggle (`false`, or leave out to keep the current state).
     pub enabled: Option<bool>,

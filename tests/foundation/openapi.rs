@@ -63,7 +63,12 @@ async fn the_server_serves_the_spec_and_swagger_ui() {
         .json()
         .await
         .unwrap();
-    assert!(spec["paths"]["/companies"]["post"].is_object());
+    assert_eq!(
+        spec,
+        serde_json::from_str::<Value>(&ledgerline::api::openapi_json()).unwrap(),
+        "the server serves the whole generated document, data types and input rules included"
+    );
+    assert!(spec["paths"]["/companies/{companyId}/data/invoices"]["get"].is_object());
     let docs = server
         .client
         .get(format!("{}/docs/", server.base))
