@@ -8,7 +8,7 @@
 use utoipa::ToSchema;
 use utoipa::openapi::{RefOr, Schema};
 
-use super::Invoice;
+use super::{CreditNote, Invoice};
 
 /// Collects a record's OpenAPI schemas: its own, named, and every one it refers to.
 pub type SchemaCollector = fn(&mut Vec<(String, RefOr<Schema>)>);
@@ -23,6 +23,7 @@ pub fn schemas_of<T: ToSchema>(out: &mut Vec<(String, RefOr<Schema>)>) {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum DataType {
     Invoices,
+    CreditNotes,
 }
 
 /// How one data type is named, read, queried and pulled.
@@ -54,19 +55,34 @@ pub struct DatasetSpec {
 }
 
 /// Every data type served, in pull order.
-pub const DATASETS: &[DatasetSpec] = &[DatasetSpec {
-    data_type: DataType::Invoices,
-    key: "invoices",
-    path: "invoices",
-    record_name: "Invoice",
-    schemas: schemas_of::<Invoice>,
-    noun: ("invoice", "invoices"),
-    about: "Sales invoices with their lines, what is still due on each, and their status \
+pub const DATASETS: &[DatasetSpec] = &[
+    DatasetSpec {
+        data_type: DataType::Invoices,
+        key: "invoices",
+        path: "invoices",
+        record_name: "Invoice",
+        schemas: schemas_of::<Invoice>,
+        noun: ("invoice", "invoices"),
+        about: "Sales invoices with their lines, what is still due on each, and their status \
             (credit notes are the `creditNotes` data type).",
-    id_param: Some("invoiceId"),
-    query_paths: Invoice::QUERY_PATHS,
-    pull_order: 20,
-}];
+        id_param: Some("invoiceId"),
+        query_paths: Invoice::QUERY_PATHS,
+        pull_order: 20,
+    },
+    DatasetSpec {
+        data_type: DataType::CreditNotes,
+        key: "creditNotes",
+        path: "creditNotes",
+        record_name: "CreditNote",
+        schemas: schemas_of::<CreditNote>,
+        noun: ("credit note", "credit notes"),
+        about: "Credit notes issued to customers, with their lines and the credit still to be \
+            used; amounts are positive.",
+        id_param: Some("creditNoteId"),
+        query_paths: CreditNote::QUERY_PATHS,
+        pull_order: 21,
+    },
+];
 
 impl DataType {
     /// Every data type served, in pull order.

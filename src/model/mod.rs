@@ -25,10 +25,12 @@
 //! Codat requires are not `Option`. `tests/codat_oas/` holds Codat's published response schemas
 //! and `tests/codat_contract.rs` validates live answers against them: run it for a new dataset.
 
+pub mod credit_note;
 pub mod dataset;
 pub mod invoice;
 pub mod refs;
 
+pub use credit_note::{CreditNote, CreditNoteLineItem, CreditNoteStatus};
 pub use dataset::{DATASETS, DataType, DatasetSpec};
 pub use invoice::{Invoice, InvoiceLineItem, InvoiceStatus};
 pub use refs::{AccountRef, CustomerRef, ItemRef, Metadata, TaxRateRef, TrackingCategoryRef};

@@ -124,6 +124,11 @@ async fn stats_count_calls_minutes_429s_refreshes_and_errors() {
         div["errors_by_endpoint"]["crm/Accounts"], 2,
         "the 429 and the 400"
     );
+    assert_eq!(
+        div["calls_by_endpoint"],
+        json!({"crm/Accounts": 62}),
+        "every call, refused ones included, under its endpoint"
+    );
     assert_eq!(app["divisions"]["none"]["calls_total"], 1, "current/Me");
     assert_eq!(app["refreshes"]["accepted"], 1);
     assert_eq!(app["refreshes"]["refused_too_early"], 1);

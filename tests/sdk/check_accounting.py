@@ -1,12 +1,12 @@
-"""Codat's `codat-accounting` SDK against a Ledgerline server: invoices (paging, query, orderBy,
-one by id) and what 400/401/404/409 look like through the SDK.
+"""Codat's `codat-accounting` SDK against a Ledgerline server: invoices and credit notes (paging,
+query, orderBy, one by id) and what 400/401/404/409 look like through the SDK.
 
     python check_accounting.py --url http://127.0.0.1:8080 --key ll_... \
         --unpulled <companyId> [--invoices --pulled <companyId> --pulled <companyId>]
 
 `--unpulled` is a company whose invoices were never pulled (reads answer 409). `--invoices` runs
-the invoice reads against each `--pulled` company (invoices pulled, some of them unpaid); without
-it they are reported as skipped.
+the invoice and credit note reads against each `--pulled` company (pulled, some invoices unpaid,
+some credit left); without it they are reported as skipped.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ def main() -> None:
             report.check("invoices", lambda: expect(False, "--invoices needs at least one --pulled company"))
         for company_id in args.pulled:
             invoices(report, sdk, company_id)
+            credit_notes(report, sdk, company_id)
     else:
         report.skip(
             "invoices.list/get (paging, query, orderBy, by id)",
@@ -103,15 +104,16 @@ def moment(value: str) -> datetime:
     return parsed
 
 
-def read_all(sdk: CodatAccounting, company_id: str, page_size: int, **filters) -> tuple[list[shared.Invoice], int]:
-    """Every page of a listing; checks the envelope on each page. Returns (invoices, pages)."""
-    invoices: list[shared.Invoice] = []
+def read_all(sdk: CodatAccounting, company_id: str, page_size: int, *, data_type: str = "invoices", **filters) -> tuple[list, int]:
+    """Every page of a listing of `data_type` (the SDK's attribute: `invoices`, `credit_notes`);
+    checks the envelope on each page. Returns (records, pages)."""
+    invoices: list = []
     page_number = 1
     total = None
     while True:
         request = {"company_id": company_id, "page": page_number, "page_size": page_size, **filters}
         try:
-            page = sdk.invoices.list(request=request)
+            page = getattr(sdk, data_type).list(request=request)
         except pydantic.ValidationError as e:
             raise CheckFailed(f"the SDK could not parse page {page_number} (pageSize {page_size}, pydantic ValidationError):\n{e}") from e
         expect(page.page_number == page_number, f"pageNumber {page.page_number}, asked {page_number}")
@@ -129,9 +131,9 @@ def read_all(sdk: CodatAccounting, company_id: str, page_size: int, **filters) -
         expect(len(results) == page_size, f"a short page {page_number} before the end")
         page_number += 1
         expect(page_number <= 1000, "more than 1000 pages")
-    expect(len(invoices) == total, f"{len(invoices)} invoices read over {page_number} pages, totalResults {total}")
+    expect(len(invoices) == total, f"{len(invoices)} {data_type} read over {page_number} pages, totalResults {total}")
     ids = [i.id for i in invoices]
-    expect(len(set(ids)) == len(ids), "pages overlap: an invoice id appears twice")
+    expect(len(set(ids)) == len(ids), f"pages overlap: one of the {data_type} appears twice")
     return invoices, page_number
 
 
@@ -208,6 +210,64 @@ def invoices(report: Report, sdk: CodatAccounting, company_id: str) -> None:
         f"invoices.list {company_id} unknown property → 400",
         lambda: expect_error_message(
             lambda: sdk.invoices.list(request={"company_id": company_id, "query": "noSuchField = 1"}), 400, errors.ErrorMessage
+        ),
+    )
+
+
+def credit_notes(report: Report, sdk: CodatAccounting, company_id: str) -> None:
+    everything: list[shared.CreditNote] = []
+
+    def pages():
+        found, page_count = read_all(sdk, company_id, 10, data_type="credit_notes")
+        expect(page_count >= 2, f"only {page_count} page(s) of 10: too few credit notes to test paging")
+        statuses: dict[str, int] = {}
+        for note in found:
+            expect(bool(note.id) and bool(note.issue_date), f"{note.id}: no id or issueDate")
+            moment(note.issue_date)
+            expect(note.customer_ref is not None and bool(note.customer_ref.id), f"{note.id}: no customerRef")
+            expect(note.total_amount > 0, f"{note.id}: totalAmount {note.total_amount} is not positive")
+            expect(note.total_amount == note.sub_total + note.total_tax_amount, f"{note.id}: totals do not add up")
+            expect(
+                Decimal(0) <= note.remaining_credit <= note.total_amount,
+                f"{note.id}: remainingCredit {note.remaining_credit} outside 0..totalAmount {note.total_amount}",
+            )
+            statuses[note.status.value] = statuses.get(note.status.value, 0) + 1
+        everything.extend(found)
+        return f"{len(found)} credit notes over {page_count} pages of 10; statuses {statuses}"
+
+    report.check(f"credit_notes.list {company_id} (all pages)", pages)
+    if not everything:
+        report.skip(f"credit note queries {company_id}", "listing the credit notes failed")
+        return
+
+    def query_and_order():
+        open_ids = {n.id for n in everything if n.remaining_credit > 0}
+        found, page_count = read_all(
+            sdk, company_id, 5, data_type="credit_notes", query="remainingCredit > 0", order_by="-totalAmount"
+        )
+        expect(len(open_ids) > 0, "the books have no credit note with credit left")
+        got = {n.id for n in found}
+        expect(got == open_ids, f"{len(got)} results, {len(open_ids)} credit notes have remainingCredit > 0")
+        amounts = [n.total_amount for n in found]
+        expect(all(a >= b for a, b in zip(amounts, amounts[1:])), "not ordered by totalAmount descending across pages")
+        return f"{len(found)} with credit left of {len(everything)}, largest first over {page_count} pages of 5"
+
+    report.check(f"credit_notes.list {company_id} query='remainingCredit > 0' orderBy='-totalAmount'", query_and_order)
+
+    def one():
+        wanted = everything[len(everything) // 2]
+        note = sdk.credit_notes.get(request={"company_id": company_id, "credit_note_id": wanted.id})
+        expect(note.model_dump() == wanted.model_dump(), f"{wanted.id} differs from its list entry")
+        expect(bool(note.line_items) and note.line_items[0].quantity > 0, f"{wanted.id}: positive line items")
+        return f"{note.id} {note.credit_note_number} {note.status.value} {note.total_amount} {note.currency}"
+
+    report.check(f"credit_notes.get {company_id}", one)
+    report.check(
+        f"credit_notes.get {company_id} unknown id → 404",
+        lambda: expect_error_message(
+            lambda: sdk.credit_notes.get(request={"company_id": company_id, "credit_note_id": "no-such-note"}),
+            404,
+            errors.ErrorMessage,
         ),
     )
 

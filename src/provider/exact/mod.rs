@@ -3,6 +3,7 @@
 
 pub mod budget;
 pub mod client;
+pub mod credit_notes;
 pub mod invoices;
 pub mod oauth;
 pub mod odata;

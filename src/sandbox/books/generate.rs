@@ -108,8 +108,13 @@ pub(crate) fn division(seed: u64, spec: &DivisionSpec, is_main: bool) -> Divisio
             .map(|_| random_date(&mut d.rng))
             .collect();
         dates.sort();
+        // Customers invoiced so far, in the order of their first invoice.
+        let mut invoiced: Vec<Uuid> = Vec::new();
         for date in dates {
-            let doc = sales_doc(&mut d, &customers, date);
+            let doc = sales_doc(&mut d, &customers, &invoiced, date);
+            if !doc.is_credit() && !invoiced.contains(&doc.head.account) {
+                invoiced.push(doc.head.account);
+            }
             docs.push((doc.head.created, Doc::Sales(doc)));
         }
     }
@@ -261,14 +266,15 @@ fn payments(
     out
 }
 
-fn sales_doc(d: &mut Division, customers: &[Uuid], date: NaiveDate) -> SalesDoc {
+/// A sales invoice or credit note dated `date`. A credit note credits a customer already
+/// invoiced (`invoiced`, in the order of their first invoice): the drawn customer if invoiced,
+/// else the latest one invoiced; with nobody invoiced yet the document is an invoice.
+fn sales_doc(d: &mut Division, customers: &[Uuid], invoiced: &[Uuid], date: NaiveDate) -> SalesDoc {
     let region = d.info.region;
-    let customer = customers[d.rng.gen_range(0..customers.len())];
-    let currency = d.field_str(EntitySet::Accounts, customer, "SalesCurrency");
-    let abroad = d.field_str(EntitySet::Accounts, customer, "Country") != names::home(region).0;
+    let mut customer = customers[d.rng.gen_range(0..customers.len())];
     let rng = &mut d.rng;
     let roll: f64 = rng.r#gen();
-    let kind = if roll < 0.88 {
+    let mut kind = if roll < 0.88 {
         8020
     } else if roll < 0.95 {
         8021
@@ -277,6 +283,15 @@ fn sales_doc(d: &mut Division, customers: &[Uuid], date: NaiveDate) -> SalesDoc 
     } else {
         8024
     };
+    if matches!(kind, 8021 | 8024) && !invoiced.contains(&customer) {
+        match invoiced.last() {
+            Some(last) => customer = *last,
+            None => kind = if kind == 8021 { 8020 } else { 8023 },
+        }
+    }
+    let currency = d.field_str(EntitySet::Accounts, customer, "SalesCurrency");
+    let abroad = d.field_str(EntitySet::Accounts, customer, "Country") != names::home(region).0;
+    let rng = &mut d.rng;
     let recent = date > ANCHOR_DATE - Duration::days(30);
     let s: f64 = rng.r#gen();
     let status = if recent {

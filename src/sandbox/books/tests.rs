@@ -363,3 +363,49 @@ fn summary_matches_the_tables() {
         200
     );
 }
+
+/// Credit notes credit customers already invoiced, and some are only partly settled (a
+/// receivable left, smaller than the note), as the credit notes data type needs.
+#[test]
+fn credit_notes_credit_invoiced_customers_and_some_are_partly_settled() {
+    let b = Books::generate(&small(11));
+    for div in [1, 2] {
+        let mut invoices = rows(&b, div, EntitySet::SalesInvoices);
+        // `/Date(ms)/` strings of the same length sort by date; the number breaks ties.
+        invoices.sort_by_key(|r| {
+            (
+                s(r, "InvoiceDate").to_string(),
+                r.fields["InvoiceNumber"].as_i64().unwrap_or_default(),
+            )
+        });
+        let kind = |r: &Record| r.fields["Type"].as_i64().unwrap_or_default();
+        let mut invoiced = std::collections::HashSet::new();
+        let mut notes = HashMap::new();
+        for r in &invoices {
+            if matches!(kind(r), 8021 | 8024) {
+                assert!(
+                    invoiced.contains(s(r, "InvoiceTo")),
+                    "credit note {} of a customer not invoiced before",
+                    r.fields["InvoiceNumber"]
+                );
+                notes.insert(
+                    r.fields["InvoiceNumber"].as_i64().unwrap_or_default(),
+                    cents(r.fields.get("AmountFC")),
+                );
+            } else {
+                invoiced.insert(s(r, "InvoiceTo").to_string());
+            }
+        }
+        assert!(!notes.is_empty(), "division {div} has credit notes");
+        let partly = rows(&b, div, EntitySet::ReceivablesList)
+            .iter()
+            .filter(|r| {
+                let left = cents(r.fields.get("Amount"));
+                notes
+                    .get(&r.fields["InvoiceNumber"].as_i64().unwrap_or_default())
+                    .is_some_and(|total| *total < left && left < 0)
+            })
+            .count();
+        assert!(partly > 0, "division {div} has partly settled credit notes");
+    }
+}

@@ -1,5 +1,6 @@
-// Codat's `@codat/accounting` (npm) against a Ledgerline server: invoices listed page by page,
-// filtered and sorted, got by id, and the error answers, all read by the SDK's own models.
+// Codat's `@codat/accounting` (npm) against a Ledgerline server: invoices and credit notes listed
+// page by page, filtered and sorted, got by id, and the error answers, all read by the SDK's own
+// models.
 //
 //   node check_accounting.js --url URL --key API_KEY --unpulled COMPANY --pulled COMPANY [--pulled COMPANY]
 //
@@ -87,6 +88,8 @@ async function main() {
       expect(JSON.stringify(r.invoice) === JSON.stringify(first), "the same invoice as in the list");
       expect(r.invoice.lineItems.length > 0 && typeof r.invoice.lineItems[0].quantity === "number", "line items");
     });
+
+    await creditNotes(sdk, check, companyId);
   }
 
   const errorCase = async (name, request, status) =>
@@ -112,6 +115,56 @@ async function main() {
     console.log(`${failed} check(s) failed`);
     process.exit(1);
   }
+}
+
+// Credit notes: every page, a query with orderBy, and one by id.
+async function creditNotes(sdk, check, companyId) {
+  const all = [];
+  await check(`creditNotes.list every page of ${companyId}`, async () => {
+    let total = null;
+    const seen = new Set();
+    for (let page = 1; ; page += 1) {
+      const r = await sdk.creditNotes.list({ companyId, page, pageSize: 10 });
+      expect(r.statusCode === 200 && r.creditNotes, `page ${page}: ${r.statusCode}`);
+      const body = r.creditNotes;
+      expect(body.pageNumber === page && body.pageSize === 10, `page ${page}: envelope`);
+      total = body.totalResults;
+      for (const note of body.results) {
+        expect(!seen.has(note.id), `credit note ${note.id} twice`);
+        seen.add(note.id);
+        all.push(note);
+        expect(STATUSES.includes(note.status), `status ${note.status}`);
+        for (const field of ["subTotal", "totalTaxAmount", "totalAmount", "totalDiscount", "discountPercentage", "remainingCredit"]) {
+          expect(typeof note[field] === "number", `${note.id}: ${field} is a number`);
+        }
+        expect(note.totalAmount > 0, `${note.id}: positive`);
+        expect(note.remainingCredit >= 0 && note.remainingCredit <= note.totalAmount, `remainingCredit of ${note.id}`);
+        expect(note.customerRef && note.customerRef.id, `${note.id}: customerRef`);
+      }
+      if (!body.links.next) break;
+    }
+    expect(seen.size === total && total > 10, `${seen.size} credit notes read over several pages, totalResults ${total}`);
+  });
+
+  await check(`creditNotes.list query and orderBy on ${companyId}`, async () => {
+    const r = await sdk.creditNotes.list({ companyId, pageSize: 5000, query: "remainingCredit > 0", orderBy: "-issueDate" });
+    expect(r.statusCode === 200, `status ${r.statusCode}`);
+    const results = r.creditNotes.results;
+    const open = all.filter((n) => n.remainingCredit > 0).length;
+    expect(results.length > 0 && results.length === open, `${results.length} results, ${open} with credit left`);
+    for (let i = 1; i < results.length; i += 1) {
+      expect(results[i - 1].issueDate >= results[i].issueDate, "newest first");
+    }
+  });
+
+  await check(`creditNotes.get one of ${companyId}`, async () => {
+    const wanted = all[Math.floor(all.length / 2)];
+    expect(wanted, "a credit note listed");
+    const r = await sdk.creditNotes.get({ companyId, creditNoteId: wanted.id });
+    expect(r.statusCode === 200 && r.creditNote, `status ${r.statusCode}`);
+    expect(JSON.stringify(r.creditNote) === JSON.stringify(wanted), "the same credit note as in the list");
+    expect(r.creditNote.lineItems.length > 0 && r.creditNote.lineItems[0].quantity > 0, "positive line items");
+  });
 }
 
 main().catch((error) => {

@@ -31,9 +31,10 @@
 //! is, `Submitted` when all is. Exact has no cancelled state on a sales invoice (it cancels by
 //! crediting), so `Void` is never produced. Any other status → `Unknown`.
 //!
-//! Credit notes (`Type` 8021 and 8024) are Codat's `creditNotes` data type, not invoices: they
-//! come back as [`Mapped::CreditNote`] and the invoices pull leaves them out. Direct invoices
-//! (8023) are invoices.
+//! Credit notes (`Type` 8021 and 8024) are Codat's `creditNotes` data type, not invoices
+//! ([`map_invoice`] answers [`Mapped::CreditNote`] for them): `super::credit_notes` maps them from
+//! the same rows, with the same lines ([`sales_document`]), and the pull reads these endpoints
+//! once for both. Direct invoices (8023) are invoices.
 //!
 //! Not mapped yet: `paidOnDate` (needs the payments data type), `paymentAllocations`,
 //! `salesOrderRefs`, `withholdingTax` (always empty), Codat's `tracking` block (null).
@@ -194,13 +195,59 @@ pub enum Mapped {
     },
 }
 
-/// Maps one invoice from its sync rows (one per line, header fields on each).
-pub fn map_invoice(rows: &[SalesInvoiceRow], ctx: &InvoiceContext<'_>) -> Result<Mapped, String> {
+/// Whether an Exact sales invoice is a credit note (`Type` 8021 or 8024), Codat's `creditNotes`.
+pub fn is_credit_note(head: &SalesInvoiceRow) -> bool {
+    head.r#type.is_some_and(|t| CREDIT_NOTE_TYPES.contains(&t))
+}
+
+/// What an Exact sales invoice's rows give alike for an invoice and a credit note: its header,
+/// its lines (in `LineNumber` order) and their sums, in Exact's signs (a credit note's lines
+/// are negative there).
+#[derive(Debug, Clone)]
+pub struct SalesDocument<'r> {
+    /// The first row: the header's fields.
+    pub head: &'r SalesInvoiceRow,
+    pub id: String,
+    pub number: Option<String>,
+    pub customer_ref: Option<CustomerRef>,
+    pub issue_date: NaiveDateTime,
+    /// The latest `Modified` of the rows.
+    pub source_modified: Option<NaiveDateTime>,
+    pub currency: String,
+    pub currency_rate: Option<Decimal>,
+    pub line_items: Vec<InvoiceLineItem>,
+    /// Σ line `subTotal`.
+    pub sub_total: Decimal,
+    /// Σ line `taxAmount`.
+    pub tax: Decimal,
+    /// Σ line `discountAmount`; `None` when no line says.
+    pub total_discount: Option<Decimal>,
+}
+
+impl SalesDocument<'_> {
+    /// Including tax: `subTotal + totalTaxAmount`, always.
+    pub fn total(&self) -> Decimal {
+        self.sub_total + self.tax
+    }
+
+    /// What the receivables say is still outstanding on it (0 when it has no row there).
+    pub fn outstanding(&self, ctx: &InvoiceContext<'_>) -> Decimal {
+        self.number
+            .as_deref()
+            .and_then(|n| ctx.outstanding.get(n))
+            .copied()
+            .unwrap_or_default()
+    }
+}
+
+/// The header, lines and sums of one sales invoice from its sync rows (one per line, header
+/// fields on each), whether it is an invoice or a credit note.
+pub fn sales_document<'r>(
+    rows: &'r [SalesInvoiceRow],
+    ctx: &InvoiceContext<'_>,
+) -> Result<SalesDocument<'r>, String> {
     let head = rows.first().ok_or("an invoice without rows")?;
     let id = head.invoice_id.clone().ok_or("no InvoiceID")?;
-    if head.r#type.is_some_and(|t| CREDIT_NOTE_TYPES.contains(&t)) {
-        return Ok(Mapped::CreditNote { id });
-    }
     let mut rows: Vec<&SalesInvoiceRow> = rows.iter().collect();
     rows.sort_by_key(|r| r.line_number.unwrap_or(i64::MAX));
 
@@ -222,7 +269,6 @@ pub fn map_invoice(rows: &[SalesInvoiceRow], ctx: &InvoiceContext<'_>) -> Result
         }
         line_items.push(line);
     }
-    let total = sub_total + tax;
 
     let currency = head
         .currency
@@ -235,34 +281,57 @@ pub fn map_invoice(rows: &[SalesInvoiceRow], ctx: &InvoiceContext<'_>) -> Result
     } else {
         None
     };
-    let number = head.invoice_number.clone();
-    let (status, amount_due) = status_and_due(head, number.as_deref(), total, ctx);
     let issue_date = head.invoice_date.ok_or("no InvoiceDate")?;
-    let source_modified = rows.iter().filter_map(|r| r.modified).max();
-
-    Ok(Mapped::Invoice(Box::new(Invoice {
+    Ok(SalesDocument {
+        head,
         id,
-        invoice_number: number,
+        number: head.invoice_number.clone(),
         customer_ref: head.invoice_to.clone().map(|customer| CustomerRef {
             id: customer,
             company_name: head.invoice_to_name.clone(),
         }),
-        sales_order_refs: vec![],
-        issue_date: local_datetime(issue_date),
-        due_date: head.due_date.map(local_datetime),
-        paid_on_date: None,
-        modified_date: None,
-        source_modified_date: source_modified.map(local_datetime),
+        issue_date,
+        source_modified: rows.iter().filter_map(|r| r.modified).max(),
         currency,
         currency_rate,
         line_items,
+        sub_total,
+        tax,
+        total_discount,
+    })
+}
+
+/// Maps one invoice from its sync rows (one per line, header fields on each).
+pub fn map_invoice(rows: &[SalesInvoiceRow], ctx: &InvoiceContext<'_>) -> Result<Mapped, String> {
+    let head = rows.first().ok_or("an invoice without rows")?;
+    let id = head.invoice_id.clone().ok_or("no InvoiceID")?;
+    if is_credit_note(head) {
+        return Ok(Mapped::CreditNote { id });
+    }
+    let doc = sales_document(rows, ctx)?;
+    let total = doc.total();
+    let (status, amount_due) = status_and_due(doc.head, total, doc.outstanding(ctx));
+
+    Ok(Mapped::Invoice(Box::new(Invoice {
+        id: doc.id,
+        invoice_number: doc.number,
+        customer_ref: doc.customer_ref,
+        sales_order_refs: vec![],
+        issue_date: local_datetime(doc.issue_date),
+        due_date: head.due_date.map(local_datetime),
+        paid_on_date: None,
+        modified_date: None,
+        source_modified_date: doc.source_modified.map(local_datetime),
+        currency: doc.currency,
+        currency_rate: doc.currency_rate,
+        line_items: doc.line_items,
         payment_allocations: vec![],
         withholding_tax: vec![],
-        total_discount,
-        sub_total: Some(sub_total),
+        total_discount: doc.total_discount,
+        sub_total: Some(doc.sub_total),
         additional_tax_amount: None,
         additional_tax_percentage: None,
-        total_tax_amount: tax,
+        total_tax_amount: doc.tax,
         total_amount: total,
         amount_due,
         discount_percentage: None,
@@ -278,18 +347,13 @@ pub fn map_invoice(rows: &[SalesInvoiceRow], ctx: &InvoiceContext<'_>) -> Result
 /// Codat's status and the amount still due, from Exact's status and the receivables.
 fn status_and_due(
     head: &SalesInvoiceRow,
-    number: Option<&str>,
     total: Decimal,
-    ctx: &InvoiceContext<'_>,
+    outstanding: Decimal,
 ) -> (InvoiceStatus, Decimal) {
     match head.status {
         Some(10) => (InvoiceStatus::Draft, total),
         Some(20) => (InvoiceStatus::Submitted, total),
         Some(50) => {
-            let outstanding = number
-                .and_then(|n| ctx.outstanding.get(n))
-                .copied()
-                .unwrap_or_default();
             // Overpaid or over-credited counts as nothing due; never more than the invoice.
             let (low, high) = if total >= Decimal::ZERO {
                 (Decimal::ZERO, total)
@@ -359,4 +423,4 @@ fn fraction_to_percent(fraction: Decimal) -> Decimal {
 }
 
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;

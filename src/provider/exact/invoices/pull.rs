@@ -1,22 +1,29 @@
-//! The invoices pull: `vat/VATCodes` (one call: real percentages per code) +
-//! `read/financial/ReceivablesList` (what is still outstanding, per invoice number) +
-//! `sync/SalesInvoice/SalesInvoices` (one row per invoice line, header fields copied onto each),
-//! grouped by `InvoiceID` and mapped. An invoice's lines may sit on different pages, so its rows
-//! are all read (typed, compact) before the invoices are mapped and handed on.
+//! The sales invoices pull, for invoices and credit notes alike: `vat/VATCodes` (one call: real
+//! percentages per code) + `read/financial/ReceivablesList` (what is still outstanding, per
+//! invoice number) + `sync/SalesInvoice/SalesInvoices` (one row per invoice line, header fields
+//! copied onto each), grouped by `InvoiceID` and mapped. An invoice's lines may sit on different
+//! pages, so its rows are all read (typed, compact) before the invoices are mapped and handed on.
+//! Exact charges per call, so one read feeds both data types, and each is handed on only when
+//! the run asks for it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::super::ExactProvider;
 use super::super::pull::Run;
 use super::{InvoiceContext, Mapped, ReceivableRow, SalesInvoiceRow, VatCode, VatCodeRow};
+use crate::provider::exact::credit_notes::map_credit_note;
 use crate::provider::{DataType, PullError};
 
 impl ExactProvider {
-    /// Every sales invoice of the run's division, mapped to Codat's Invoice.
+    /// Every sales invoice of the run's division, mapped to Codat's Invoice or CreditNote by its
+    /// type, for those of the two data types in `wanted`.
     pub(in crate::provider::exact) async fn pull_sales_invoices(
         &self,
         run: &mut Run<'_, '_>,
+        wanted: &BTreeSet<DataType>,
     ) -> Result<(), PullError> {
+        let invoices = wanted.contains(&DataType::Invoices);
+        let credit_notes = wanted.contains(&DataType::CreditNotes);
         let division_currency = self.division_currency(run).await?;
         let vat_codes: HashMap<String, VatCode> = self
             .typed_list::<VatCodeRow>(run, "vat/VATCodes", None)
@@ -50,18 +57,36 @@ impl ExactProvider {
             vat_codes: &vat_codes,
             outstanding: &outstanding,
         };
+        let skipped = |id: &str, why: &str| {
+            tracing::warn!(invoice = %id, %why, "an Exact sales invoice could not be mapped; skipped");
+        };
         for (id, lines) in by_invoice {
-            match super::map_invoice(&lines, &context) {
-                Ok(Mapped::Invoice(invoice)) => run.push(DataType::Invoices, id, &*invoice).await?,
-                // Credit notes are Codat's `creditNotes` data type, not invoices.
-                Ok(Mapped::CreditNote { .. }) => {}
-                Err(why) => {
-                    tracing::warn!(invoice = %id, %why, "an Exact sales invoice could not be mapped; skipped");
+            if lines.first().is_some_and(super::is_credit_note) {
+                if credit_notes {
+                    match map_credit_note(&lines, &context) {
+                        Ok(note) => run.push(DataType::CreditNotes, id, &note).await?,
+                        Err(why) => skipped(&id, &why),
+                    }
+                }
+            } else if invoices {
+                match super::map_invoice(&lines, &context) {
+                    Ok(Mapped::Invoice(invoice)) => {
+                        run.push(DataType::Invoices, id, &*invoice).await?
+                    }
+                    // Not reached: the rows are no credit note.
+                    Ok(Mapped::CreditNote { .. }) => {}
+                    Err(why) => skipped(&id, &why),
                 }
             }
         }
-        run.finish(DataType::Invoices, cursor.map(|c| c.to_string()))
-            .await
+        let cursor = cursor.map(|c| c.to_string());
+        for data_type in [DataType::Invoices, DataType::CreditNotes]
+            .into_iter()
+            .filter(|d| wanted.contains(d))
+        {
+            run.finish(data_type, cursor.clone()).await?;
+        }
+        Ok(())
     }
 }
 

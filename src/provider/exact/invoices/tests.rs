@@ -13,15 +13,15 @@ use super::*;
 use crate::provider::exact::row;
 
 /// An Exact JSON row read as the typed row the pull reads.
-fn typed<T: serde::de::DeserializeOwned>(value: Value) -> T {
+pub(in crate::provider::exact) fn typed<T: serde::de::DeserializeOwned>(value: Value) -> T {
     row::parse(value).unwrap()
 }
 
-fn dec(s: &str) -> Decimal {
+pub(in crate::provider::exact) fn dec(s: &str) -> Decimal {
     Decimal::from_str(s).unwrap()
 }
 
-fn nl_vat() -> HashMap<String, VatCode> {
+pub(in crate::provider::exact) fn nl_vat() -> HashMap<String, VatCode> {
     [
         json!({"Code": "VH ", "Description": "BTW verkopen hoog 21%", "Percentage": 0.21}),
         json!({"Code": "VL ", "Description": "BTW verkopen laag 9%", "Percentage": 0.09}),
@@ -33,7 +33,7 @@ fn nl_vat() -> HashMap<String, VatCode> {
     .collect()
 }
 
-fn uk_vat() -> HashMap<String, VatCode> {
+pub(in crate::provider::exact) fn uk_vat() -> HashMap<String, VatCode> {
     [
         json!({"Code": "SR ", "Description": "Standard rated sales 20%", "Percentage": 0.2}),
         json!({"Code": "RR ", "Description": "Reduced rate sales 5%", "Percentage": 0.05}),
@@ -47,7 +47,7 @@ fn uk_vat() -> HashMap<String, VatCode> {
 
 /// One sync row: the header's fields with one line's.
 #[allow(clippy::too_many_arguments)]
-fn row(
+pub(in crate::provider::exact) fn row(
     invoice: &str,
     number: i64,
     status: i64,
