@@ -36,6 +36,10 @@ async fn run(program: &Path, base: &str, key: &str, tag_filter: (&str, &str)) {
         .arg(&config)
         .args(["run", &format!("{base}/openapi.json")])
         .args(["--checks", "all", "--max-examples", "15", "--seed", "1"])
+        // A company schemathesis has just created has no linked connection, so queueing its
+        // pulls answers 404 ("no linked connection"), the code Codat documents for that; this
+        // check reads any 404 after a create as "the created resource is missing".
+        .args(["--exclude-checks", "ensure_resource_availability"])
         .args(["--header", &format!("Authorization: Bearer {key}")])
         .args([tag_filter.0, tag_filter.1])
         .env("NO_COLOR", "1")
