@@ -61,6 +61,9 @@ pub struct DivisionStats {
     pub max_calls_in_a_minute: u64,
     /// 429s served (by the limiter or by a fault).
     pub rate_limited: u64,
+    /// Every call per endpoint (e.g. `sync/CRM/Accounts`), refused ones included: what a pull
+    /// spent on each source.
+    pub calls_by_endpoint: BTreeMap<String, u64>,
     /// Responses with status ≥ 400, per endpoint (e.g. `crm/Accounts`).
     pub errors_by_endpoint: BTreeMap<String, u64>,
     #[serde(skip)]
@@ -105,6 +108,9 @@ impl Stats {
             .entry(key)
             .or_default();
         d.calls_total += 1;
+        *d.calls_by_endpoint
+            .entry(call.endpoint.to_string())
+            .or_default() += 1;
         let day = chrono::DateTime::from_timestamp_millis(call.now)
             .map(|t| t.format("%Y-%m-%d").to_string())
             .unwrap_or_default();

@@ -4,6 +4,8 @@
 //! A pull run reads each Exact source once, however many of the requested data types come from
 //! it, and hands the mapped records to the sink page by page.
 //!
+//! Customers and suppliers = one read of `sync/CRM/Accounts` for both (see `relations/`).
+//!
 //! Invoices = `vat/VATCodes` (one call: real percentages per code) + `read/financial/ReceivablesList`
 //! (what is still outstanding, per invoice number) + `sync/SalesInvoice/SalesInvoices` (one row
 //! per invoice line, header fields copied onto each), grouped by `InvoiceID` and mapped. An
@@ -124,6 +126,9 @@ impl ExactProvider {
             pending: BTreeMap::new(),
             division_currency: None,
         };
+        if wanted.contains(&DataType::Customers) || wanted.contains(&DataType::Suppliers) {
+            self.pull_relations(&mut run, &wanted).await?;
+        }
         if wanted.contains(&DataType::Invoices) {
             self.pull_sales_invoices(&mut run).await?;
         }
