@@ -8,6 +8,8 @@ mod common;
 #[path = "../connections/world.rs"]
 mod world;
 
+mod customers;
+
 use reqwest::Method;
 use rust_decimal::Decimal;
 use serde_json::Value;
