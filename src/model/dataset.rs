@@ -85,18 +85,18 @@ pub const DATASETS: &[DatasetSpec] = &[
         pull_order: 11,
     },
     DatasetSpec {
-    data_type: DataType::Invoices,
-    key: "invoices",
-    path: "invoices",
-    record_name: "Invoice",
-    schemas: schemas_of::<Invoice>,
-    noun: ("invoice", "invoices"),
-    about: "Sales invoices with their lines, what is still due on each, and their status \
+        data_type: DataType::Invoices,
+        key: "invoices",
+        path: "invoices",
+        record_name: "Invoice",
+        schemas: schemas_of::<Invoice>,
+        noun: ("invoice", "invoices"),
+        about: "Sales invoices with their lines, what is still due on each, and their status \
             (credit notes are the `creditNotes` data type).",
-    id_param: Some("invoiceId"),
-    query_paths: Invoice::QUERY_PATHS,
-    pull_order: 20,
-}
+        id_param: Some("invoiceId"),
+        query_paths: Invoice::QUERY_PATHS,
+        pull_order: 20,
+    },
 ];
 
 impl DataType {

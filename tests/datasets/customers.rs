@@ -24,8 +24,24 @@ async fn nl_and_uk_customers_and_suppliers_match_the_sandbox_books() {
     world.configure("exact-online-nl", NL_APP, true).await;
     world.configure("exact-online-uk", UK_APP, true).await;
     for (name, key, region, division, currency, home, client_id) in [
-        ("Relations BV", "exact-online-nl", "nl", "101001", "EUR", "NL", NL_APP.0),
-        ("Relations Ltd", "exact-online-uk", "uk", "201001", "GBP", "GB", UK_APP.0),
+        (
+            "Relations BV",
+            "exact-online-nl",
+            "nl",
+            "101001",
+            "EUR",
+            "NL",
+            NL_APP.0,
+        ),
+        (
+            "Relations Ltd",
+            "exact-online-uk",
+            "uk",
+            "201001",
+            "GBP",
+            "GB",
+            UK_APP.0,
+        ),
     ] {
         let company = world.linked_and_pulled(name, key, division).await;
         let books = world
@@ -39,15 +55,23 @@ async fn nl_and_uk_customers_and_suppliers_match_the_sandbox_books() {
         assert_eq!(customers.len(), count("customers"), "{region} customers");
         assert_eq!(suppliers.len(), count("suppliers"), "{region} suppliers");
 
-        let customer_ids: HashSet<&str> =
-            customers.iter().map(|c| c["id"].as_str().unwrap()).collect();
-        let supplier_ids: HashSet<&str> =
-            suppliers.iter().map(|s| s["id"].as_str().unwrap()).collect();
+        let customer_ids: HashSet<&str> = customers
+            .iter()
+            .map(|c| c["id"].as_str().unwrap())
+            .collect();
+        let supplier_ids: HashSet<&str> = suppliers
+            .iter()
+            .map(|s| s["id"].as_str().unwrap())
+            .collect();
         assert_eq!(customer_ids.len(), customers.len(), "pages never overlap");
         assert_eq!(supplier_ids.len(), suppliers.len(), "pages never overlap");
         let both = customer_ids.intersection(&supplier_ids).count();
         assert!(both > 0, "{region}: some accounts are both");
-        assert_eq!(both, count("both"), "{region}: one id for an account of both roles");
+        assert_eq!(
+            both,
+            count("both"),
+            "{region}: one id for an account of both roles"
+        );
 
         // Blocked accounts are Archived, the rest Active.
         let archived_customers = ids_with_status(&customers, "Archived");
@@ -177,7 +201,10 @@ async fn suppliers_pulled_alone_read_the_accounts_once_and_leave_customers_alone
     assert!(response.status().is_success(), "{}", response.status());
     let after = world.wait_for_pull(&company).await;
     assert_eq!(accounts_calls(&world.stats().await) - before_calls, 1);
-    assert_ne!(status_of(&after, "suppliers"), status_of(&before, "suppliers"));
+    assert_ne!(
+        status_of(&after, "suppliers"),
+        status_of(&before, "suppliers")
+    );
     assert_eq!(
         status_of(&after, "customers"),
         status_of(&before, "customers"),

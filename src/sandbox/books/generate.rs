@@ -166,7 +166,10 @@ fn random_date(rng: &mut ChaCha8Rng) -> NaiveDate {
 /// some are blocked; neither choice draws from the RNG, so the rest of the books stay the same.
 fn relation(d: &mut Division, is_customer: bool, i: u32, of: u32, created: NaiveDateTime) -> Uuid {
     let also_other_role = if is_customer { i % 8 == 4 } else { i % 6 == 5 };
-    let (sells, buys) = (is_customer || also_other_role, !is_customer || also_other_role);
+    let (sells, buys) = (
+        is_customer || also_other_role,
+        !is_customer || also_other_role,
+    );
     let blocked = i % 9 == 7;
     let region = d.info.region;
     let rng = &mut d.rng;

@@ -379,7 +379,10 @@ fn relations_include_accounts_of_both_roles_and_blocked_ones() {
         // 25 customers (3 also suppliers) and 10 suppliers (1 also a customer).
         assert_eq!((sum.customers, sum.suppliers, sum.both), (26, 13, 4));
         assert_eq!(sum.both as usize, both);
-        assert!(sum.blocked_customers > 0 && sum.blocked_suppliers > 0, "{sum:?}");
+        assert!(
+            sum.blocked_customers > 0 && sum.blocked_suppliers > 0,
+            "{sum:?}"
+        );
         for r in &accounts {
             // An account that buys has the purchase side filled in, one that sells the sales side.
             assert_eq!(flag(r, "IsSupplier"), !s(r, "PurchaseVATCode").is_empty());

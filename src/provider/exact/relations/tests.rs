@@ -78,8 +78,14 @@ fn an_nl_customer_maps_every_field_and_is_no_supplier() {
     assert!(relation.supplier.is_none(), "IsSupplier is false");
     let customer = relation.customer.expect("Status C");
     assert_eq!(customer.id, "3ba9d1d4-1e8a-4f5a-9e3c-0c0e2f1a7b11");
-    assert_eq!(customer.customer_name.as_deref(), Some("Bakkerij de Vries B.V."));
-    assert_eq!(customer.email_address.as_deref(), Some("info@bakkerijdevries.nl"));
+    assert_eq!(
+        customer.customer_name.as_deref(),
+        Some("Bakkerij de Vries B.V.")
+    );
+    assert_eq!(
+        customer.email_address.as_deref(),
+        Some("info@bakkerijdevries.nl")
+    );
     assert_eq!(customer.phone.as_deref(), Some("+31 20 555 0123"));
     assert_eq!(customer.default_currency.as_deref(), Some("EUR"));
     assert_eq!(customer.tax_number.as_deref(), Some("NL853746192B01"));
@@ -123,7 +129,10 @@ fn a_uk_account_of_both_roles_is_a_customer_and_a_supplier_under_one_id() {
     let customer = relation.customer.expect("Status C and IsSales");
     let supplier = relation.supplier.expect("IsSupplier");
     assert_eq!(customer.id, supplier.id);
-    assert_eq!(supplier.supplier_name.as_deref(), Some("Thames Office Supplies Ltd"));
+    assert_eq!(
+        supplier.supplier_name.as_deref(),
+        Some("Thames Office Supplies Ltd")
+    );
     // Each side's own currency.
     assert_eq!(customer.default_currency.as_deref(), Some("GBP"));
     assert_eq!(supplier.default_currency.as_deref(), Some("EUR"));
@@ -153,8 +162,16 @@ fn the_role_comes_from_status_c_or_is_sales_and_from_is_supplier() {
     assert_eq!(role("C", false, false), (true, false), "Status C alone");
     assert_eq!(role("A", true, false), (true, false), "IsSales alone");
     assert_eq!(role("A", false, true), (false, true), "a supplier only");
-    assert_eq!(role("P", false, false), (false, false), "a prospect is neither");
-    assert_eq!(role("S", false, false), (false, false), "a suspect is neither");
+    assert_eq!(
+        role("P", false, false),
+        (false, false),
+        "a prospect is neither"
+    );
+    assert_eq!(
+        role("S", false, false),
+        (false, false),
+        "a suspect is neither"
+    );
     // Exact also sends booleans as 0/1 on some endpoints.
     let mut row = nl_customer();
     row["IsSupplier"] = json!(1);
@@ -173,8 +190,14 @@ fn missing_and_blank_fields_are_absent_never_null() {
     });
     let relation = map_relation(&typed(row)).unwrap();
     let customer = relation.customer.unwrap();
-    assert!(customer.addresses.is_empty(), "no part of an address, no address");
-    assert!(customer.contacts.is_empty(), "no email or phone, no contact");
+    assert!(
+        customer.addresses.is_empty(),
+        "no part of an address, no address"
+    );
+    assert!(
+        customer.contacts.is_empty(),
+        "no email or phone, no contact"
+    );
     let json = serde_json::to_string(&customer).unwrap();
     assert!(!json.contains("null"), "{json}");
     assert_eq!(
