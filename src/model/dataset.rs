@@ -8,7 +8,7 @@
 use utoipa::ToSchema;
 use utoipa::openapi::{RefOr, Schema};
 
-use super::{CreditNote, Invoice};
+use super::{CreditNote, Customer, Invoice, Supplier};
 
 /// Collects a record's OpenAPI schemas: its own, named, and every one it refers to.
 pub type SchemaCollector = fn(&mut Vec<(String, RefOr<Schema>)>);
@@ -22,6 +22,8 @@ pub fn schemas_of<T: ToSchema>(out: &mut Vec<(String, RefOr<Schema>)>) {
 /// A data type, by what it is. Codat's names for it are in its [`DatasetSpec`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum DataType {
+    Customers,
+    Suppliers,
     Invoices,
     CreditNotes,
 }
@@ -56,6 +58,33 @@ pub struct DatasetSpec {
 
 /// Every data type served, in pull order.
 pub const DATASETS: &[DatasetSpec] = &[
+    DatasetSpec {
+        data_type: DataType::Customers,
+        key: "customers",
+        path: "customers",
+        record_name: "Customer",
+        schemas: schemas_of::<Customer>,
+        noun: ("customer", "customers"),
+        about: "The people and businesses the company sells to, with their addresses, contact \
+                details, tax and registration numbers; blocked ones are `Archived`.",
+        id_param: Some("customerId"),
+        query_paths: Customer::QUERY_PATHS,
+        pull_order: 10,
+    },
+    DatasetSpec {
+        data_type: DataType::Suppliers,
+        key: "suppliers",
+        path: "suppliers",
+        record_name: "Supplier",
+        schemas: schemas_of::<Supplier>,
+        noun: ("supplier", "suppliers"),
+        about: "The businesses the company buys from, with their addresses, contact details, tax \
+                and registration numbers; blocked ones are `Archived`. A relation that is both \
+                customer and supplier is in both data types under the same id.",
+        id_param: Some("supplierId"),
+        query_paths: Supplier::QUERY_PATHS,
+        pull_order: 11,
+    },
     DatasetSpec {
         data_type: DataType::Invoices,
         key: "invoices",

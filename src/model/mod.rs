@@ -25,15 +25,21 @@
 //! Codat requires are not `Option`. `tests/codat_oas/` holds Codat's published response schemas
 //! and `tests/codat_contract.rs` validates live answers against them: run it for a new dataset.
 
+pub mod address;
 pub mod credit_note;
+pub mod customer;
 pub mod dataset;
 pub mod invoice;
 pub mod refs;
+pub mod supplier;
 
+pub use address::{Address, AddressType};
 pub use credit_note::{CreditNote, CreditNoteLineItem, CreditNoteStatus};
+pub use customer::{Contact, Customer, CustomerStatus, PhoneNumber, PhoneNumberType};
 pub use dataset::{DATASETS, DataType, DatasetSpec};
 pub use invoice::{Invoice, InvoiceLineItem, InvoiceStatus};
 pub use refs::{AccountRef, CustomerRef, ItemRef, Metadata, TaxRateRef, TrackingCategoryRef};
+pub use supplier::{Supplier, SupplierStatus};
 
 /// A business date or time as Codat writes one that the source gives without a zone:
 /// `YYYY-MM-DDTHH:MM:SS`, local to the business.

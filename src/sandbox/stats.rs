@@ -61,11 +61,11 @@ pub struct DivisionStats {
     pub max_calls_in_a_minute: u64,
     /// 429s served (by the limiter or by a fault).
     pub rate_limited: u64,
+    /// Every call per endpoint (e.g. `sync/CRM/Accounts`), refused ones included: what a pull
+    /// spent on each source.
+    pub calls_by_endpoint: BTreeMap<String, u64>,
     /// Responses with status ≥ 400, per endpoint (e.g. `crm/Accounts`).
     pub errors_by_endpoint: BTreeMap<String, u64>,
-    /// Every call per endpoint (e.g. `sync/SalesInvoice/SalesInvoices`), so a test can tell
-    /// how often a pull read each source.
-    pub calls_by_endpoint: BTreeMap<String, u64>,
     #[serde(skip)]
     minute: i64,
     #[serde(skip)]

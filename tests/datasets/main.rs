@@ -9,6 +9,7 @@ mod common;
 mod world;
 
 mod credit_notes;
+mod customers;
 
 use reqwest::Method;
 use rust_decimal::Decimal;

@@ -1,5 +1,5 @@
-"""Codat's `codat-accounting` SDK against a Ledgerline server: invoices and credit notes (paging,
-query, orderBy, one by id) and what 400/401/404/409 look like through the SDK.
+"""Codat's `codat-accounting` SDK against a Ledgerline server: invoices, credit notes, customers
+and suppliers (paging, query, orderBy, one by id) and what 400/401/404/409 look like through the SDK.
 
     python check_accounting.py --url http://127.0.0.1:8080 --key ll_... \
         --unpulled <companyId> [--invoices --pulled <companyId> --pulled <companyId>]
@@ -48,6 +48,8 @@ def main() -> None:
         for company_id in args.pulled:
             invoices(report, sdk, company_id)
             credit_notes(report, sdk, company_id)
+            relations(report, sdk, company_id, "customers", "customer", "customer_name")
+            relations(report, sdk, company_id, "suppliers", "supplier", "supplier_name")
     else:
         report.skip(
             "invoices.list/get (paging, query, orderBy, by id)",
@@ -268,6 +270,94 @@ def credit_notes(report: Report, sdk: CodatAccounting, company_id: str) -> None:
             lambda: sdk.credit_notes.get(request={"company_id": company_id, "credit_note_id": "no-such-note"}),
             404,
             errors.ErrorMessage,
+        ),
+    )
+
+
+def read_every_page(list_page, company_id: str, page_size: int, **filters) -> tuple[list, int]:
+    """Every page of any data type's listing (`list_page` = e.g. `sdk.customers.list`); checks
+    the envelope on each page. Returns (records, pages)."""
+    records: list = []
+    page_number = 1
+    while True:
+        request = {"company_id": company_id, "page": page_number, "page_size": page_size, **filters}
+        try:
+            page = list_page(request=request)
+        except pydantic.ValidationError as e:
+            raise CheckFailed(f"the SDK could not parse page {page_number} (pageSize {page_size}, pydantic ValidationError):\n{e}") from e
+        expect(page.page_number == page_number, f"pageNumber {page.page_number}, asked {page_number}")
+        expect(page.page_size == page_size, f"pageSize {page.page_size}, asked {page_size}")
+        results = page.results or []
+        records.extend(results)
+        if page.links.next is None:
+            expect(len(records) == page.total_results, f"{len(records)} read, totalResults {page.total_results}")
+            break
+        expect(len(results) == page_size, f"a short page {page_number} before the end")
+        page_number += 1
+        expect(page_number <= 1000, "more than 1000 pages")
+    ids = [r.id for r in records]
+    expect(len(set(ids)) == len(ids), "pages overlap: an id appears twice")
+    return records, page_number
+
+
+def relations(report: Report, sdk: CodatAccounting, company_id: str, many: str, one: str, name_field: str) -> None:
+    """Customers or suppliers (`many` = the SDK's attribute, `one` its get's id parameter stem):
+    every page, archived ones by query, ordered by name, one by id."""
+    api = getattr(sdk, many)
+    everything: list = []
+
+    def pages():
+        found, page_count = read_every_page(api.list, company_id, 10)
+        expect(page_count >= 2, f"only {page_count} page(s) of 10: too few {many} to test paging")
+        statuses: dict[str, int] = {}
+        for record in found:
+            expect(bool(record.id), f"a {one} without id")
+            expect(bool(getattr(record, name_field)), f"{record.id}: no {name_field}")
+            for address in record.addresses or []:
+                expect(address.type is not None, f"{record.id}: an address without type")
+            statuses[record.status.value] = statuses.get(record.status.value, 0) + 1
+        expect(statuses.get("Archived", 0) > 0, f"no archived (blocked) {one}: {statuses}")
+        everything.extend(found)
+        return f"{len(found)} {many} over {page_count} pages of 10; statuses {statuses}"
+
+    report.check(f"{many}.list {company_id} (all pages)", pages)
+    if not everything:
+        report.skip(f"{many} queries {company_id}", f"listing the {many} failed")
+        return
+
+    wire_name = "customerName" if one == "customer" else "supplierName"
+    archived = {r.id for r in everything if r.status.value == "Archived"}
+
+    def query_and_order():
+        found, page_count = read_every_page(api.list, company_id, 3, query="status=Archived", order_by=f"-{wire_name}")
+        got = {r.id for r in found}
+        expect(got == archived, f"{len(got)} results, {len(archived)} {many} are archived")
+        names = [getattr(r, name_field).lower() for r in found]
+        expect(names == sorted(names, reverse=True), f"not ordered by {wire_name} descending: {names}")
+        return f"{len(found)} archived of {len(everything)}, by name descending over {page_count} pages of 3"
+
+    report.check(f"{many}.list {company_id} query='status=Archived' orderBy='-{wire_name}'", query_and_order)
+
+    def ascending():
+        found, _ = read_every_page(api.list, company_id, 50, order_by=wire_name)
+        names = [getattr(r, name_field).lower() for r in found]
+        expect(len(found) == len(everything), f"{len(found)} of {len(everything)}")
+        expect(names == sorted(names), f"not ordered by {wire_name} ascending")
+        return f"{len(found)} from {names[0]!r} to {names[-1]!r}"
+
+    report.check(f"{many}.list {company_id} orderBy='{wire_name}'", ascending)
+
+    def by_id():
+        wanted = everything[len(everything) // 2]
+        record = api.get(request={"company_id": company_id, f"{one}_id": wanted.id})
+        expect(record.model_dump() == wanted.model_dump(), f"{wanted.id} differs from its list entry")
+        return f"{record.id} {getattr(record, name_field)} {record.status.value}"
+
+    report.check(f"{many}.get {company_id}", by_id)
+    report.check(
+        f"{many}.get {company_id} unknown id → 404",
+        lambda: expect_error_message(
+            lambda: api.get(request={"company_id": company_id, f"{one}_id": "no-such-id"}), 404, errors.ErrorMessage
         ),
     )
 

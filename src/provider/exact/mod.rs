@@ -8,6 +8,7 @@ pub mod invoices;
 pub mod oauth;
 pub mod odata;
 mod pull;
+pub mod relations;
 pub mod row;
 
 use std::collections::HashMap;

@@ -4,12 +4,8 @@
 //! A pull run reads each Exact source once, however many of the requested data types come from
 //! it, and hands the mapped records to the sink page by page.
 //!
-//! Invoices and credit notes = `vat/VATCodes` (one call: real percentages per code) +
-//! `read/financial/ReceivablesList` (what is still outstanding, per invoice number) +
-//! `sync/SalesInvoice/SalesInvoices` (one row per invoice line, header fields copied onto each),
-//! grouped by `InvoiceID` and mapped. An invoice's lines may sit on different pages, so its rows
-//! are all read (typed, compact) before the invoices are mapped and handed on, 1,000 a page; a
-//! credit note (`Type` 8021/8024) goes to `creditNotes`, the rest to `invoices`.
+//! Customers and suppliers = one read of `sync/CRM/Accounts` for both (see `relations/`);
+//! invoices and credit notes = one read of the sales invoices for both (see `invoices/`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -125,6 +121,9 @@ impl ExactProvider {
             pending: BTreeMap::new(),
             division_currency: None,
         };
+        if wanted.contains(&DataType::Customers) || wanted.contains(&DataType::Suppliers) {
+            self.pull_relations(&mut run, &wanted).await?;
+        }
         // Invoices and credit notes are both Exact sales invoices: one read for either or both.
         if wanted.contains(&DataType::Invoices) || wanted.contains(&DataType::CreditNotes) {
             self.pull_sales_invoices(&mut run, &wanted).await?;

@@ -166,8 +166,16 @@ fn random_date(rng: &mut ChaCha8Rng) -> NaiveDate {
     history_start() + Duration::days(rng.gen_range(0..=HISTORY_DAYS))
 }
 
-/// Inserts a customer (`is_customer`) or supplier; about one customer in ten is abroad.
+/// Inserts a customer (`is_customer`) or supplier; about one customer in ten is abroad. As in real
+/// books, some relations are both (a customer we also buy from, a supplier we also sell to) and
+/// some are blocked; neither choice draws from the RNG, so the rest of the books stay the same.
 fn relation(d: &mut Division, is_customer: bool, i: u32, of: u32, created: NaiveDateTime) -> Uuid {
+    let also_other_role = if is_customer { i % 8 == 4 } else { i % 6 == 5 };
+    let (sells, buys) = (
+        is_customer || also_other_role,
+        !is_customer || also_other_role,
+    );
+    let blocked = i % 9 == 7;
     let region = d.info.region;
     let rng = &mut d.rng;
     let id = new_id(rng);
@@ -189,12 +197,12 @@ fn relation(d: &mut Division, is_customer: bool, i: u32, of: u32, created: Naive
         "Code": wire::account_code(&code.to_string()),
         "Name": name,
         "SearchCode": name.chars().filter(|c| c.is_ascii_alphanumeric()).take(10).collect::<String>().to_uppercase(),
-        "Status": if is_customer { "C" } else { "A" },
+        "Status": if sells { "C" } else { "A" },
         "Type": "A",
-        "IsSales": is_customer,
-        "IsSupplier": !is_customer,
-        "IsPurchase": !is_customer,
-        "Blocked": false,
+        "IsSales": sells,
+        "IsSupplier": buys,
+        "IsPurchase": buys,
+        "Blocked": blocked,
         "Email": names::email(&name, country),
         "Phone": names::phone(rng, region),
         "Website": Value::Null,
@@ -210,10 +218,10 @@ fn relation(d: &mut Division, is_customer: bool, i: u32, of: u32, created: Naive
         "ChamberOfCommerce": if abroad { String::new() } else { names::chamber(rng, region) },
         "SalesCurrency": currency,
         "PurchaseCurrency": region.currency(),
-        "SalesVATCode": if is_customer { Value::String(d.chart.vat_for("S", if abroad { Rate::Zero } else { Rate::High }).code.clone()) } else { Value::Null },
-        "PurchaseVATCode": if is_customer { Value::Null } else { Value::String(d.chart.vat_for("P", Rate::High).code.clone()) },
-        "PaymentConditionSales": if is_customer { Value::from(condition) } else { Value::Null },
-        "PaymentConditionPurchase": if is_customer { Value::Null } else { Value::from(condition) },
+        "SalesVATCode": if sells { Value::String(d.chart.vat_for("S", if abroad { Rate::Zero } else { Rate::High }).code.clone()) } else { Value::Null },
+        "PurchaseVATCode": if buys { Value::String(d.chart.vat_for("P", Rate::High).code.clone()) } else { Value::Null },
+        "PaymentConditionSales": if sells { Value::from(condition) } else { Value::Null },
+        "PaymentConditionPurchase": if buys { Value::from(condition) } else { Value::Null },
         "StartDate": wire::date(created.date()),
         "EndDate": Value::Null,
     });

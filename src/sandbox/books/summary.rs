@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use serde_json::Value;
 
 use super::EntitySet;
 use super::division::Division;
@@ -18,6 +19,19 @@ pub struct CurrencyTotals {
     pub outstanding_fc: f64,
     /// Sum not yet paid, drafts and unprocessed documents included (total − payments).
     pub unpaid_fc: f64,
+}
+
+/// The relations (`crm/Accounts`) by role, as Exact defines them: a customer has `Status` C or
+/// `IsSales`, a supplier has `IsSupplier`; one account may be both. Blocked ones are included in
+/// every count and also counted apart.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct RelationCounts {
+    pub customers: u64,
+    pub suppliers: u64,
+    /// Accounts that are customer and supplier at once.
+    pub both: u64,
+    pub blocked_customers: u64,
+    pub blocked_suppliers: u64,
 }
 
 /// What a division holds: row counts per set and per-currency totals.
@@ -37,6 +51,8 @@ pub struct BooksSummary {
     pub credit_notes: BTreeMap<String, CurrencyTotals>,
     /// Purchase entries per currency.
     pub purchase_entries: BTreeMap<String, CurrencyTotals>,
+    /// Customers and suppliers among the accounts.
+    pub relations: RelationCounts,
     /// Number of `sync/Deleted` rows.
     pub deleted: usize,
     /// Highest rowversion handed out.
@@ -79,9 +95,27 @@ pub(crate) fn summarize(d: &Division) -> BooksSummary {
         invoices: invoices.present(),
         credit_notes: credit_notes.present(),
         purchase_entries: purchases.present(),
+        relations: relations(d),
         deleted: d.deleted.len(),
         last_timestamp: d.last_ts,
     }
+}
+
+fn relations(d: &Division) -> RelationCounts {
+    let mut counts = RelationCounts::default();
+    for account in d.table(EntitySet::Accounts).records() {
+        let flag = |name: &str| account.fields.value(name) == Some(Value::Bool(true));
+        let status_customer = account.fields.value("Status") == Some(Value::from("C"));
+        let customer = status_customer || flag("IsSales");
+        let supplier = flag("IsSupplier");
+        let blocked = flag("Blocked");
+        counts.customers += u64::from(customer);
+        counts.suppliers += u64::from(supplier);
+        counts.both += u64::from(customer && supplier);
+        counts.blocked_customers += u64::from(customer && blocked);
+        counts.blocked_suppliers += u64::from(supplier && blocked);
+    }
+    counts
 }
 
 /// Per-currency sums in cents: count, total, outstanding, unpaid.

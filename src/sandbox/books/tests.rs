@@ -409,3 +409,30 @@ fn credit_notes_credit_invoiced_customers_and_some_are_partly_settled() {
         assert!(partly > 0, "division {div} has partly settled credit notes");
     }
 }
+
+#[test]
+fn relations_include_accounts_of_both_roles_and_blocked_ones() {
+    let b = Books::generate(&small(11));
+    for div in [1, 2] {
+        let accounts = rows(&b, div, EntitySet::Accounts);
+        let flag = |r: &Record, f: &str| r.fields.get(f) == Some(&Value::Bool(true));
+        let customer = |r: &Record| s(r, "Status") == "C" || flag(r, "IsSales");
+        let both = accounts
+            .iter()
+            .filter(|r| customer(r) && flag(r, "IsSupplier"))
+            .count();
+        let sum = b.summary(div).expect("summary").relations;
+        // 25 customers (3 also suppliers) and 10 suppliers (1 also a customer).
+        assert_eq!((sum.customers, sum.suppliers, sum.both), (26, 13, 4));
+        assert_eq!(sum.both as usize, both);
+        assert!(
+            sum.blocked_customers > 0 && sum.blocked_suppliers > 0,
+            "{sum:?}"
+        );
+        for r in &accounts {
+            // An account that buys has the purchase side filled in, one that sells the sales side.
+            assert_eq!(flag(r, "IsSupplier"), !s(r, "PurchaseVATCode").is_empty());
+            assert_eq!(customer(r), !s(r, "PaymentConditionSales").is_empty());
+        }
+    }
+}

@@ -1,6 +1,6 @@
-// Codat's `@codat/accounting` (npm) against a Ledgerline server: invoices and credit notes listed
-// page by page, filtered and sorted, got by id, and the error answers, all read by the SDK's own
-// models.
+// Codat's `@codat/accounting` (npm) against a Ledgerline server: invoices, credit notes, customers
+// and suppliers listed page by page, filtered and sorted, got by id, and the error answers, all
+// read by the SDK's own models.
 //
 //   node check_accounting.js --url URL --key API_KEY --unpulled COMPANY --pulled COMPANY [--pulled COMPANY]
 //
@@ -90,6 +90,8 @@ async function main() {
     });
 
     await creditNotes(sdk, check, companyId);
+    await relations(sdk, check, companyId, "customers", "customer", "customerName");
+    await relations(sdk, check, companyId, "suppliers", "supplier", "supplierName");
   }
 
   const errorCase = async (name, request, status) =>
@@ -164,6 +166,61 @@ async function creditNotes(sdk, check, companyId) {
     expect(r.statusCode === 200 && r.creditNote, `status ${r.statusCode}`);
     expect(JSON.stringify(r.creditNote) === JSON.stringify(wanted), "the same credit note as in the list");
     expect(r.creditNote.lineItems.length > 0 && r.creditNote.lineItems[0].quantity > 0, "positive line items");
+  });
+}
+
+const RELATION_STATUSES = ["Unknown", "Active", "Archived"];
+
+// Customers or suppliers (`many`: the SDK's attribute and the list's body; `one`: the get's body
+// and id parameter stem): every page, archived ones by query ordered by name, one by id.
+async function relations(sdk, check, companyId, many, one, nameField) {
+  const api = sdk[many];
+  const readAll = async (request) => {
+    const records = [];
+    let total = null;
+    for (let page = 1; ; page += 1) {
+      const r = await api.list({ companyId, page, ...request });
+      expect(r.statusCode === 200 && r[many], `page ${page}: ${r.statusCode}`);
+      const body = r[many];
+      expect(body.pageNumber === page && body.pageSize === request.pageSize, `page ${page}: envelope`);
+      total = body.totalResults;
+      records.push(...body.results);
+      if (!body.links.next) break;
+    }
+    expect(records.length === total, `${records.length} ${many} read, totalResults ${total}`);
+    expect(new Set(records.map((r) => r.id)).size === records.length, "pages overlap");
+    return records;
+  };
+  let everything = [];
+  await check(`${many}.list every page of ${companyId}`, async () => {
+    everything = await readAll({ pageSize: 10 });
+    expect(everything.length > 10, `only ${everything.length} ${many}: too few to test paging`);
+    for (const record of everything) {
+      expect(RELATION_STATUSES.includes(record.status), `status ${record.status}`);
+      expect(typeof record[nameField] === "string", `${record.id} has a ${nameField}`);
+      for (const address of record.addresses) expect(typeof address.type === "string", "an address type");
+    }
+  });
+
+  await check(`${many}.list query and orderBy on ${companyId}`, async () => {
+    const archived = everything.filter((r) => r.status === "Archived").map((r) => r.id).sort();
+    expect(archived.length > 0, `some archived ${many}`);
+    const found = await readAll({ pageSize: 3, query: "status=Archived", orderBy: `-${nameField}` });
+    expect(JSON.stringify(found.map((r) => r.id).sort()) === JSON.stringify(archived), "exactly the archived ones");
+    const names = found.map((r) => r[nameField].toLowerCase());
+    for (let i = 1; i < names.length; i += 1) expect(names[i - 1] >= names[i], `by ${nameField} descending`);
+    const ascending = await readAll({ pageSize: 50, orderBy: nameField });
+    const up = ascending.map((r) => r[nameField].toLowerCase());
+    for (let i = 1; i < up.length; i += 1) expect(up[i - 1] <= up[i], `by ${nameField} ascending`);
+  });
+
+  await check(`${many}.get one of ${companyId}`, async () => {
+    const wanted = everything[Math.floor(everything.length / 2)];
+    const r = await api.get({ companyId, [`${one}Id`]: wanted.id });
+    expect(r.statusCode === 200 && r[one], `status ${r.statusCode}`);
+    expect(JSON.stringify(r[one]) === JSON.stringify(wanted), `the same ${one} as in the list`);
+    const missing = await api.get({ companyId, [`${one}Id`]: "no-such-id" });
+    expect(missing.statusCode === 404 && missing.errorMessage, `unknown id: ${missing.statusCode}`);
   });
 }
 
