@@ -25,12 +25,19 @@
 //! Codat requires are not `Option`. `tests/codat_oas/` holds Codat's published response schemas
 //! and `tests/codat_contract.rs` validates live answers against them: run it for a new dataset.
 
+pub mod bill;
 pub mod dataset;
 pub mod invoice;
+pub mod journal_entry;
 pub mod refs;
 
+pub use bill::{Bill, BillLineItem, BillStatus, SupplierRef};
 pub use dataset::{DATASETS, DataType, DatasetSpec};
 pub use invoice::{Invoice, InvoiceLineItem, InvoiceStatus};
+pub use journal_entry::{
+    ContactRef, ContactType, JournalEntry, JournalLine, JournalRecordRef, JournalRecordType,
+    JournalRef,
+};
 pub use refs::{AccountRef, CustomerRef, ItemRef, Metadata, TaxRateRef, TrackingCategoryRef};
 
 /// A business date or time as Codat writes one that the source gives without a zone:
