@@ -56,43 +56,47 @@ pub struct DatasetSpec {
 }
 
 /// Every data type served, in pull order.
-pub const DATASETS: &[DatasetSpec] = &[DatasetSpec {
-    data_type: DataType::Invoices,
-    key: "invoices",
-    path: "invoices",
-    record_name: "Invoice",
-    schemas: schemas_of::<Invoice>,
-    noun: ("invoice", "invoices"),
-    about: "Sales invoices with their lines, what is still due on each, and their status \
+pub const DATASETS: &[DatasetSpec] = &[
+    DatasetSpec {
+        data_type: DataType::Invoices,
+        key: "invoices",
+        path: "invoices",
+        record_name: "Invoice",
+        schemas: schemas_of::<Invoice>,
+        noun: ("invoice", "invoices"),
+        about: "Sales invoices with their lines, what is still due on each, and their status \
             (credit notes are the `creditNotes` data type).",
-    id_param: Some("invoiceId"),
-    query_paths: Invoice::QUERY_PATHS,
-    pull_order: 20,
-}, DatasetSpec {
-    data_type: DataType::Bills,
-    key: "bills",
-    path: "bills",
-    record_name: "Bill",
-    schemas: schemas_of::<Bill>,
-    noun: ("bill", "bills"),
-    about: "Purchase invoices from suppliers with their lines, what is still due on each, and \
+        id_param: Some("invoiceId"),
+        query_paths: Invoice::QUERY_PATHS,
+        pull_order: 20,
+    },
+    DatasetSpec {
+        data_type: DataType::Bills,
+        key: "bills",
+        path: "bills",
+        record_name: "Bill",
+        schemas: schemas_of::<Bill>,
+        noun: ("bill", "bills"),
+        about: "Purchase invoices from suppliers with their lines, what is still due on each, and \
             their status (purchase credit notes are not bills).",
-    id_param: Some("billId"),
-    query_paths: Bill::QUERY_PATHS,
-    pull_order: 30,
-}, DatasetSpec {
-    data_type: DataType::JournalEntries,
-    key: "journalEntries",
-    path: "journalEntries",
-    record_name: "JournalEntry",
-    schemas: schemas_of::<JournalEntry>,
-    noun: ("journal entry", "journal entries"),
-    about: "Every entry of the general ledger (sales, purchases, bank and general journal) with \
+        id_param: Some("billId"),
+        query_paths: Bill::QUERY_PATHS,
+        pull_order: 30,
+    },
+    DatasetSpec {
+        data_type: DataType::JournalEntries,
+        key: "journalEntries",
+        path: "journalEntries",
+        record_name: "JournalEntry",
+        schemas: schemas_of::<JournalEntry>,
+        noun: ("journal entry", "journal entries"),
+        about: "Every entry of the general ledger (sales, purchases, bank and general journal) with \
             its balancing lines and the record it came from.",
-    id_param: Some("journalEntryId"),
-    query_paths: JournalEntry::QUERY_PATHS,
-    pull_order: 40,
-}];
+        id_param: Some("journalEntryId"),
+        query_paths: JournalEntry::QUERY_PATHS,
+        pull_order: 40,
+    },
+];
 
 impl DataType {
     /// Every data type served, in pull order.

@@ -194,7 +194,10 @@ mod tests {
             entry(false)
         );
         let full = serde_json::to_value(entry(true)).unwrap();
-        assert_eq!(full["recordRef"]["dataType"], "bills", "Codat's camelCase names");
+        assert_eq!(
+            full["recordRef"]["dataType"], "bills",
+            "Codat's camelCase names"
+        );
     }
 
     #[test]

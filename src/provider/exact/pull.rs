@@ -142,10 +142,11 @@ impl ExactProvider {
             self.pull_sales_invoices(&mut run).await?;
         }
         // Bills and journal entries both come from the transaction lines: one read for both.
-        let from_transaction_lines: BTreeSet<DataType> = [DataType::Bills, DataType::JournalEntries]
-            .into_iter()
-            .filter(|d| wanted.contains(d))
-            .collect();
+        let from_transaction_lines: BTreeSet<DataType> =
+            [DataType::Bills, DataType::JournalEntries]
+                .into_iter()
+                .filter(|d| wanted.contains(d))
+                .collect();
         if !from_transaction_lines.is_empty() {
             self.pull_transaction_lines(&mut run, &from_transaction_lines)
                 .await?;

@@ -190,7 +190,14 @@ mod tests {
     #[test]
     fn the_transaction_line_select_is_derived_from_the_typed_row() {
         let select = row::select::<TransactionLineRow>();
-        for field in ["Timestamp", "EntryID", "AmountFC", "AmountVATFC", "GLAccount", "JournalCode"] {
+        for field in [
+            "Timestamp",
+            "EntryID",
+            "AmountFC",
+            "AmountVATFC",
+            "GLAccount",
+            "JournalCode",
+        ] {
             assert!(select.split(',').any(|f| f == field), "{field} in {select}");
         }
     }

@@ -116,7 +116,10 @@ fn journal_totals(d: &Division) -> BTreeMap<String, JournalTotals> {
     let mut entries: BTreeMap<String, (String, u64, i64)> = BTreeMap::new();
     for row in d.table(EntitySet::TransactionLines).iter_by_key(None) {
         let entry = row.fields.value("EntryID").map(|v| v.to_string());
-        let currency = row.fields.value("Currency").and_then(|v| v.as_str().map(str::to_owned));
+        let currency = row
+            .fields
+            .value("Currency")
+            .and_then(|v| v.as_str().map(str::to_owned));
         let amount = cents(row.fields.value("AmountFC"));
         let e = entries
             .entry(entry.unwrap_or_default())

@@ -374,9 +374,15 @@ fn summary_counts_bills_and_every_financial_entry() {
         let sum = b.summary(div).expect("summary");
         let entries = rows(&b, div, EntitySet::PurchaseEntries);
         let bills = entries.iter().filter(|e| e.fields["Type"] == 30).count() as u64;
-        assert!(bills > 0 && (bills as usize) < entries.len(), "bills and credit notes");
+        assert!(
+            bills > 0 && (bills as usize) < entries.len(),
+            "bills and credit notes"
+        );
         assert_eq!(sum.bills.values().map(|t| t.count).sum::<u64>(), bills);
-        let part_paid = sum.bills.values().any(|t| t.unpaid_fc > 0.0 && t.unpaid_fc < t.amount_fc);
+        let part_paid = sum
+            .bills
+            .values()
+            .any(|t| t.unpaid_fc > 0.0 && t.unpaid_fc < t.amount_fc);
         assert!(part_paid, "some bills are still (partly) unpaid");
 
         let d = &b.divisions[&div];

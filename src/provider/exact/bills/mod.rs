@@ -164,7 +164,11 @@ pub fn map_bill(rows: &[TransactionLineRow], ctx: &BillContext<'_>) -> Result<Bi
         issue_date: local_datetime(issue_date),
         due_date: head.due_date.map(local_datetime),
         modified_date: None,
-        source_modified_date: rows.iter().filter_map(|r| r.modified).max().map(local_datetime),
+        source_modified_date: rows
+            .iter()
+            .filter_map(|r| r.modified)
+            .max()
+            .map(local_datetime),
         currency,
         currency_rate,
         line_items,

@@ -54,9 +54,13 @@ pub fn map_journal_entry(
     let kind = head.r#type;
 
     let fc: Option<Vec<Decimal>> = rows.iter().map(|r| r.amount_fc).collect();
-    let in_own_currency = fc.as_ref().is_some_and(|a| a.iter().sum::<Decimal>().is_zero());
+    let in_own_currency = fc
+        .as_ref()
+        .is_some_and(|a| a.iter().sum::<Decimal>().is_zero());
     let contact_type = match kind {
-        Some(entry_type::SALES_ENTRY | entry_type::SALES_CREDIT_NOTE) => Some(ContactType::Customers),
+        Some(entry_type::SALES_ENTRY | entry_type::SALES_CREDIT_NOTE) => {
+            Some(ContactType::Customers)
+        }
         Some(entry_type::PURCHASE_ENTRY | entry_type::PURCHASE_CREDIT_NOTE) => {
             Some(ContactType::Suppliers)
         }
@@ -109,7 +113,11 @@ pub fn map_journal_entry(
     Ok(JournalEntry {
         description: head.description.clone(),
         posted_on: head.date.map(local_datetime),
-        created_on: rows.iter().filter_map(|r| r.created).min().map(local_datetime),
+        created_on: rows
+            .iter()
+            .filter_map(|r| r.created)
+            .min()
+            .map(local_datetime),
         updated_on: updated.map(local_datetime),
         journal_ref: head.journal_code.clone().map(|code| JournalRef {
             id: code,
