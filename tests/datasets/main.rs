@@ -8,6 +8,9 @@ mod common;
 #[path = "../connections/world.rs"]
 mod world;
 
+mod bills;
+mod journal_entries;
+
 use reqwest::Method;
 use rust_decimal::Decimal;
 use serde_json::Value;
