@@ -176,6 +176,11 @@ async fn nl_and_uk_bills_match_the_sandbox_books() {
         // A pull of bills alone: the transaction lines at 1,000 a call, payables, VAT codes and
         // the division.
         let calls = pull_cost(&world, &company, "bills", region, client_id, division).await;
+        let again = all_records(&world, &company, "bills", 41).await;
+        assert!(
+            again == bills,
+            "a pull of bills alone serves what the link's pull of everything did"
+        );
         let lines = books["counts"]["TransactionLines"].as_u64().unwrap();
         let payables = books["counts"]["PayablesList"].as_u64().unwrap();
         let budget = lines.div_ceil(1000) + payables.div_ceil(1000) + 2;

@@ -105,6 +105,11 @@ async fn nl_and_uk_journal_entries_match_the_sandbox_ledger() {
             division,
         )
         .await;
+        let again = all_records(&world, &company, "journalEntries", 500).await;
+        assert!(
+            again == entries,
+            "a pull of journal entries alone (invoice ids from the bulk headers) serves what the link's pull of everything did"
+        );
         let lines = books["counts"]["TransactionLines"].as_u64().unwrap();
         let invoices = books["counts"]["SalesInvoices"].as_u64().unwrap();
         let budget = lines.div_ceil(1000) + invoices.div_ceil(1000) + 1;

@@ -9,6 +9,12 @@
 //! per invoice line, header fields copied onto each), grouped by `InvoiceID` and mapped. An
 //! invoice's lines may sit on different pages, so its rows are all read (typed, compact) before
 //! the invoices are mapped and handed on, 1,000 a page.
+//!
+//! Bills and journal entries = `sync/Financial/TransactionLines` (the general ledger, 1,000 rows
+//! a call) grouped by `EntryID`, read once for both (see `transaction_lines`), with the VAT codes
+//! (shared with invoices), `read/financial/PayablesList` for bills and the sales invoice ids (the
+//! invoices' read when it was in the run, else `bulk/SalesInvoice/SalesInvoices`) for journal
+//! entries.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 

@@ -411,3 +411,16 @@ fn summary_counts_bills_and_every_financial_entry() {
         assert!(balance.values().all(|b| *b == 0), "every entry balances");
     }
 }
+
+/// Transaction lines carry Exact's cost center fields (null when the line has none), so a
+/// `$select` naming them is served.
+#[test]
+fn transaction_lines_carry_cost_centers() {
+    let b = Books::generate(&small(3));
+    for div in [1, 2] {
+        for t in rows(&b, div, EntitySet::TransactionLines) {
+            assert!(t.fields.get("CostCenter").is_some(), "{:?}", t.key);
+            assert!(t.fields.get("CostCenterDescription").is_some());
+        }
+    }
+}

@@ -20,7 +20,7 @@
 //! | `YourRef` | `reference` | the supplier's invoice number |
 //! | `Account`, `AccountName` | `supplierRef.id`, `.supplierName` | the supplier's account GUID, the suppliers data type's id |
 //! | `Date`, `DueDate` | `issueDate`, `dueDate` | local wall-clock dates |
-//! | `Currency`, `ExchangeRate` | `currency`, `currencyRate` | 1 in the division's own currency |
+//! | `Currency`, Σ cost `AmountDC` / Σ cost `AmountFC` | `currency`, `currencyRate` | 1 in the division's own currency; as the invoices (`ExchangeRate` without cost lines) |
 //! | creditor line `Description` | `note` | |
 //! | `Modified` (latest of the rows) | `sourceModifiedDate` | |
 //! | cost line `AmountFC`, `AmountVATFC` | line `subTotal`, `taxAmount`; their sum `totalAmount` | in the bill's currency |
@@ -115,13 +115,14 @@ pub fn map_bill(rows: &[TransactionLineRow], ctx: &BillContext<'_>) -> Result<Bi
             .is_some_and(|gl| ctx.vat_accounts.contains(gl))
     };
     let mut line_items = Vec::new();
-    let (mut sub_total, mut tax) = (Decimal::ZERO, Decimal::ZERO);
+    let (mut sub_total, mut sub_total_dc, mut tax) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
     for row in rows.iter().filter(|r| r.line_number != Some(0)) {
         let amount = row.amount_fc.ok_or("a line without AmountFC")?;
         if is_vat(row) {
             tax += amount;
         } else {
             sub_total += amount;
+            sub_total_dc += row.amount_dc.unwrap_or_default();
             line_items.push(map_line(row, amount, ctx));
         }
     }
@@ -130,8 +131,11 @@ pub fn map_bill(rows: &[TransactionLineRow], ctx: &BillContext<'_>) -> Result<Bi
         .currency
         .clone()
         .unwrap_or_else(|| ctx.division_currency.into());
+    // As the invoices do: what one unit of the bill's currency is in the division's.
     let currency_rate = if currency == ctx.division_currency {
         Some(Decimal::ONE)
+    } else if !sub_total.is_zero() {
+        Some((sub_total_dc / sub_total).round_dp(6))
     } else {
         head.exchange_rate
     };

@@ -205,6 +205,32 @@ fn a_uk_purchase_entry_is_open_when_all_is_owed_and_paid_when_nothing_is() {
 }
 
 #[test]
+fn a_bill_in_a_foreign_currency_has_the_rate_of_its_booked_amounts() {
+    let (codes, accounts) = vat("nl");
+    let outstanding = HashMap::new();
+    let ctx = BillContext {
+        division_currency: "EUR",
+        vat_codes: &codes,
+        vat_accounts: &accounts,
+        outstanding: &outstanding,
+    };
+    let entry = "3c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f";
+    let mut cost = line(entry, 1, COST_GL, 100.0, 21.0, Some("IH "), "USD");
+    cost["AmountDC"] = json!(92.5);
+    let bill = map_bill(
+        &rows(vec![
+            line(entry, 0, PAYABLE_GL, -121.0, 0.0, None, "USD"),
+            cost,
+        ]),
+        &ctx,
+    )
+    .unwrap();
+    assert_eq!(bill.currency, "USD");
+    assert_eq!(bill.currency_rate, Some(dec("0.925")));
+    assert_eq!(bill.status, BillStatus::Paid, "nothing in the payables");
+}
+
+#[test]
 fn a_purchase_credit_note_is_no_bill_and_an_unknown_status_is_unknown() {
     let entry = "2c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f";
     let mut values = vec![
