@@ -1,5 +1,5 @@
-"""Codat's `codat-accounting` SDK against a Ledgerline server: invoices (paging, query, orderBy,
-one by id) and what 400/401/404/409 look like through the SDK.
+"""Codat's `codat-accounting` SDK against a Ledgerline server: invoices, bills and journal entries
+(paging, query, orderBy, one by id) and what 400/401/404/409 look like through the SDK.
 
     python check_accounting.py --url http://127.0.0.1:8080 --key ll_... \
         --unpulled <companyId> [--invoices --pulled <companyId> --pulled <companyId>]
