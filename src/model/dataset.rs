@@ -8,7 +8,7 @@
 use utoipa::ToSchema;
 use utoipa::openapi::{RefOr, Schema};
 
-use super::{CreditNote, Customer, Invoice, Supplier};
+use super::{Bill, CreditNote, Customer, Invoice, JournalEntry, Supplier};
 
 /// Collects a record's OpenAPI schemas: its own, named, and every one it refers to.
 pub type SchemaCollector = fn(&mut Vec<(String, RefOr<Schema>)>);
@@ -26,6 +26,8 @@ pub enum DataType {
     Suppliers,
     Invoices,
     CreditNotes,
+    Bills,
+    JournalEntries,
 }
 
 /// How one data type is named, read, queried and pulled.
@@ -110,6 +112,32 @@ pub const DATASETS: &[DatasetSpec] = &[
         id_param: Some("creditNoteId"),
         query_paths: CreditNote::QUERY_PATHS,
         pull_order: 21,
+    },
+    DatasetSpec {
+        data_type: DataType::Bills,
+        key: "bills",
+        path: "bills",
+        record_name: "Bill",
+        schemas: schemas_of::<Bill>,
+        noun: ("bill", "bills"),
+        about: "Purchase invoices from suppliers with their lines, what is still due on each, and \
+            their status (purchase credit notes are not bills).",
+        id_param: Some("billId"),
+        query_paths: Bill::QUERY_PATHS,
+        pull_order: 30,
+    },
+    DatasetSpec {
+        data_type: DataType::JournalEntries,
+        key: "journalEntries",
+        path: "journalEntries",
+        record_name: "JournalEntry",
+        schemas: schemas_of::<JournalEntry>,
+        noun: ("journal entry", "journal entries"),
+        about: "Every entry of the general ledger (sales, purchases, bank and general journal) with \
+            its balancing lines and the record it came from.",
+        id_param: Some("journalEntryId"),
+        query_paths: JournalEntry::QUERY_PATHS,
+        pull_order: 40,
     },
 ];
 

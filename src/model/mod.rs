@@ -26,18 +26,25 @@
 //! and `tests/codat_contract.rs` validates live answers against them: run it for a new dataset.
 
 pub mod address;
+pub mod bill;
 pub mod credit_note;
 pub mod customer;
 pub mod dataset;
 pub mod invoice;
+pub mod journal_entry;
 pub mod refs;
 pub mod supplier;
 
 pub use address::{Address, AddressType};
+pub use bill::{Bill, BillLineItem, BillStatus, SupplierRef};
 pub use credit_note::{CreditNote, CreditNoteLineItem, CreditNoteStatus};
 pub use customer::{Contact, Customer, CustomerStatus, PhoneNumber, PhoneNumberType};
 pub use dataset::{DATASETS, DataType, DatasetSpec};
 pub use invoice::{Invoice, InvoiceLineItem, InvoiceStatus};
+pub use journal_entry::{
+    ContactRef, ContactType, JournalEntry, JournalLine, JournalRecordRef, JournalRecordType,
+    JournalRef,
+};
 pub use refs::{AccountRef, CustomerRef, ItemRef, Metadata, TaxRateRef, TrackingCategoryRef};
 pub use supplier::{Supplier, SupplierStatus};
 

@@ -8,8 +8,10 @@ mod common;
 #[path = "../connections/world.rs"]
 mod world;
 
+mod bills;
 mod credit_notes;
 mod customers;
+mod journal_entries;
 
 use reqwest::Method;
 use rust_decimal::Decimal;

@@ -1,5 +1,6 @@
-"""Codat's `codat-accounting` SDK against a Ledgerline server: invoices, credit notes, customers
-and suppliers (paging, query, orderBy, one by id) and what 400/401/404/409 look like through the SDK.
+"""Codat's `codat-accounting` SDK against a Ledgerline server: invoices, credit notes, customers,
+suppliers, bills and journal entries (paging, query, orderBy, one by id) and what 400/401/404/409
+look like through the SDK.
 
     python check_accounting.py --url http://127.0.0.1:8080 --key ll_... \
         --unpulled <companyId> [--invoices --pulled <companyId> --pulled <companyId>]
@@ -50,6 +51,8 @@ def main() -> None:
             credit_notes(report, sdk, company_id)
             relations(report, sdk, company_id, "customers", "customer", "customer_name")
             relations(report, sdk, company_id, "suppliers", "supplier", "supplier_name")
+            bills(report, sdk, company_id)
+            journal_entries(report, sdk, company_id)
     else:
         report.skip(
             "invoices.list/get (paging, query, orderBy, by id)",
@@ -300,6 +303,31 @@ def read_every_page(list_page, company_id: str, page_size: int, **filters) -> tu
     return records, page_number
 
 
+def every_page(list_page, page_size: int) -> tuple[list, int]:
+    """Every record of a listing (`list_page(page, page_size)` gives the SDK's envelope), with
+    the envelope checked on each page. Returns (records, pages)."""
+    records: list = []
+    page_number = 1
+    total = None
+    while True:
+        try:
+            page = list_page(page_number, page_size)
+        except pydantic.ValidationError as e:
+            raise CheckFailed(f"the SDK could not parse page {page_number} (pageSize {page_size}):\n{e}") from e
+        expect(page.page_number == page_number and page.page_size == page_size, f"page {page_number}: envelope")
+        expect(total in (None, page.total_results), f"totalResults changed from {total} to {page.total_results}")
+        total = page.total_results
+        records.extend(page.results or [])
+        if page.links.next is None:
+            break
+        page_number += 1
+        expect(page_number <= 1000, "more than 1000 pages")
+    expect(len(records) == total, f"{len(records)} records over {page_number} pages, totalResults {total}")
+    ids = [r.id for r in records]
+    expect(len(set(ids)) == len(ids), "pages overlap: an id appears twice")
+    return records, page_number
+
+
 def relations(report: Report, sdk: CodatAccounting, company_id: str, many: str, one: str, name_field: str) -> None:
     """Customers or suppliers (`many` = the SDK's attribute, `one` its get's id parameter stem):
     every page, archived ones by query, ordered by name, one by id."""
@@ -360,6 +388,110 @@ def relations(report: Report, sdk: CodatAccounting, company_id: str, many: str, 
             lambda: api.get(request={"company_id": company_id, f"{one}_id": "no-such-id"}), 404, errors.ErrorMessage
         ),
     )
+
+
+def bills(report: Report, sdk: CodatAccounting, company_id: str) -> None:
+    everything: list[shared.Bill] = []
+
+    def lister(**filters):
+        return lambda page, size: sdk.bills.list(
+            request={"company_id": company_id, "page": page, "page_size": size, **filters}
+        )
+
+    def pages():
+        found, page_count = every_page(lister(), PAGE_SIZE)
+        expect(page_count >= 2, f"only {page_count} page(s) of {PAGE_SIZE}: too few bills to test paging")
+        statuses: dict[str, int] = {}
+        for bill in found:
+            moment(bill.issue_date)
+            expect(bill.supplier_ref is not None and bool(bill.supplier_ref.id), f"{bill.id}: no supplierRef")
+            expect(bill.total_amount == bill.sub_total + bill.tax_amount, f"{bill.id}: totals do not add up")
+            expect(
+                Decimal(0) <= bill.amount_due <= bill.total_amount,
+                f"{bill.id}: amountDue {bill.amount_due} outside 0..totalAmount {bill.total_amount}",
+            )
+            expect(bool(bill.line_items), f"{bill.id}: no lines")
+            statuses[bill.status.value] = statuses.get(bill.status.value, 0) + 1
+        everything.extend(found)
+        return f"{len(found)} bills over {page_count} pages of {PAGE_SIZE}; statuses {statuses}"
+
+    report.check(f"bills.list {company_id} (all pages)", pages)
+    if not everything:
+        report.skip(f"bill queries {company_id}", "listing the bills failed")
+        return
+
+    def query_and_order():
+        owed = {b.id for b in everything if b.amount_due > 0}
+        found, page_count = every_page(lister(query="amountDue > 0", order_by="-dueDate"), 25)
+        expect(len(owed) > 0, "the books have no unpaid bill to query for")
+        got = {b.id for b in found}
+        expect(got == owed, f"{len(got)} results, {len(owed)} bills have amountDue > 0")
+        dates = [moment(b.due_date) for b in found]
+        expect(all(a >= b for a, b in zip(dates, dates[1:])), "not ordered by dueDate descending across pages")
+        return f"{len(found)} owed of {len(everything)}, latest due first over {page_count} pages of 25"
+
+    report.check(f"bills.list {company_id} query='amountDue > 0' orderBy='-dueDate'", query_and_order)
+
+    def one():
+        wanted = everything[len(everything) // 2]
+        bill = sdk.bills.get(request={"company_id": company_id, "bill_id": wanted.id})
+        expect(bill.model_dump() == wanted.model_dump(), f"{wanted.id} differs from its list entry")
+        return f"{bill.id} {bill.reference} {bill.status.value} {bill.total_amount} {bill.currency}"
+
+    report.check(f"bills.get {company_id}", one)
+    report.check(
+        f"bills.get {company_id} unknown id → 404",
+        lambda: expect_error_message(
+            lambda: sdk.bills.get(request={"company_id": company_id, "bill_id": "no-such-bill"}), 404, errors.ErrorMessage
+        ),
+    )
+
+
+def journal_entries(report: Report, sdk: CodatAccounting, company_id: str) -> None:
+    everything: list[shared.JournalEntry] = []
+
+    def lister(**filters):
+        return lambda page, size: sdk.journal_entries.list(
+            request={"company_id": company_id, "page": page, "page_size": size, **filters}
+        )
+
+    def pages():
+        found, page_count = every_page(lister(), 200)
+        expect(page_count >= 2, f"only {page_count} page(s) of 200: too few entries to test paging")
+        for entry in found:
+            lines = entry.journal_lines or []
+            expect(len(lines) >= 2, f"{entry.id}: {len(lines)} lines")
+            expect(sum(line.net_amount for line in lines) == 0, f"{entry.id} does not balance")
+            expect(entry.journal_ref is not None and bool(entry.journal_ref.id), f"{entry.id}: no journalRef")
+            moment(entry.posted_on)
+        everything.extend(found)
+        return f"{len(found)} entries over {page_count} pages of 200, each balancing"
+
+    report.check(f"journalEntries.list {company_id} (all pages)", pages)
+    if not everything:
+        report.skip(f"journal entry queries {company_id}", "listing the journal entries failed")
+        return
+
+    def query_and_order():
+        of_invoices = {e.id for e in everything if e.record_ref is not None and e.record_ref.data_type is not None
+                       and e.record_ref.data_type.value == "invoices"}
+        found, page_count = every_page(lister(query="recordRef.dataType = invoices", order_by="-postedOn"), 100)
+        expect(len(of_invoices) > 0, "no entry points at an invoice")
+        got = {e.id for e in found}
+        expect(got == of_invoices, f"{len(got)} results, {len(of_invoices)} entries of invoices")
+        dates = [moment(e.posted_on) for e in found]
+        expect(all(a >= b for a, b in zip(dates, dates[1:])), "not ordered by postedOn descending across pages")
+        return f"{len(found)} entries of invoices, newest first over {page_count} pages of 100"
+
+    report.check(f"journalEntries.list {company_id} query='recordRef.dataType = invoices' orderBy='-postedOn'", query_and_order)
+
+    def one():
+        wanted = everything[len(everything) // 2]
+        entry = sdk.journal_entries.get(request={"company_id": company_id, "journal_entry_id": wanted.id})
+        expect(entry.model_dump() == wanted.model_dump(), f"{wanted.id} differs from its list entry")
+        return f"{entry.id} {entry.journal_ref.id if entry.journal_ref else ''} {len(entry.journal_lines or [])} lines"
+
+    report.check(f"journalEntries.get {company_id}", one)
 
 
 if __name__ == "__main__":

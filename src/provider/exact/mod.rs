@@ -1,15 +1,18 @@
 //! Exact Online: one implementation for every region (NL, UK, …); what differs per region
 //! (host, app registrations, currency) comes from `providers/exact-online.toml`.
 
+pub mod bills;
 pub mod budget;
 pub mod client;
 pub mod credit_notes;
 pub mod invoices;
+pub mod journal_entries;
 pub mod oauth;
 pub mod odata;
 mod pull;
 pub mod relations;
 pub mod row;
+pub mod transaction_lines;
 
 use std::collections::HashMap;
 

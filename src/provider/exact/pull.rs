@@ -6,8 +6,14 @@
 //!
 //! Customers and suppliers = one read of `sync/CRM/Accounts` for both (see `relations/`);
 //! invoices and credit notes = one read of the sales invoices for both (see `invoices/`).
+//!
+//! Bills and journal entries = `sync/Financial/TransactionLines` (the general ledger, 1,000 rows
+//! a call) grouped by `EntryID`, read once for both (see `transaction_lines`), with the VAT codes
+//! (shared with invoices), `read/financial/PayablesList` for bills and the sales invoice ids (the
+//! invoices' read when it was in the run, else `bulk/SalesInvoice/SalesInvoices`) for journal
+//! entries.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -15,6 +21,7 @@ use url::Url;
 
 use super::ExactProvider;
 use super::budget::BudgetKey;
+use super::invoices::VatCodeRow;
 use super::row;
 use crate::provider::{
     DataType, PageSink, ProviderError, PullError, PullMode, PullRequest, PulledPage, Session,
@@ -34,9 +41,20 @@ pub(super) struct Run<'s, 'a> {
     pending: BTreeMap<DataType, PulledPage>,
     /// The division's currency, read at most once a run.
     division_currency: Option<String>,
+    /// The division's VAT codes, read at most once a run (invoices and bills both need them).
+    vat_codes: Option<Vec<VatCodeRow>>,
+    /// Sales invoice ids (`InvoiceID`) by invoice number, from whichever read of the sales
+    /// invoices came first in the run (journal entries point at the invoice behind them).
+    invoice_ids: Option<HashMap<String, String>>,
 }
 
 impl Run<'_, '_> {
+    /// Keeps the sales invoice ids by number that a read of the sales invoices gave, so that a
+    /// later data type of the run need not read them again.
+    pub(super) fn remember_invoice_ids(&mut self, ids: HashMap<String, String>) {
+        self.invoice_ids = Some(ids);
+    }
+
     /// Hands a page on, charging it the calls made since the previous one.
     async fn deliver(&mut self, mut page: PulledPage) -> Result<(), PullError> {
         page.upstream_calls = std::mem::take(&mut self.calls_since_page);
@@ -120,6 +138,8 @@ impl ExactProvider {
             calls_since_page: 0,
             pending: BTreeMap::new(),
             division_currency: None,
+            vat_codes: None,
+            invoice_ids: None,
         };
         if wanted.contains(&DataType::Customers) || wanted.contains(&DataType::Suppliers) {
             self.pull_relations(&mut run, &wanted).await?;
@@ -127,6 +147,16 @@ impl ExactProvider {
         // Invoices and credit notes are both Exact sales invoices: one read for either or both.
         if wanted.contains(&DataType::Invoices) || wanted.contains(&DataType::CreditNotes) {
             self.pull_sales_invoices(&mut run, &wanted).await?;
+        }
+        // Bills and journal entries both come from the transaction lines: one read for both.
+        let from_transaction_lines: BTreeSet<DataType> =
+            [DataType::Bills, DataType::JournalEntries]
+                .into_iter()
+                .filter(|d| wanted.contains(d))
+                .collect();
+        if !from_transaction_lines.is_empty() {
+            self.pull_transaction_lines(&mut run, &from_transaction_lines)
+                .await?;
         }
         // A new data type: its source's pull here, once however many data types it feeds.
         Ok(())
@@ -191,6 +221,50 @@ impl ExactProvider {
             url = next;
         }
         Ok(rows)
+    }
+
+    /// The division's VAT codes, from `vat/VATCodes` (one call, the first time a run asks).
+    pub(super) async fn vat_code_rows(
+        &self,
+        run: &mut Run<'_, '_>,
+    ) -> Result<Vec<VatCodeRow>, ProviderError> {
+        if let Some(rows) = &run.vat_codes {
+            return Ok(rows.clone());
+        }
+        let rows = self
+            .typed_list::<VatCodeRow>(run, "vat/VATCodes", None)
+            .await?;
+        run.vat_codes = Some(rows.clone());
+        Ok(rows)
+    }
+
+    /// Sales invoice ids by invoice number. The invoices pull hands them over when it ran in
+    /// this run; otherwise one read of `bulk/SalesInvoice/SalesInvoices` (headers, 1,000 a
+    /// call) with just the two fields.
+    pub(super) async fn invoice_ids_by_number(
+        &self,
+        run: &mut Run<'_, '_>,
+    ) -> Result<HashMap<String, String>, ProviderError> {
+        if let Some(ids) = &run.invoice_ids {
+            return Ok(ids.clone());
+        }
+        #[derive(Debug, Default, serde::Deserialize)]
+        #[serde(default, rename_all = "PascalCase")]
+        struct InvoiceNumberRow {
+            #[serde(rename = "InvoiceID", deserialize_with = "row::de::text")]
+            invoice_id: Option<String>,
+            #[serde(deserialize_with = "row::de::text")]
+            invoice_number: Option<String>,
+        }
+        let rows = self
+            .typed_list::<InvoiceNumberRow>(run, "bulk/SalesInvoice/SalesInvoices", None)
+            .await?;
+        let ids: HashMap<String, String> = rows
+            .into_iter()
+            .filter_map(|r| Some((r.invoice_number?, r.invoice_id?)))
+            .collect();
+        run.invoice_ids = Some(ids.clone());
+        Ok(ids)
     }
 
     /// The division's own currency, from `system/Divisions` (one call, the first time a run

@@ -121,6 +121,8 @@ pub(crate) fn transaction_lines(d: &Division, e: &EntryCtx, lines: &[TlLine]) ->
                 "DueDate": e.due.map_or(Value::Null, wire::date),
                 "PaymentReference": Value::Null,
                 "Quantity": l.quantity,
+                "CostCenter": Value::Null,
+                "CostCenterDescription": Value::Null,
                 "Status": e.status,
                 "Type": e.kind,
             });

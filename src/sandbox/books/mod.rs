@@ -50,7 +50,7 @@ use super::region::Region;
 use division::Division;
 pub(crate) use fields::Cell;
 pub use fields::{FieldSource, Fields};
-pub use summary::{BooksSummary, CurrencyTotals};
+pub use summary::{BooksSummary, CurrencyTotals, JournalTotals};
 pub use table::Table;
 
 /// The fixed date the generated books end on: documents are dated in the ~18 months before it, so

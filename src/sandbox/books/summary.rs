@@ -34,6 +34,17 @@ pub struct RelationCounts {
     pub blocked_suppliers: u64,
 }
 
+/// Totals of one currency's financial entries.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct JournalTotals {
+    /// Number of entries.
+    pub count: u64,
+    /// Number of lines.
+    pub lines: u64,
+    /// Sum of the debit `AmountFC`s (the credits sum to minus this).
+    pub debit_fc: f64,
+}
+
 /// What a division holds: row counts per set and per-currency totals.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct BooksSummary {
@@ -53,6 +64,10 @@ pub struct BooksSummary {
     pub purchase_entries: BTreeMap<String, CurrencyTotals>,
     /// Customers and suppliers among the accounts.
     pub relations: RelationCounts,
+    /// Bills per currency: purchase entries proper (type 30), credit notes (31) left out.
+    pub bills: BTreeMap<String, CurrencyTotals>,
+    /// Financial entries (the `TransactionLines` grouped by `EntryID`) per entry currency.
+    pub journal_entries: BTreeMap<String, JournalTotals>,
     /// Number of `sync/Deleted` rows.
     pub deleted: usize,
     /// Highest rowversion handed out.
@@ -82,10 +97,14 @@ pub(crate) fn summarize(d: &Division) -> BooksSummary {
         kind.add(currency, total, outstanding, unpaid);
     }
     let mut purchases = Tally::default();
+    let mut bills = Tally::default();
     for doc in d.purchases.values() {
         let total = doc.totals().incl_fc();
         let unpaid = total - doc.head.paid_fc();
         purchases.add(&doc.head.currency, total, unpaid, unpaid);
+        if doc.head.kind == 30 {
+            bills.add(&doc.head.currency, total, unpaid, unpaid);
+        }
     }
     BooksSummary {
         division: d.info.code,
@@ -96,6 +115,8 @@ pub(crate) fn summarize(d: &Division) -> BooksSummary {
         credit_notes: credit_notes.present(),
         purchase_entries: purchases.present(),
         relations: relations(d),
+        bills: bills.present(),
+        journal_entries: journal_totals(d),
         deleted: d.deleted.len(),
         last_timestamp: d.last_ts,
     }
@@ -116,6 +137,47 @@ fn relations(d: &Division) -> RelationCounts {
         counts.blocked_suppliers += u64::from(supplier && blocked);
     }
     counts
+}
+
+/// Entries, lines and debits per entry currency, from the transaction lines as served.
+fn journal_totals(d: &Division) -> BTreeMap<String, JournalTotals> {
+    let cents = |v: Option<Value>| {
+        v.and_then(|v| v.as_f64())
+            .map_or(0, |x| (x * 100.0).round() as i64)
+    };
+    // (currency, lines, debit cents) per entry
+    let mut entries: BTreeMap<String, (String, u64, i64)> = BTreeMap::new();
+    for row in d.table(EntitySet::TransactionLines).iter_by_key(None) {
+        let entry = row.fields.value("EntryID").map(|v| v.to_string());
+        let currency = row
+            .fields
+            .value("Currency")
+            .and_then(|v| v.as_str().map(str::to_owned));
+        let amount = cents(row.fields.value("AmountFC"));
+        let e = entries
+            .entry(entry.unwrap_or_default())
+            .or_insert_with(|| (currency.unwrap_or_default(), 0, 0));
+        e.1 += 1;
+        e.2 += amount.max(0);
+    }
+    let mut totals: BTreeMap<String, (u64, u64, i64)> = BTreeMap::new();
+    for (currency, lines, debit) in entries.into_values() {
+        let t = totals.entry(currency).or_default();
+        t.0 += 1;
+        t.1 += lines;
+        t.2 += debit;
+    }
+    totals
+        .into_iter()
+        .map(|(currency, (count, lines, debit))| {
+            let t = JournalTotals {
+                count,
+                lines,
+                debit_fc: debit as f64 / 100.0,
+            };
+            (currency, t)
+        })
+        .collect()
 }
 
 /// Per-currency sums in cents: count, total, outstanding, unpaid.

@@ -436,3 +436,64 @@ fn relations_include_accounts_of_both_roles_and_blocked_ones() {
         }
     }
 }
+
+/// The summary's bills are the purchase entries proper, and its journal entries are every booked
+/// document's entry (processed sales invoices, purchase entries, payments, general journals),
+/// each balancing.
+#[test]
+fn summary_counts_bills_and_every_financial_entry() {
+    let b = Books::generate(&small(10));
+    for div in [1, 2] {
+        let sum = b.summary(div).expect("summary");
+        let entries = rows(&b, div, EntitySet::PurchaseEntries);
+        let bills = entries.iter().filter(|e| e.fields["Type"] == 30).count() as u64;
+        assert!(
+            bills > 0 && (bills as usize) < entries.len(),
+            "bills and credit notes"
+        );
+        assert_eq!(sum.bills.values().map(|t| t.count).sum::<u64>(), bills);
+        let part_paid = sum
+            .bills
+            .values()
+            .any(|t| t.unpaid_fc > 0.0 && t.unpaid_fc < t.amount_fc);
+        assert!(part_paid, "some bills are still (partly) unpaid");
+
+        let d = &b.divisions[&div];
+        let booked_sales = d.sales.values().filter(|s| s.is_booked()).count();
+        let payments: usize = d
+            .sales
+            .values()
+            .filter(|s| s.is_booked())
+            .map(|s| s.head.payments.len())
+            .chain(d.purchases.values().map(|p| p.head.payments.len()))
+            .sum();
+        let expected = booked_sales + d.purchases.len() + payments + d.journals.len();
+        assert_eq!(
+            sum.journal_entries.values().map(|t| t.count).sum::<u64>(),
+            expected as u64
+        );
+        assert_eq!(
+            sum.journal_entries.values().map(|t| t.lines).sum::<u64>(),
+            sum.counts["TransactionLines"] as u64
+        );
+        let mut balance: HashMap<String, i64> = HashMap::new();
+        for t in rows(&b, div, EntitySet::TransactionLines) {
+            *balance.entry(s(t, "EntryID").to_owned()).or_default() +=
+                cents(t.fields.get("AmountFC"));
+        }
+        assert!(balance.values().all(|b| *b == 0), "every entry balances");
+    }
+}
+
+/// Transaction lines carry Exact's cost center fields (null when the line has none), so a
+/// `$select` naming them is served.
+#[test]
+fn transaction_lines_carry_cost_centers() {
+    let b = Books::generate(&small(3));
+    for div in [1, 2] {
+        for t in rows(&b, div, EntitySet::TransactionLines) {
+            assert!(t.fields.get("CostCenter").is_some(), "{:?}", t.key);
+            assert!(t.fields.get("CostCenterDescription").is_some());
+        }
+    }
+}

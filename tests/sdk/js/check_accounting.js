@@ -94,6 +94,11 @@ async function main() {
     await relations(sdk, check, companyId, "suppliers", "supplier", "supplierName");
   }
 
+  for (const companyId of opts.pulled) {
+    await checkBills(check, sdk, companyId);
+    await checkJournalEntries(check, sdk, companyId);
+  }
+
   const errorCase = async (name, request, status) =>
     check(name, async () => {
       const r = await request();
@@ -221,6 +226,85 @@ async function relations(sdk, check, companyId, many, one, nameField) {
     expect(JSON.stringify(r[one]) === JSON.stringify(wanted), `the same ${one} as in the list`);
     const missing = await api.get({ companyId, [`${one}Id`]: "no-such-id" });
     expect(missing.statusCode === 404 && missing.errorMessage, `unknown id: ${missing.statusCode}`);
+  });
+}
+
+const BILL_STATUSES = ["Unknown", "Open", "PartiallyPaid", "Paid", "Void", "Draft"];
+
+// Every page of a listing (`read(page)` gives the envelope); checks paging and ids.
+async function everyPage(what, read) {
+  const seen = new Map();
+  let total = null;
+  for (let page = 1; ; page += 1) {
+    const body = await read(page);
+    expect(body && body.pageNumber === page, `${what} page ${page}: envelope`);
+    total = body.totalResults;
+    for (const record of body.results) {
+      expect(!seen.has(record.id), `${what} ${record.id} twice`);
+      seen.set(record.id, record);
+    }
+    if (!body.links.next) break;
+  }
+  expect(seen.size === total, `${seen.size} ${what} read, totalResults ${total}`);
+  return [...seen.values()];
+}
+
+async function checkBills(check, sdk, companyId) {
+  let bills = [];
+  await check(`bills.list every page of ${companyId}`, async () => {
+    bills = await everyPage("bills", async (page) => (await sdk.bills.list({ companyId, page, pageSize: 50 })).bills);
+    expect(bills.length > 50, `${bills.length} bills: too few to page`);
+    for (const bill of bills) {
+      expect(BILL_STATUSES.includes(bill.status), `status ${bill.status}`);
+      expect(typeof bill.totalAmount === "number" && typeof bill.amountDue === "number", "amounts are numbers");
+      expect(bill.amountDue >= 0 && bill.amountDue <= bill.totalAmount, `amountDue of ${bill.id}`);
+      expect(bill.supplierRef && bill.supplierRef.id, `supplierRef of ${bill.id}`);
+      expect(bill.lineItems.length > 0 && typeof bill.lineItems[0].unitAmount === "number", "line items");
+    }
+  });
+  await check(`bills.list query and orderBy on ${companyId}`, async () => {
+    const owed = bills.filter((b) => b.amountDue > 0).length;
+    const found = await everyPage("owed bills", async (page) =>
+      (await sdk.bills.list({ companyId, page, pageSize: 20, query: "amountDue > 0", orderBy: "-issueDate" })).bills,
+    );
+    expect(owed > 0 && found.length === owed, `${found.length} results, ${owed} bills owed`);
+    for (let i = 1; i < found.length; i += 1) expect(found[i - 1].issueDate >= found[i].issueDate, "newest first");
+  });
+  await check(`bills.get one of ${companyId}`, async () => {
+    const wanted = bills[Math.floor(bills.length / 2)];
+    const r = await sdk.bills.get({ companyId, billId: wanted.id });
+    expect(r.statusCode === 200 && r.bill, `status ${r.statusCode}`);
+    expect(JSON.stringify(r.bill) === JSON.stringify(wanted), "the same bill as in the list");
+  });
+}
+
+async function checkJournalEntries(check, sdk, companyId) {
+  let entries = [];
+  await check(`journalEntries.list every page of ${companyId}`, async () => {
+    entries = await everyPage("journal entries", async (page) =>
+      (await sdk.journalEntries.list({ companyId, page, pageSize: 200 })).journalEntries,
+    );
+    expect(entries.length > 200, `${entries.length} entries: too few to page`);
+    for (const entry of entries) {
+      const cents = entry.journalLines.reduce((sum, l) => sum + Math.round(l.netAmount * 100), 0);
+      expect(cents === 0, `${entry.id} does not balance`);
+      expect(entry.journalRef && entry.journalRef.id, `journalRef of ${entry.id}`);
+    }
+  });
+  await check(`journalEntries.list query and orderBy on ${companyId}`, async () => {
+    const billEntries = entries.filter((e) => e.recordRef && e.recordRef.dataType === "bills").length;
+    const found = await everyPage("bill entries", async (page) =>
+      (await sdk.journalEntries.list({ companyId, page, pageSize: 100, query: "recordRef.dataType = bills", orderBy: "postedOn" }))
+        .journalEntries,
+    );
+    expect(billEntries > 0 && found.length === billEntries, `${found.length} results, ${billEntries} bill entries`);
+    for (let i = 1; i < found.length; i += 1) expect(found[i - 1].postedOn <= found[i].postedOn, "oldest first");
+  });
+  await check(`journalEntries.get one of ${companyId}`, async () => {
+    const wanted = entries[Math.floor(entries.length / 2)];
+    const r = await sdk.journalEntries.get({ companyId, journalEntryId: wanted.id });
+    expect(r.statusCode === 200 && r.journalEntry, `status ${r.statusCode}`);
+    expect(JSON.stringify(r.journalEntry) === JSON.stringify(wanted), "the same entry as in the list");
   });
 }
 

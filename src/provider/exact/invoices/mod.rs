@@ -129,6 +129,12 @@ pub struct VatCodeRow {
     pub description: Option<String>,
     #[serde(deserialize_with = "de::decimal")]
     pub percentage: Option<Decimal>,
+    /// The GL account the VAT owed is booked on (bills tell VAT lines from cost lines by it).
+    #[serde(rename = "GLToPay", deserialize_with = "de::text")]
+    pub gl_to_pay: Option<String>,
+    /// The GL account the VAT to claim back is booked on.
+    #[serde(rename = "GLToClaim", deserialize_with = "de::text")]
+    pub gl_to_claim: Option<String>,
 }
 
 /// A `read/financial/ReceivablesList` row: something still to be received.

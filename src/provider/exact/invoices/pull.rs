@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::super::ExactProvider;
 use super::super::pull::Run;
-use super::{InvoiceContext, Mapped, ReceivableRow, SalesInvoiceRow, VatCode, VatCodeRow};
+use super::{InvoiceContext, Mapped, ReceivableRow, SalesInvoiceRow, VatCode};
 use crate::provider::exact::credit_notes::map_credit_note;
 use crate::provider::{DataType, PullError};
 
@@ -26,7 +26,7 @@ impl ExactProvider {
         let credit_notes = wanted.contains(&DataType::CreditNotes);
         let division_currency = self.division_currency(run).await?;
         let vat_codes: HashMap<String, VatCode> = self
-            .typed_list::<VatCodeRow>(run, "vat/VATCodes", None)
+            .vat_code_rows(run)
             .await?
             .into_iter()
             .filter_map(super::vat_code)
@@ -45,6 +45,11 @@ impl ExactProvider {
             .await?;
 
         let cursor = rows.iter().filter_map(|r| r.timestamp).max();
+        run.remember_invoice_ids(
+            rows.iter()
+                .filter_map(|r| Some((r.invoice_number.clone()?, r.invoice_id.clone()?)))
+                .collect(),
+        );
         // The groups own their rows, so each invoice's rows are freed as soon as it is mapped.
         let mut by_invoice: BTreeMap<String, Vec<SalesInvoiceRow>> = BTreeMap::new();
         for row in rows {
