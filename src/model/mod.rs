@@ -25,10 +25,17 @@
 //! Codat requires are not `Option`. `tests/codat_oas/` holds Codat's published response schemas
 //! and `tests/codat_contract.rs` validates live answers against them: run it for a new dataset.
 
+pub mod account;
+pub mod company_info;
 pub mod dataset;
 pub mod invoice;
 pub mod refs;
 
+pub use account::{Account, AccountStatus, AccountType};
+pub use company_info::{
+    CompanyAddress, CompanyAddressType, CompanyInfo, PhoneNumber, PhoneNumberType, WebLink,
+    WebLinkType,
+};
 pub use dataset::{DATASETS, DataType, DatasetSpec};
 pub use invoice::{Invoice, InvoiceLineItem, InvoiceStatus};
 pub use refs::{AccountRef, CustomerRef, ItemRef, Metadata, TaxRateRef, TrackingCategoryRef};
