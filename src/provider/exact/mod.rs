@@ -1,8 +1,10 @@
 //! Exact Online: one implementation for every region (NL, UK, …); what differs per region
 //! (host, app registrations, currency) comes from `providers/exact-online.toml`.
 
+pub mod accounts;
 pub mod budget;
 pub mod client;
+pub mod company_info;
 pub mod invoices;
 pub mod oauth;
 pub mod odata;

@@ -35,11 +35,16 @@ pub(super) struct Run<'s, 'a> {
     calls_since_page: u32,
     /// Pages being filled, per data type.
     pending: BTreeMap<DataType, PulledPage>,
-    /// The division's currency, read at most once a run.
-    division_currency: Option<String>,
+    /// The division's `system/Divisions` row, read at most once a run.
+    division_row: Option<super::company_info::DivisionRow>,
 }
 
 impl Run<'_, '_> {
+    /// The division the run reads (Exact's division code).
+    pub(super) fn division_code(&self) -> &str {
+        &self.division
+    }
+
     /// Hands a page on, charging it the calls made since the previous one.
     async fn deliver(&mut self, mut page: PulledPage) -> Result<(), PullError> {
         page.upstream_calls = std::mem::take(&mut self.calls_since_page);
@@ -122,8 +127,14 @@ impl ExactProvider {
             sink,
             calls_since_page: 0,
             pending: BTreeMap::new(),
-            division_currency: None,
+            division_row: None,
         };
+        if wanted.contains(&DataType::CompanyInfo) {
+            self.pull_company_info(&mut run).await?;
+        }
+        if wanted.contains(&DataType::Accounts) {
+            self.pull_gl_accounts(&mut run).await?;
+        }
         if wanted.contains(&DataType::Invoices) {
             self.pull_sales_invoices(&mut run).await?;
         }
@@ -192,35 +203,38 @@ impl ExactProvider {
         Ok(rows)
     }
 
-    /// The division's own currency, from `system/Divisions` (one call, the first time a run
-    /// asks).
+    /// The division's `system/Divisions` row (one call, the first time a run asks): its
+    /// currency for every data type, and company info.
+    pub(super) async fn division_row(
+        &self,
+        run: &mut Run<'_, '_>,
+    ) -> Result<super::company_info::DivisionRow, ProviderError> {
+        if let Some(row) = &run.division_row {
+            return Ok(row.clone());
+        }
+        let division = run.division.clone();
+        let rows = self
+            .typed_list::<super::company_info::DivisionRow>(run, "system/Divisions", None)
+            .await?;
+        let row = rows
+            .into_iter()
+            .find(|row| row.code.map(|c| c.to_string()).as_deref() == Some(division.as_str()))
+            .ok_or_else(|| {
+                ProviderError::Upstream(format!("division {division} is not in system/Divisions"))
+            })?;
+        run.division_row = Some(row.clone());
+        Ok(row)
+    }
+
+    /// The division's own currency, from its `system/Divisions` row (memoized per run).
     pub(super) async fn division_currency(
         &self,
         run: &mut Run<'_, '_>,
     ) -> Result<String, ProviderError> {
-        if let Some(currency) = &run.division_currency {
-            return Ok(currency.clone());
-        }
-        #[derive(Debug, Default, serde::Deserialize)]
-        #[serde(default, rename_all = "PascalCase")]
-        struct DivisionRow {
-            #[serde(deserialize_with = "row::de::int64")]
-            code: Option<i64>,
-            #[serde(deserialize_with = "row::de::text")]
-            currency: Option<String>,
-        }
         let division = run.division.clone();
-        let rows = self
-            .typed_list::<DivisionRow>(run, "system/Divisions", None)
-            .await?;
-        let currency = rows
-            .into_iter()
-            .find(|row| row.code.map(|c| c.to_string()).as_deref() == Some(division.as_str()))
-            .and_then(|row| row.currency)
-            .ok_or_else(|| {
-                ProviderError::Upstream(format!("division {division} has no currency"))
-            })?;
-        run.division_currency = Some(currency.clone());
-        Ok(currency)
+        self.division_row(run)
+            .await?
+            .currency
+            .ok_or_else(|| ProviderError::Upstream(format!("division {division} has no currency")))
     }
 }
