@@ -48,6 +48,8 @@ pub struct BooksSummary {
     pub gl_balances: BTreeMap<String, f64>,
     /// GL accounts that are blocked (`IsBlocked`).
     pub blocked_gl_accounts: usize,
+    /// Rows `financial/ReportingBalance` serves.
+    pub reporting_balance_rows: usize,
     /// Number of `sync/Deleted` rows.
     pub deleted: usize,
     /// Highest rowversion handed out.
@@ -106,6 +108,7 @@ pub(crate) fn summarize(d: &Division) -> BooksSummary {
             .map(|(gl, cents)| (gl, cents as f64 / 100.0))
             .collect(),
         blocked_gl_accounts,
+        reporting_balance_rows: super::reporting::reporting_balance(d).len(),
         counts,
         sales_invoices: sales.present(),
         invoices: invoices.present(),
