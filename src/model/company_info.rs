@@ -141,7 +141,8 @@ pub struct CompanyInfo {
     #[schema(nullable = false)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source_urls: Option<std::collections::BTreeMap<String, String>>,
-    /// When Ledgerline last saw the record change (UTC); set by the store on every change.
+    /// A Ledgerline extension (Codat's company info has no such field): when Ledgerline last saw
+    /// the record change (UTC), set by the store on every change, as on every data type.
     #[schema(nullable = false)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub modified_date: Option<String>,

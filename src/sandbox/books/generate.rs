@@ -65,7 +65,7 @@ pub(crate) fn division(seed: u64, spec: &DivisionSpec, is_main: bool) -> Divisio
     let vat_number = names::vat_number(&mut rng, country);
     // The company's own details come from a stream of their own, so adding one never changes
     // the books generated from `rng`.
-    let mut own = ChaCha8Rng::seed_from_u64(seed ^ (spec.code as u64) ^ 0xC0_4DA7_1E5);
+    let mut own = ChaCha8Rng::seed_from_u64(seed ^ (spec.code as u64) ^ 0x000C_04DA_71E5);
     let (street, city, postcode) = names::address(&mut own, spec.region);
     let email = names::email(&spec.description, country);
     let info = DivisionInfo {
