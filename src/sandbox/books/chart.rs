@@ -40,8 +40,8 @@ pub(crate) enum Rate {
     Zero,
 }
 
-/// Accounts of the charts that are blocked (`IsBlocked`): no postings, kept for history.
-const BLOCKED: &[&str] = &["4210 Autokosten (oud)", "7301 Motor Expenses (old)"];
+/// The codes of the accounts each chart has blocked (`IsBlocked`): no postings, kept for history.
+const BLOCKED: &[(Region, &str)] = &[(Region::Nl, "4210"), (Region::Uk, "7301")];
 
 /// (code, NL/UK description, Exact Type, BalanceSide, BalanceType, role)
 type GlRow = (
@@ -472,7 +472,7 @@ impl Chart {
                 side,
                 balance,
                 role,
-                blocked: BLOCKED.contains(&format!("{code} {description}").as_str()),
+                blocked: BLOCKED.contains(&(region, code)),
             })
             .collect();
         let by_role = |r: Role| gl.iter().find(|g| g.role == r).map(|g| g.id);
