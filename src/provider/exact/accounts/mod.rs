@@ -20,7 +20,9 @@
 //! `currentBalance` sums every reporting year: Exact's year-end closing books the balance sheet's
 //! closing (Type 327) and opening (328) lines, which cancel out across years, and moves the
 //! year's result from the profit and loss accounts to equity, so the sum is the balance now for
-//! both kinds of account. An account with no transactions has a balance of 0.
+//! both kinds of account. An account with no transactions has a balance of 0. The sign is
+//! Exact's, debit positive, the convention of Codat's journal lines (`netAmount`); Codat does not
+//! document a sign for `currentBalance` (UNCONFIRMED how it signs credit balances).
 //!
 //! # Exact's GL account types (EXACT.md §7), every one of them
 //!
