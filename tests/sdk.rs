@@ -168,6 +168,7 @@ async fn codat_python_sdks_read_every_response() {
     accounting.extend(["--unpulled".into(), unpulled]);
     accounting.extend(["--pulled".into(), nl, "--pulled".into(), uk]);
     accounting.push("--invoices".into());
+    accounting.push("--accounts".into());
     run_script(&python, "check_accounting.py", &accounting).await;
 }
 

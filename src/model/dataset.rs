@@ -8,7 +8,7 @@
 use utoipa::ToSchema;
 use utoipa::openapi::{RefOr, Schema};
 
-use super::{Bill, CreditNote, Customer, Invoice, JournalEntry, Supplier};
+use super::{Account, Bill, CompanyInfo, CreditNote, Customer, Invoice, JournalEntry, Supplier};
 
 /// Collects a record's OpenAPI schemas: its own, named, and every one it refers to.
 pub type SchemaCollector = fn(&mut Vec<(String, RefOr<Schema>)>);
@@ -22,6 +22,8 @@ pub fn schemas_of<T: ToSchema>(out: &mut Vec<(String, RefOr<Schema>)>) {
 /// A data type, by what it is. Codat's names for it are in its [`DatasetSpec`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum DataType {
+    CompanyInfo,
+    Accounts,
     Customers,
     Suppliers,
     Invoices,
@@ -60,6 +62,32 @@ pub struct DatasetSpec {
 
 /// Every data type served, in pull order.
 pub const DATASETS: &[DatasetSpec] = &[
+    DatasetSpec {
+        data_type: DataType::CompanyInfo,
+        key: "company",
+        path: "info",
+        record_name: "CompanyInfo",
+        schemas: schemas_of::<CompanyInfo>,
+        noun: ("company info", "company info"),
+        about: "The company behind the connection: its name, base currency, registration and \
+                VAT numbers and address (a single record, no paging).",
+        id_param: None,
+        query_paths: CompanyInfo::QUERY_PATHS,
+        pull_order: 1,
+    },
+    DatasetSpec {
+        data_type: DataType::Accounts,
+        key: "chartOfAccounts",
+        path: "accounts",
+        record_name: "Account",
+        schemas: schemas_of::<Account>,
+        noun: ("account", "accounts"),
+        about: "The chart of accounts: every nominal (GL) account with its type, category, \
+                status and current balance; the accounts other records' `accountRef` names.",
+        id_param: Some("accountId"),
+        query_paths: Account::QUERY_PATHS,
+        pull_order: 5,
+    },
     DatasetSpec {
         data_type: DataType::Customers,
         key: "customers",

@@ -25,8 +25,10 @@
 //! Codat requires are not `Option`. `tests/codat_oas/` holds Codat's published response schemas
 //! and `tests/codat_contract.rs` validates live answers against them: run it for a new dataset.
 
+pub mod account;
 pub mod address;
 pub mod bill;
+pub mod company_info;
 pub mod credit_note;
 pub mod customer;
 pub mod dataset;
@@ -35,8 +37,10 @@ pub mod journal_entry;
 pub mod refs;
 pub mod supplier;
 
+pub use account::{Account, AccountStatus, AccountType};
 pub use address::{Address, AddressType};
 pub use bill::{Bill, BillLineItem, BillStatus, SupplierRef};
+pub use company_info::{CompanyInfo, WebLink, WebLinkType};
 pub use credit_note::{CreditNote, CreditNoteLineItem, CreditNoteStatus};
 pub use customer::{Contact, Customer, CustomerStatus, PhoneNumber, PhoneNumberType};
 pub use dataset::{DATASETS, DataType, DatasetSpec};

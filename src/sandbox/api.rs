@@ -201,6 +201,11 @@ fn read(
         ),
         Source::Deleted => Rows::Deleted(books.deleted(division), division),
         Source::Divisions => Rows::Owned(division_rows(state, grant, &books)),
+        Source::ReportingBalance => Rows::Owned(
+            books
+                .reporting_balance(division)
+                .ok_or_else(|| ApiError::not_found("Division not found."))?,
+        ),
     };
     let type_name = format!("Exact.Web.Api.Models.{}", endpoint.type_name);
     let style = RowStyle {
@@ -352,6 +357,11 @@ fn me(
     Ok(json_response(&D { d: page }))
 }
 
+/// Exact's `/Date(ms)/` of a local wall-clock time.
+fn wire_datetime(t: chrono::NaiveDateTime) -> Value {
+    Value::String(format!("/Date({})/", t.and_utc().timestamp_millis()))
+}
+
 /// `system/Divisions`: only the granted divisions.
 fn division_rows(state: &Shared, grant: &Grant, books: &super::books::Books) -> Vec<Record> {
     let user = state.registry.read().user(&grant.username).cloned();
@@ -381,6 +391,24 @@ fn division_rows(state: &Shared, grant: &Grant, books: &super::books::Books) -> 
             f.insert("Status".into(), Value::from(1));
             f.insert("BlockingStatus".into(), Value::from(0));
             f.insert("DivisionMoveDate".into(), Value::Null);
+            f.insert(
+                "ChamberOfCommerceNumber".into(),
+                Value::String(d.chamber_of_commerce.clone()),
+            );
+            f.insert(
+                "AddressLine1".into(),
+                Value::String(d.address_line1.clone()),
+            );
+            f.insert("AddressLine2".into(), Value::Null);
+            f.insert("AddressLine3".into(), Value::Null);
+            f.insert("City".into(), Value::String(d.city.clone()));
+            f.insert("Postcode".into(), Value::String(d.postcode.clone()));
+            f.insert("State".into(), Value::Null);
+            f.insert("Phone".into(), Value::String(d.phone.clone()));
+            f.insert("Email".into(), Value::String(d.email.clone()));
+            f.insert("Website".into(), Value::String(d.website.clone()));
+            f.insert("Created".into(), wire_datetime(d.created));
+            f.insert("Modified".into(), wire_datetime(d.created));
             Record::from_map(Key::Int(d.code as i64), 0, &f)
         })
         .collect()

@@ -36,6 +36,9 @@ pub enum Source {
     Deleted,
     /// The granted divisions (`system/Divisions`).
     Divisions,
+    /// The division's transaction lines summed per period and account
+    /// (`financial/ReportingBalance`).
+    ReportingBalance,
 }
 
 /// One endpoint of the data API.
@@ -306,6 +309,17 @@ pub static ENDPOINTS: &[Endpoint] = &[
             "Timestamp",
             "Sync.Deleted",
             CRM,
+        )
+    },
+    Endpoint {
+        source: Source::ReportingBalance,
+        ..ep(
+            "financial/ReportingBalance",
+            S::TransactionLines,
+            Plain,
+            "ID",
+            "ReportingBalance",
+            ACCOUNTING,
         )
     },
     Endpoint {

@@ -19,6 +19,8 @@ use serde_json::Value;
 
 use world::World;
 
+mod accounts;
+
 /// Every record of a company's data type (`path` as in `/data/{path}`), read page by page; the
 /// envelope's `totalResults` is checked against what was read.
 pub async fn all_records(world: &World, company: &str, path: &str, page_size: usize) -> Vec<Value> {

@@ -533,3 +533,88 @@ async fn an_app_without_the_scope_is_refused() {
         "Forbidden - Application Scope Violated. Cannot read"
     );
 }
+
+#[tokio::test]
+async fn reporting_balance_pages_by_sixty_and_sums_to_each_accounts_balance() {
+    let (sb, t) = nl().await;
+    let (rows, pages) = sb
+        .all_pages(
+            Region::Nl,
+            &t.access,
+            &format!("{NL_MAIN}/financial/ReportingBalance?$select=ID,GLAccount,Amount,AmountDebit,AmountCredit,ReportingYear,ReportingPeriod,Type,Status"),
+        )
+        .await;
+    let summary = sb.summary(Region::Nl, NL_MAIN).await;
+    let expected = summary["reporting_balance_rows"].as_u64().unwrap() as usize;
+    assert_eq!(rows.len(), expected);
+    assert_eq!(pages, expected.div_ceil(60), "60 rows a page");
+    let cents = |v: &Value| (v.as_f64().unwrap() * 100.0).round() as i64;
+    let mut per_account: std::collections::BTreeMap<String, i64> = Default::default();
+    for row in &rows {
+        assert_eq!(
+            row.as_object().unwrap().len(),
+            10,
+            "the nine selected fields and __metadata: {row}"
+        );
+        assert!(row["ID"].is_i64(), "Int64 key: {row}");
+        assert_eq!(
+            cents(&row["Amount"]),
+            cents(&row["AmountDebit"]) - cents(&row["AmountCredit"])
+        );
+        *per_account
+            .entry(row["GLAccount"].as_str().unwrap().to_string())
+            .or_default() += cents(&row["Amount"]);
+    }
+    let balances: std::collections::BTreeMap<String, i64> = summary["gl_balances"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(gl, amount)| (gl.clone(), cents(amount)))
+        .collect();
+    assert_eq!(
+        per_account, balances,
+        "the books' transaction lines, summed"
+    );
+    // One group by its key, as Exact serves a record.
+    let id = rows[7]["ID"].as_i64().unwrap();
+    let one = sb
+        .api_json(
+            Region::Nl,
+            &t.access,
+            &format!("{NL_MAIN}/financial/ReportingBalance({id}L)"),
+        )
+        .await;
+    assert_eq!(one["d"]["GLAccount"], rows[7]["GLAccount"]);
+    assert!(one["d"]["GLAccountCode"].is_string() && one["d"]["BalanceType"].is_string());
+}
+
+#[tokio::test]
+async fn a_division_row_carries_the_company_details() {
+    let (sb, t) = nl().await;
+    let divs = sb
+        .api_json(
+            Region::Nl,
+            &t.access,
+            &format!("{NL_MAIN}/system/Divisions?$select=Code,Description,Currency,VATNumber,ChamberOfCommerceNumber,AddressLine1,City,Postcode,Country,Phone"),
+        )
+        .await;
+    let main = divs["d"]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["Code"] == json!(NL_MAIN))
+        .unwrap();
+    let summary = sb.summary(Region::Nl, NL_MAIN).await;
+    assert_eq!(
+        main["ChamberOfCommerceNumber"],
+        summary["registration_number"]
+    );
+    assert_eq!(main["VATNumber"], summary["vat_number"]);
+    assert_eq!(main["Country"], "NL");
+    for field in ["AddressLine1", "City", "Postcode", "Phone"] {
+        assert!(
+            main[field].as_str().is_some_and(|s| !s.is_empty()),
+            "{field}: {main}"
+        );
+    }
+}

@@ -7,7 +7,8 @@ look like through the SDK.
 
 `--unpulled` is a company whose invoices were never pulled (reads answer 409). `--invoices` runs
 the invoice and credit note reads against each `--pulled` company (pulled, some invoices unpaid,
-some credit left); without it they are reported as skipped.
+some credit left); without it they are reported as skipped. `--accounts` runs the chart of
+accounts and company info reads against each `--pulled` company.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ def main() -> None:
             p.add_argument("--unpulled", required=True, help="a company whose invoices were never pulled"),
             p.add_argument("--pulled", action="append", default=[], help="a company with pulled invoices"),
             p.add_argument("--invoices", action="store_true", help="the invoice endpoints serve data: check them"),
+            p.add_argument("--accounts", action="store_true", help="check the chart of accounts and company info"),
         ),
     )
     sdk = CodatAccounting(
@@ -58,6 +60,10 @@ def main() -> None:
             "invoices.list/get (paging, query, orderBy, by id)",
             "the invoice endpoints are off for this run (INVOICE_ENDPOINTS_EXIST = false in tests/sdk.rs)",
         )
+    if args.accounts:
+        for company_id in args.pulled:
+            accounts(report, sdk, company_id)
+            company_info(report, sdk, company_id)
     report.finish()
 
 
@@ -492,6 +498,105 @@ def journal_entries(report: Report, sdk: CodatAccounting, company_id: str) -> No
         return f"{entry.id} {entry.journal_ref.id if entry.journal_ref else ''} {len(entry.journal_lines or [])} lines"
 
     report.check(f"journalEntries.get {company_id}", one)
+
+ACCOUNT_TYPES = {"Unknown", "Asset", "Expense", "Income", "Liability", "Equity"}
+
+
+def read_all_accounts(sdk: CodatAccounting, company_id: str, page_size: int, **filters) -> tuple[list[shared.Account], int]:
+    """Every page of the chart of accounts; checks the envelope on each page. Returns (accounts, pages)."""
+    accounts: list[shared.Account] = []
+    page_number = 1
+    total = None
+    while True:
+        request = {"company_id": company_id, "page": page_number, "page_size": page_size, **filters}
+        page = sdk.accounts.list(request=request)
+        expect(page.page_number == page_number and page.page_size == page_size, f"page {page_number}: envelope")
+        expect(total in (None, page.total_results), f"totalResults changed from {total} to {page.total_results}")
+        total = page.total_results
+        results = page.results or []
+        expect(len(results) <= page_size, f"{len(results)} results on a page of {page_size}")
+        accounts.extend(results)
+        if page.links.next is None:
+            break
+        expect(len(results) == page_size, f"a short page {page_number} before the end")
+        page_number += 1
+        expect(page_number <= 1000, "more than 1000 pages")
+    expect(len(accounts) == total, f"{len(accounts)} accounts read over {page_number} pages, totalResults {total}")
+    ids = [a.id for a in accounts]
+    expect(len(set(ids)) == len(ids), "pages overlap: an account id appears twice")
+    return accounts, page_number
+
+
+def accounts(report: Report, sdk: CodatAccounting, company_id: str) -> None:
+    everything: list[shared.Account] = []
+
+    def pages():
+        found, page_count = read_all_accounts(sdk, company_id, 10)
+        expect(page_count >= 2, f"only {page_count} page(s) of 10: too few accounts to test paging")
+        kinds: dict[str, int] = {}
+        for account in found:
+            expect(bool(account.id), "an account without id")
+            expect(account.type is not None and account.type.value in ACCOUNT_TYPES, f"{account.id}: type {account.type}")
+            expect(account.status is not None, f"{account.id}: no status")
+            expect(isinstance(account.is_bank_account, bool), f"{account.id}: isBankAccount")
+            expect(account.currency in ("EUR", "GBP"), f"{account.id}: currency {account.currency}")
+            expect(isinstance(account.current_balance, Decimal), f"{account.id}: currentBalance {account.current_balance!r}")
+            kinds[account.type.value] = kinds.get(account.type.value, 0) + 1
+        everything.extend(found)
+        return f"{len(found)} accounts over {page_count} pages of 10; types {kinds}"
+
+    report.check(f"accounts.list {company_id} (all pages)", pages)
+    if not everything:
+        report.skip(f"account queries {company_id}", "listing the accounts failed")
+        return
+
+    def query_and_order():
+        banks = {a.id for a in everything if a.is_bank_account}
+        found, _ = read_all_accounts(sdk, company_id, 3, query="isBankAccount = true", order_by="-nominalCode")
+        expect(len(banks) > 0, "the chart has no bank account")
+        expect({a.id for a in found} == banks, f"{len(found)} results, {len(banks)} bank accounts")
+        codes = [a.nominal_code for a in found]
+        expect(codes == sorted(codes, reverse=True), f"not ordered by nominalCode descending: {codes}")
+        return f"{len(found)} bank accounts, codes {codes}"
+
+    report.check(f"accounts.list {company_id} query='isBankAccount = true' orderBy='-nominalCode'", query_and_order)
+
+    def by_type_and_balance():
+        liabilities = {a.id for a in everything if a.type.value == "Liability" and a.status.value == "Active"}
+        found, _ = read_all_accounts(sdk, company_id, 50, query="type = Liability && status = Active", order_by="currentBalance")
+        expect({a.id for a in found} == liabilities, f"{len(found)} results, {len(liabilities)} active liabilities")
+        balances = [a.current_balance for a in found]
+        expect(balances == sorted(balances), "not ordered by currentBalance ascending")
+        return f"{len(found)} active liabilities, lowest balance {balances[0] if balances else None}"
+
+    report.check(f"accounts.list {company_id} query='type = Liability && status = Active' orderBy='currentBalance'", by_type_and_balance)
+
+    def one():
+        wanted = everything[len(everything) // 2]
+        account = sdk.accounts.get(request={"company_id": company_id, "account_id": wanted.id})
+        expect(account.model_dump() == wanted.model_dump(), f"{wanted.id} differs from its list entry")
+        return f"{account.nominal_code} {account.name} {account.type.value} {account.current_balance} {account.currency}"
+
+    report.check(f"accounts.get {company_id}", one)
+    report.check(
+        f"accounts.get {company_id} unknown id → 404",
+        lambda: expect_error_message(
+            lambda: sdk.accounts.get(request={"company_id": company_id, "account_id": "no-such-account"}), 404, errors.ErrorMessage
+        ),
+    )
+
+
+def company_info(report: Report, sdk: CodatAccounting, company_id: str) -> None:
+    def get():
+        info = sdk.company_info.get(request={"company_id": company_id})
+        expect(bool(info.company_name), "no companyName")
+        expect(info.base_currency in ("EUR", "GBP"), f"baseCurrency {info.base_currency}")
+        expect(bool(info.registration_number) and bool(info.tax_number), "registration and VAT numbers")
+        expect(len(info.addresses or []) == 1 and info.addresses[0].type.value == "Billing", f"addresses {info.addresses}")
+        expect(bool(info.addresses[0].line1) and bool(info.addresses[0].city), "the address has a street and a city")
+        return f"{info.company_name} ({info.base_currency}, {info.registration_number}, {info.tax_number})"
+
+    report.check(f"company_info.get {company_id}", get)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,11 @@
 //! Exact Online: one implementation for every region (NL, UK, …); what differs per region
 //! (host, app registrations, currency) comes from `providers/exact-online.toml`.
 
+pub mod accounts;
 pub mod bills;
 pub mod budget;
 pub mod client;
+pub mod company_info;
 pub mod credit_notes;
 pub mod invoices;
 pub mod journal_entries;

@@ -39,8 +39,8 @@ pub(super) struct Run<'s, 'a> {
     calls_since_page: u32,
     /// Pages being filled, per data type.
     pending: BTreeMap<DataType, PulledPage>,
-    /// The division's currency, read at most once a run.
-    division_currency: Option<String>,
+    /// The division's `system/Divisions` row, read at most once a run.
+    division_row: Option<super::company_info::DivisionRow>,
     /// The division's VAT codes, read at most once a run (invoices and bills both need them).
     vat_codes: Option<Vec<VatCodeRow>>,
     /// Sales invoice ids (`InvoiceID`) by invoice number, from whichever read of the sales
@@ -49,6 +49,11 @@ pub(super) struct Run<'s, 'a> {
 }
 
 impl Run<'_, '_> {
+    /// The division the run reads (Exact's division code).
+    pub(super) fn division_code(&self) -> &str {
+        &self.division
+    }
+
     /// Keeps the sales invoice ids by number that a read of the sales invoices gave, so that a
     /// later data type of the run need not read them again.
     pub(super) fn remember_invoice_ids(&mut self, ids: HashMap<String, String>) {
@@ -137,10 +142,16 @@ impl ExactProvider {
             sink,
             calls_since_page: 0,
             pending: BTreeMap::new(),
-            division_currency: None,
+            division_row: None,
             vat_codes: None,
             invoice_ids: None,
         };
+        if wanted.contains(&DataType::CompanyInfo) {
+            self.pull_company_info(&mut run).await?;
+        }
+        if wanted.contains(&DataType::Accounts) {
+            self.pull_gl_accounts(&mut run).await?;
+        }
         if wanted.contains(&DataType::Customers) || wanted.contains(&DataType::Suppliers) {
             self.pull_relations(&mut run, &wanted).await?;
         }
@@ -267,35 +278,38 @@ impl ExactProvider {
         Ok(ids)
     }
 
-    /// The division's own currency, from `system/Divisions` (one call, the first time a run
-    /// asks).
+    /// The division's `system/Divisions` row (one call, the first time a run asks): its
+    /// currency for every data type, and company info.
+    pub(super) async fn division_row(
+        &self,
+        run: &mut Run<'_, '_>,
+    ) -> Result<super::company_info::DivisionRow, ProviderError> {
+        if let Some(row) = &run.division_row {
+            return Ok(row.clone());
+        }
+        let division = run.division.clone();
+        let rows = self
+            .typed_list::<super::company_info::DivisionRow>(run, "system/Divisions", None)
+            .await?;
+        let row = rows
+            .into_iter()
+            .find(|row| row.code.map(|c| c.to_string()).as_deref() == Some(division.as_str()))
+            .ok_or_else(|| {
+                ProviderError::Upstream(format!("division {division} is not in system/Divisions"))
+            })?;
+        run.division_row = Some(row.clone());
+        Ok(row)
+    }
+
+    /// The division's own currency, from its `system/Divisions` row (memoized per run).
     pub(super) async fn division_currency(
         &self,
         run: &mut Run<'_, '_>,
     ) -> Result<String, ProviderError> {
-        if let Some(currency) = &run.division_currency {
-            return Ok(currency.clone());
-        }
-        #[derive(Debug, Default, serde::Deserialize)]
-        #[serde(default, rename_all = "PascalCase")]
-        struct DivisionRow {
-            #[serde(deserialize_with = "row::de::int64")]
-            code: Option<i64>,
-            #[serde(deserialize_with = "row::de::text")]
-            currency: Option<String>,
-        }
         let division = run.division.clone();
-        let rows = self
-            .typed_list::<DivisionRow>(run, "system/Divisions", None)
-            .await?;
-        let currency = rows
-            .into_iter()
-            .find(|row| row.code.map(|c| c.to_string()).as_deref() == Some(division.as_str()))
-            .and_then(|row| row.currency)
-            .ok_or_else(|| {
-                ProviderError::Upstream(format!("division {division} has no currency"))
-            })?;
-        run.division_currency = Some(currency.clone());
-        Ok(currency)
+        self.division_row(run)
+            .await?
+            .currency
+            .ok_or_else(|| ProviderError::Upstream(format!("division {division} has no currency")))
     }
 }

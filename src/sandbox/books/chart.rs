@@ -40,6 +40,9 @@ pub(crate) enum Rate {
     Zero,
 }
 
+/// The codes of the accounts each chart has blocked (`IsBlocked`): no postings, kept for history.
+const BLOCKED: &[(Region, &str)] = &[(Region::Nl, "4210"), (Region::Uk, "7301")];
+
 /// (code, NL/UK description, Exact Type, BalanceSide, BalanceType, role)
 type GlRow = (
     &'static str,
@@ -164,6 +167,62 @@ const NL_GL: &[GlRow] = &[
         Role::RevenueZero,
     ),
     ("8900", "Rentebaten", 160, "C", "W", Role::Interest),
+    // The rest of Exact's GL account types, so the chart holds every one the connector maps;
+    // nothing is booked on them by the generator (role Other).
+    ("1200", "Creditcard", 14, "D", "B", Role::Other),
+    ("1250", "Betaalprovider", 16, "D", "B", Role::Other),
+    (
+        "1310",
+        "Vooruitontvangen van debiteuren",
+        21,
+        "C",
+        "B",
+        Role::Other,
+    ),
+    ("1710", "Te betalen nettolonen", 25, "C", "B", Role::Other),
+    ("1400", "Vooruitbetaalde kosten", 26, "D", "B", Role::Other),
+    ("1410", "Nog te betalen kosten", 27, "C", "B", Role::Other),
+    ("0200", "Waarborgsommen", 32, "D", "B", Role::Other),
+    (
+        "0710",
+        "Kortlopend deel langlopende lening",
+        60,
+        "C",
+        "B",
+        Role::Other,
+    ),
+    ("2000", "Vraagposten", 90, "D", "B", Role::Other),
+    (
+        "4800",
+        "Research- en ontwikkelingskosten",
+        123,
+        "D",
+        "W",
+        Role::Other,
+    ),
+    ("4010", "Sociale lasten", 126, "D", "W", Role::Other),
+    ("9100", "Buitengewone lasten", 130, "D", "W", Role::Other),
+    ("9000", "Buitengewone baten", 140, "C", "W", Role::Other),
+    ("9500", "Vennootschapsbelasting", 150, "D", "W", Role::Other),
+    ("9900", "Resultaatverwerking", 300, "C", "W", Role::Other),
+    (
+        "9910",
+        "Indirecte kostendoorbelasting",
+        301,
+        "D",
+        "W",
+        Role::Other,
+    ),
+    (
+        "9920",
+        "Directe kostendoorbelasting",
+        302,
+        "D",
+        "W",
+        Role::Other,
+    ),
+    // Blocked: kept for history, closed for new postings.
+    ("4210", "Autokosten (oud)", 120, "D", "W", Role::Other),
 ];
 
 const UK_GL: &[GlRow] = &[
@@ -244,6 +303,68 @@ const UK_GL: &[GlRow] = &[
         Role::Expense,
     ),
     ("8000", "Depreciation", 122, "D", "W", Role::Depreciation),
+    // The rest of Exact's GL account types (see NL_GL).
+    ("1240", "Company Credit Card", 14, "D", "B", Role::Other),
+    (
+        "1250",
+        "Payment Provider Clearing",
+        16,
+        "D",
+        "B",
+        Role::Other,
+    ),
+    ("1110", "Customer Prepayments", 21, "C", "B", Role::Other),
+    ("2215", "Net Wages Payable", 25, "C", "B", Role::Other),
+    ("1103", "Prepayments", 26, "D", "B", Role::Other),
+    ("2109", "Accruals", 27, "C", "B", Role::Other),
+    ("0050", "Rent Deposits", 32, "D", "B", Role::Other),
+    (
+        "2310",
+        "Bank Loan - Current Portion",
+        60,
+        "C",
+        "B",
+        Role::Other,
+    ),
+    ("9998", "Suspense Account", 90, "D", "B", Role::Other),
+    (
+        "8200",
+        "Research and Development",
+        123,
+        "D",
+        "W",
+        Role::Other,
+    ),
+    (
+        "7006",
+        "Employers National Insurance",
+        126,
+        "D",
+        "W",
+        Role::Other,
+    ),
+    ("8300", "Exceptional Costs", 130, "D", "W", Role::Other),
+    ("4910", "Exceptional Income", 140, "C", "W", Role::Other),
+    ("8400", "Corporation Tax Charge", 150, "D", "W", Role::Other),
+    ("9900", "Year End Result", 300, "C", "W", Role::Other),
+    (
+        "9910",
+        "Indirect Year End Costing",
+        301,
+        "D",
+        "W",
+        Role::Other,
+    ),
+    (
+        "9920",
+        "Direct Year End Costing",
+        302,
+        "D",
+        "W",
+        Role::Other,
+    ),
+    // Blocked: kept for history, closed for new postings.
+    ("7301", "Motor Expenses (old)", 120, "D", "W", Role::Other),
 ];
 
 /// (code, description, percentage, Exact Type, VATTransactionType, rate class)
@@ -305,6 +426,8 @@ pub(crate) struct Gl {
     pub side: &'static str,
     pub balance: &'static str,
     pub role: Role,
+    /// `IsBlocked`.
+    pub blocked: bool,
 }
 
 /// A VAT code of the division.
@@ -349,6 +472,7 @@ impl Chart {
                 side,
                 balance,
                 role,
+                blocked: BLOCKED.contains(&(region, code)),
             })
             .collect();
         let by_role = |r: Role| gl.iter().find(|g| g.role == r).map(|g| g.id);
@@ -435,7 +559,7 @@ impl Chart {
             "TypeDescription": gl_type_description(g.kind),
             "BalanceSide": g.side,
             "BalanceType": g.balance,
-            "IsBlocked": false,
+            "IsBlocked": g.blocked,
             "VATCode": Value::Null,
             "Costcenter": Value::Null,
             "Costunit": Value::Null,
@@ -469,29 +593,46 @@ pub(crate) enum Journal {
     General,
 }
 
-/// Exact's English `TypeDescription` of a GL account type (EXACT.md §7).
+/// Exact's English `TypeDescription` of a GL account type: every type Exact has (EXACT.md §7).
 pub(crate) fn gl_type_description(kind: i32) -> &'static str {
     match kind {
         10 => "Cash",
         12 => "Bank",
+        14 => "Credit card",
+        16 => "Payment service",
         20 => "Accounts receivable",
+        21 => "Prepayment accounts receivable",
         22 => "Accounts payable",
         24 => "VAT",
+        25 => "Employees payable",
+        26 => "Prepaid expenses",
+        27 => "Accrued expenses",
         29 => "Income taxes payable",
         30 => "Fixed assets",
+        32 => "Other assets",
         35 => "Accumulated depreciation",
         40 => "Inventory",
         50 => "Capital stock",
         52 => "Retained earnings",
         55 => "Long term debt",
+        60 => "Current portion of debt",
+        90 => "General",
         100 => "Tax payable",
         110 => "Revenue",
         111 => "Cost of goods",
         120 => "Other costs",
         121 => "Sales, general administrative expenses",
         122 => "Depreciation costs",
+        123 => "Research and development",
         125 => "Employee costs",
+        126 => "Employment costs",
+        130 => "Exceptional costs",
+        140 => "Exceptional income",
+        150 => "Income taxes",
         160 => "Interest income",
+        300 => "Year end reflection",
+        301 => "Indirect year end costing",
+        302 => "Direct year end costing",
         _ => "General",
     }
 }

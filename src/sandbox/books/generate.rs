@@ -62,15 +62,33 @@ pub(crate) fn division(seed: u64, spec: &DivisionSpec, is_main: bool) -> Divisio
         ChaCha8Rng::seed_from_u64(seed ^ (spec.code as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
     let root = new_id(&mut rng);
     let (country, _) = names::home(spec.region);
+    let vat_number = names::vat_number(&mut rng, country);
+    // The company's own details come from a stream of their own, so adding one never changes
+    // the books generated from `rng`.
+    let mut own = ChaCha8Rng::seed_from_u64(seed ^ (spec.code as u64) ^ 0x000C_04DA_71E5);
+    let (street, city, postcode) = names::address(&mut own, spec.region);
+    let email = names::email(&spec.description, country);
     let info = DivisionInfo {
         code: spec.code,
         region: spec.region,
         description: spec.description.clone(),
         currency: spec.region.currency().to_owned(),
         country: country.to_owned(),
-        vat_number: names::vat_number(&mut rng, country),
+        vat_number,
         hid: i64::from(spec.code),
         is_main,
+        chamber_of_commerce: names::chamber(&mut own, spec.region),
+        address_line1: street,
+        city,
+        postcode,
+        phone: names::phone(&mut own, spec.region),
+        website: format!(
+            "https://www.{}",
+            email.rsplit('@').next().unwrap_or_default()
+        ),
+        email,
+        created: (history_start() - Duration::days(30))
+            .and_time(NaiveTime::from_hms_opt(8, 30, 0).unwrap_or_default()),
     };
     let now = ANCHOR_DATE
         .and_time(NaiveTime::from_hms_opt(12, 0, 0).unwrap_or_default())

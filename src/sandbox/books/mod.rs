@@ -31,6 +31,7 @@ mod journal;
 mod mutate;
 mod names;
 mod purchase;
+mod reporting;
 mod sales;
 mod summary;
 mod table;
@@ -295,6 +296,22 @@ pub struct DivisionInfo {
     pub hid: i64,
     /// `IsMainDivision`: the first division of each region.
     pub is_main: bool,
+    /// `ChamberOfCommerceNumber` (KvK or Companies House number).
+    pub chamber_of_commerce: String,
+    /// `AddressLine1`.
+    pub address_line1: String,
+    /// `City`.
+    pub city: String,
+    /// `Postcode`.
+    pub postcode: String,
+    /// `Phone`.
+    pub phone: String,
+    /// `Email`.
+    pub email: String,
+    /// `Website`.
+    pub website: String,
+    /// `Created`: when the division was set up (local wall-clock time).
+    pub created: chrono::NaiveDateTime,
 }
 
 /// Why a books mutation was refused.
@@ -407,6 +424,13 @@ impl Books {
         date: Option<NaiveDate>,
     ) -> Result<(), BooksError> {
         mutate::record_payment(self.div_mut(division)?, set, key, amount_fc, date)
+    }
+
+    /// A division's `financial/ReportingBalance` rows, summed from its transaction lines now.
+    pub fn reporting_balance(&self, division: i32) -> Option<Vec<Record>> {
+        self.divisions
+            .get(&division)
+            .map(reporting::reporting_balance)
     }
 
     /// Counts per set and per-currency totals, for tests that compare Ledgerline's figures.

@@ -52,6 +52,12 @@ pub struct BooksSummary {
     pub division: i32,
     /// Division currency.
     pub currency: String,
+    /// Division name (`system/Divisions.Description`).
+    pub name: String,
+    /// The division's VAT number.
+    pub vat_number: String,
+    /// The division's chamber of commerce (KvK / Companies House) number.
+    pub registration_number: String,
     /// Rows per entity set, by set name.
     pub counts: BTreeMap<String, usize>,
     /// Sales invoices per currency, credit notes included.
@@ -68,6 +74,13 @@ pub struct BooksSummary {
     pub bills: BTreeMap<String, CurrencyTotals>,
     /// Financial entries (the `TransactionLines` grouped by `EntryID`) per entry currency.
     pub journal_entries: BTreeMap<String, JournalTotals>,
+    /// Per GL account (by ID): the sum of its transaction lines' `AmountDC`, debit positive.
+    /// Accounts without lines are absent.
+    pub gl_balances: BTreeMap<String, f64>,
+    /// GL accounts that are blocked (`IsBlocked`).
+    pub blocked_gl_accounts: usize,
+    /// Rows `financial/ReportingBalance` serves.
+    pub reporting_balance_rows: usize,
     /// Number of `sync/Deleted` rows.
     pub deleted: usize,
     /// Highest rowversion handed out.
@@ -106,9 +119,31 @@ pub(crate) fn summarize(d: &Division) -> BooksSummary {
             bills.add(&doc.head.currency, total, unpaid, unpaid);
         }
     }
+    let mut gl_cents: BTreeMap<String, i64> = BTreeMap::new();
+    for line in d.table(EntitySet::TransactionLines).records() {
+        let gl = line.fields.value("GLAccount");
+        let amount = line.fields.value("AmountDC").and_then(|v| v.as_f64());
+        if let (Some(serde_json::Value::String(gl)), Some(amount)) = (gl, amount) {
+            *gl_cents.entry(gl).or_default() += (amount * 100.0).round() as i64;
+        }
+    }
+    let blocked_gl_accounts = d
+        .table(EntitySet::GLAccounts)
+        .records()
+        .filter(|g| g.fields.value("IsBlocked") == Some(serde_json::Value::Bool(true)))
+        .count();
     BooksSummary {
         division: d.info.code,
         currency: d.info.currency.clone(),
+        name: d.info.description.clone(),
+        vat_number: d.info.vat_number.clone(),
+        registration_number: d.info.chamber_of_commerce.clone(),
+        gl_balances: gl_cents
+            .into_iter()
+            .map(|(gl, cents)| (gl, cents as f64 / 100.0))
+            .collect(),
+        blocked_gl_accounts,
+        reporting_balance_rows: super::reporting::reporting_balance(d).len(),
         counts,
         sales_invoices: sales.present(),
         invoices: invoices.present(),

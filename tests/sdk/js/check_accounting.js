@@ -1,6 +1,6 @@
-// Codat's `@codat/accounting` (npm) against a Ledgerline server: invoices, credit notes, customers
-// and suppliers listed page by page, filtered and sorted, got by id, and the error answers, all
-// read by the SDK's own models.
+// Codat's `@codat/accounting` (npm) against a Ledgerline server: invoices, credit notes, customers,
+// suppliers, bills, journal entries and the chart of accounts listed page by page, filtered and
+// sorted, got by id, company info, and the error answers, all read by the SDK's own models.
 //
 //   node check_accounting.js --url URL --key API_KEY --unpulled COMPANY --pulled COMPANY [--pulled COMPANY]
 //
@@ -97,6 +97,60 @@ async function main() {
   for (const companyId of opts.pulled) {
     await checkBills(check, sdk, companyId);
     await checkJournalEntries(check, sdk, companyId);
+  }
+
+  const ACCOUNT_TYPES = ["Unknown", "Asset", "Expense", "Income", "Liability", "Equity"];
+  for (const companyId of opts.pulled) {
+    const accounts = [];
+    await check(`accounts.list every page of ${companyId}`, async () => {
+      let total = null;
+      for (let page = 1; ; page += 1) {
+        const r = await sdk.accounts.list({ companyId, page, pageSize: 10 });
+        expect(r.statusCode === 200 && r.accounts, `page ${page}: ${r.statusCode}`);
+        const body = r.accounts;
+        expect(body.pageNumber === page && body.pageSize === 10, `page ${page}: envelope`);
+        total = body.totalResults;
+        for (const account of body.results) {
+          expect(!accounts.some((a) => a.id === account.id), `account ${account.id} twice`);
+          expect(ACCOUNT_TYPES.includes(account.type), `type ${account.type}`);
+          expect(["Active", "Archived"].includes(account.status), `status ${account.status}`);
+          expect(typeof account.currentBalance === "number", "currentBalance is a number");
+          expect(typeof account.isBankAccount === "boolean", "isBankAccount is a boolean");
+          accounts.push(account);
+        }
+        if (!body.links.next) break;
+      }
+      expect(accounts.length === total && total > 10, `${accounts.length} accounts read, totalResults ${total}`);
+    });
+
+    await check(`accounts.list query and orderBy on ${companyId}`, async () => {
+      const r = await sdk.accounts.list({ companyId, pageSize: 50, query: "isBankAccount = true", orderBy: "-nominalCode" });
+      expect(r.statusCode === 200, `status ${r.statusCode}`);
+      const results = r.accounts.results;
+      const banks = accounts.filter((a) => a.isBankAccount).length;
+      expect(results.length === banks && banks > 0, `${results.length} results, ${banks} bank accounts`);
+      for (let i = 0; i < results.length; i += 1) {
+        expect(results[i].isBankAccount === true, `${results[i].id} is a bank account`);
+        if (i > 0) expect(results[i - 1].nominalCode >= results[i].nominalCode, "highest code first");
+      }
+    });
+
+    await check(`accounts.get one of ${companyId}`, async () => {
+      const wanted = accounts[Math.floor(accounts.length / 2)];
+      const r = await sdk.accounts.get({ companyId, accountId: wanted.id });
+      expect(r.statusCode === 200 && r.account, `status ${r.statusCode}`);
+      expect(JSON.stringify(r.account) === JSON.stringify(wanted), "the same account as in the list");
+    });
+
+    await check(`companyInfo.get of ${companyId}`, async () => {
+      const r = await sdk.companyInfo.get({ companyId });
+      expect(r.statusCode === 200 && r.companyDataset, `status ${r.statusCode}`);
+      const info = r.companyDataset;
+      expect(typeof info.companyName === "string" && info.companyName.length > 0, "companyName");
+      expect(["EUR", "GBP"].includes(info.baseCurrency), `baseCurrency ${info.baseCurrency}`);
+      expect(info.addresses.length === 1 && info.addresses[0].type === "Billing", "one billing address");
+      expect(typeof info.registrationNumber === "string" && typeof info.taxNumber === "string", "numbers");
+    });
   }
 
   const errorCase = async (name, request, status) =>
