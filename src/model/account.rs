@@ -153,21 +153,9 @@ mod tests {
 
     #[test]
     fn query_paths_are_exactly_the_scalar_paths_of_the_serialized_account() {
-        let json = serde_json::to_value(account(true)).unwrap();
-        let mut scalar_paths = vec![];
-        for (key, value) in json.as_object().unwrap() {
-            match value {
-                serde_json::Value::Array(_) => {}
-                serde_json::Value::Object(inner) => {
-                    scalar_paths.extend(inner.keys().map(|k| format!("{key}.{k}")))
-                }
-                _ => scalar_paths.push(key.clone()),
-            }
-        }
-        scalar_paths.sort();
-        let mut declared: Vec<String> =
-            Account::QUERY_PATHS.iter().map(|p| p.to_string()).collect();
-        declared.sort();
-        assert_eq!(declared, scalar_paths);
+        super::super::assert_query_paths_are_the_scalar_paths(
+            &serde_json::to_value(account(true)).unwrap(),
+            Account::QUERY_PATHS,
+        );
     }
 }

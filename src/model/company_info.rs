@@ -147,20 +147,9 @@ mod tests {
 
     #[test]
     fn query_paths_are_exactly_the_scalar_paths_of_the_serialized_record() {
-        let json = serde_json::to_value(info(true)).unwrap();
-        let mut scalar_paths: Vec<String> = json
-            .as_object()
-            .unwrap()
-            .iter()
-            .filter(|(_, v)| !v.is_array() && !v.is_object())
-            .map(|(k, _)| k.clone())
-            .collect();
-        scalar_paths.sort();
-        let mut declared: Vec<String> = CompanyInfo::QUERY_PATHS
-            .iter()
-            .map(|p| p.to_string())
-            .collect();
-        declared.sort();
-        assert_eq!(declared, scalar_paths);
+        super::super::assert_query_paths_are_the_scalar_paths(
+            &serde_json::to_value(info(true)).unwrap(),
+            CompanyInfo::QUERY_PATHS,
+        );
     }
 }

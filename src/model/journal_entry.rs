@@ -151,7 +151,6 @@ pub struct JournalEntry {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::bill::tests::scalar_paths;
 
     fn entry(some: bool) -> JournalEntry {
         let text = |t: &str| some.then(|| t.to_string());
@@ -202,12 +201,9 @@ mod tests {
 
     #[test]
     fn query_paths_are_exactly_the_scalar_paths_of_the_serialized_entry() {
-        let json = serde_json::to_value(entry(true)).unwrap();
-        let mut declared: Vec<String> = JournalEntry::QUERY_PATHS
-            .iter()
-            .map(|p| p.to_string())
-            .collect();
-        declared.sort();
-        assert_eq!(declared, scalar_paths(&json));
+        super::super::assert_query_paths_are_the_scalar_paths(
+            &serde_json::to_value(entry(true)).unwrap(),
+            JournalEntry::QUERY_PATHS,
+        );
     }
 }

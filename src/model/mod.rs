@@ -57,3 +57,24 @@ pub use supplier::{Supplier, SupplierStatus};
 pub fn local_datetime(t: chrono::NaiveDateTime) -> String {
     t.format("%Y-%m-%dT%H:%M:%S").to_string()
 }
+
+/// Test support: a model's `QUERY_PATHS` are exactly the scalar paths of a serialized record
+/// with every field set (its scalar fields and those of its objects; arrays are not queryable),
+/// so that what `query`/`orderBy` may name and the wire shape cannot drift apart.
+#[cfg(test)]
+pub(crate) fn assert_query_paths_are_the_scalar_paths(json: &serde_json::Value, declared: &[&str]) {
+    let mut scalar_paths = vec![];
+    for (key, value) in json.as_object().expect("a record is an object") {
+        match value {
+            serde_json::Value::Array(_) => {}
+            serde_json::Value::Object(inner) => {
+                scalar_paths.extend(inner.keys().map(|k| format!("{key}.{k}")))
+            }
+            _ => scalar_paths.push(key.clone()),
+        }
+    }
+    scalar_paths.sort();
+    let mut declared: Vec<String> = declared.iter().map(|p| p.to_string()).collect();
+    declared.sort();
+    assert_eq!(declared, scalar_paths);
+}

@@ -95,22 +95,6 @@ pub struct Supplier {
 mod tests {
     use super::*;
 
-    /// The scalar paths of a serialized record: its scalar fields and those of its objects.
-    fn scalar_paths(json: &serde_json::Value) -> Vec<String> {
-        let mut paths = vec![];
-        for (key, value) in json.as_object().unwrap() {
-            match value {
-                serde_json::Value::Array(_) => {}
-                serde_json::Value::Object(inner) => {
-                    paths.extend(inner.keys().map(|k| format!("{key}.{k}")))
-                }
-                _ => paths.push(key.clone()),
-            }
-        }
-        paths.sort();
-        paths
-    }
-
     fn supplier(some: bool) -> Supplier {
         let text = |t: &str| some.then(|| t.to_string());
         Supplier {
@@ -147,12 +131,9 @@ mod tests {
 
     #[test]
     fn query_paths_are_exactly_the_scalar_paths_of_the_serialized_supplier() {
-        let json = serde_json::to_value(supplier(true)).unwrap();
-        let mut declared: Vec<String> = Supplier::QUERY_PATHS
-            .iter()
-            .map(|p| p.to_string())
-            .collect();
-        declared.sort();
-        assert_eq!(declared, scalar_paths(&json));
+        super::super::assert_query_paths_are_the_scalar_paths(
+            &serde_json::to_value(supplier(true)).unwrap(),
+            Supplier::QUERY_PATHS,
+        );
     }
 }
