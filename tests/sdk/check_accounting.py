@@ -116,9 +116,10 @@ def moment(value: str) -> datetime:
 
 
 def read_all(sdk: CodatAccounting, company_id: str, page_size: int, *, data_type: str = "invoices", **filters) -> tuple[list, int]:
-    """Every page of a listing of `data_type` (the SDK's attribute: `invoices`, `credit_notes`);
-    checks the envelope on each page. Returns (records, pages)."""
-    invoices: list = []
+    """Every page of a listing of `data_type` (the SDK's attribute: `invoices`, `credit_notes`,
+    `accounts`, …) with `filters` (`query`, `order_by`); checks the envelope and the links on each
+    page and that no record appears twice. Returns (records, pages)."""
+    records: list = []
     page_number = 1
     total = None
     while True:
@@ -136,16 +137,16 @@ def read_all(sdk: CodatAccounting, company_id: str, page_size: int, *, data_type
         expect(page.links.self_ is not None and page.links.current is not None, "_links without self/current")
         if page_number > 1:
             expect(page.links.previous is not None, f"no _links.previous on page {page_number}")
-        invoices.extend(results)
+        records.extend(results)
         if page.links.next is None:
             break
         expect(len(results) == page_size, f"a short page {page_number} before the end")
         page_number += 1
         expect(page_number <= 1000, "more than 1000 pages")
-    expect(len(invoices) == total, f"{len(invoices)} {data_type} read over {page_number} pages, totalResults {total}")
-    ids = [i.id for i in invoices]
+    expect(len(records) == total, f"{len(records)} {data_type} read over {page_number} pages, totalResults {total}")
+    ids = [r.id for r in records]
     expect(len(set(ids)) == len(ids), f"pages overlap: one of the {data_type} appears twice")
-    return invoices, page_number
+    return records, page_number
 
 
 def invoices(report: Report, sdk: CodatAccounting, company_id: str) -> None:
@@ -283,57 +284,6 @@ def credit_notes(report: Report, sdk: CodatAccounting, company_id: str) -> None:
     )
 
 
-def read_every_page(list_page, company_id: str, page_size: int, **filters) -> tuple[list, int]:
-    """Every page of any data type's listing (`list_page` = e.g. `sdk.customers.list`); checks
-    the envelope on each page. Returns (records, pages)."""
-    records: list = []
-    page_number = 1
-    while True:
-        request = {"company_id": company_id, "page": page_number, "page_size": page_size, **filters}
-        try:
-            page = list_page(request=request)
-        except pydantic.ValidationError as e:
-            raise CheckFailed(f"the SDK could not parse page {page_number} (pageSize {page_size}, pydantic ValidationError):\n{e}") from e
-        expect(page.page_number == page_number, f"pageNumber {page.page_number}, asked {page_number}")
-        expect(page.page_size == page_size, f"pageSize {page.page_size}, asked {page_size}")
-        results = page.results or []
-        records.extend(results)
-        if page.links.next is None:
-            expect(len(records) == page.total_results, f"{len(records)} read, totalResults {page.total_results}")
-            break
-        expect(len(results) == page_size, f"a short page {page_number} before the end")
-        page_number += 1
-        expect(page_number <= 1000, "more than 1000 pages")
-    ids = [r.id for r in records]
-    expect(len(set(ids)) == len(ids), "pages overlap: an id appears twice")
-    return records, page_number
-
-
-def every_page(list_page, page_size: int) -> tuple[list, int]:
-    """Every record of a listing (`list_page(page, page_size)` gives the SDK's envelope), with
-    the envelope checked on each page. Returns (records, pages)."""
-    records: list = []
-    page_number = 1
-    total = None
-    while True:
-        try:
-            page = list_page(page_number, page_size)
-        except pydantic.ValidationError as e:
-            raise CheckFailed(f"the SDK could not parse page {page_number} (pageSize {page_size}):\n{e}") from e
-        expect(page.page_number == page_number and page.page_size == page_size, f"page {page_number}: envelope")
-        expect(total in (None, page.total_results), f"totalResults changed from {total} to {page.total_results}")
-        total = page.total_results
-        records.extend(page.results or [])
-        if page.links.next is None:
-            break
-        page_number += 1
-        expect(page_number <= 1000, "more than 1000 pages")
-    expect(len(records) == total, f"{len(records)} records over {page_number} pages, totalResults {total}")
-    ids = [r.id for r in records]
-    expect(len(set(ids)) == len(ids), "pages overlap: an id appears twice")
-    return records, page_number
-
-
 def relations(report: Report, sdk: CodatAccounting, company_id: str, many: str, one: str, name_field: str) -> None:
     """Customers or suppliers (`many` = the SDK's attribute, `one` its get's id parameter stem):
     every page, archived ones by query, ordered by name, one by id."""
@@ -341,7 +291,7 @@ def relations(report: Report, sdk: CodatAccounting, company_id: str, many: str, 
     everything: list = []
 
     def pages():
-        found, page_count = read_every_page(api.list, company_id, 10)
+        found, page_count = read_all(sdk, company_id, 10, data_type=many)
         expect(page_count >= 2, f"only {page_count} page(s) of 10: too few {many} to test paging")
         statuses: dict[str, int] = {}
         for record in found:
@@ -363,7 +313,7 @@ def relations(report: Report, sdk: CodatAccounting, company_id: str, many: str, 
     archived = {r.id for r in everything if r.status.value == "Archived"}
 
     def query_and_order():
-        found, page_count = read_every_page(api.list, company_id, 3, query="status=Archived", order_by=f"-{wire_name}")
+        found, page_count = read_all(sdk, company_id, 3, data_type=many, query="status=Archived", order_by=f"-{wire_name}")
         got = {r.id for r in found}
         expect(got == archived, f"{len(got)} results, {len(archived)} {many} are archived")
         names = [getattr(r, name_field).lower() for r in found]
@@ -373,7 +323,7 @@ def relations(report: Report, sdk: CodatAccounting, company_id: str, many: str, 
     report.check(f"{many}.list {company_id} query='status=Archived' orderBy='-{wire_name}'", query_and_order)
 
     def ascending():
-        found, _ = read_every_page(api.list, company_id, 50, order_by=wire_name)
+        found, _ = read_all(sdk, company_id, 50, data_type=many, order_by=wire_name)
         names = [getattr(r, name_field).lower() for r in found]
         expect(len(found) == len(everything), f"{len(found)} of {len(everything)}")
         expect(names == sorted(names), f"not ordered by {wire_name} ascending")
@@ -399,13 +349,8 @@ def relations(report: Report, sdk: CodatAccounting, company_id: str, many: str, 
 def bills(report: Report, sdk: CodatAccounting, company_id: str) -> None:
     everything: list[shared.Bill] = []
 
-    def lister(**filters):
-        return lambda page, size: sdk.bills.list(
-            request={"company_id": company_id, "page": page, "page_size": size, **filters}
-        )
-
     def pages():
-        found, page_count = every_page(lister(), PAGE_SIZE)
+        found, page_count = read_all(sdk, company_id, PAGE_SIZE, data_type="bills")
         expect(page_count >= 2, f"only {page_count} page(s) of {PAGE_SIZE}: too few bills to test paging")
         statuses: dict[str, int] = {}
         for bill in found:
@@ -428,7 +373,7 @@ def bills(report: Report, sdk: CodatAccounting, company_id: str) -> None:
 
     def query_and_order():
         owed = {b.id for b in everything if b.amount_due > 0}
-        found, page_count = every_page(lister(query="amountDue > 0", order_by="-dueDate"), 25)
+        found, page_count = read_all(sdk, company_id, 25, data_type="bills", query="amountDue > 0", order_by="-dueDate")
         expect(len(owed) > 0, "the books have no unpaid bill to query for")
         got = {b.id for b in found}
         expect(got == owed, f"{len(got)} results, {len(owed)} bills have amountDue > 0")
@@ -456,13 +401,8 @@ def bills(report: Report, sdk: CodatAccounting, company_id: str) -> None:
 def journal_entries(report: Report, sdk: CodatAccounting, company_id: str) -> None:
     everything: list[shared.JournalEntry] = []
 
-    def lister(**filters):
-        return lambda page, size: sdk.journal_entries.list(
-            request={"company_id": company_id, "page": page, "page_size": size, **filters}
-        )
-
     def pages():
-        found, page_count = every_page(lister(), 200)
+        found, page_count = read_all(sdk, company_id, 200, data_type="journal_entries")
         expect(page_count >= 2, f"only {page_count} page(s) of 200: too few entries to test paging")
         for entry in found:
             lines = entry.journal_lines or []
@@ -481,7 +421,7 @@ def journal_entries(report: Report, sdk: CodatAccounting, company_id: str) -> No
     def query_and_order():
         of_invoices = {e.id for e in everything if e.record_ref is not None and e.record_ref.data_type is not None
                        and e.record_ref.data_type.value == "invoices"}
-        found, page_count = every_page(lister(query="recordRef.dataType = invoices", order_by="-postedOn"), 100)
+        found, page_count = read_all(sdk, company_id, 100, data_type="journal_entries", query="recordRef.dataType = invoices", order_by="-postedOn")
         expect(len(of_invoices) > 0, "no entry points at an invoice")
         got = {e.id for e in found}
         expect(got == of_invoices, f"{len(got)} results, {len(of_invoices)} entries of invoices")
@@ -502,36 +442,11 @@ def journal_entries(report: Report, sdk: CodatAccounting, company_id: str) -> No
 ACCOUNT_TYPES = {"Unknown", "Asset", "Expense", "Income", "Liability", "Equity"}
 
 
-def read_all_accounts(sdk: CodatAccounting, company_id: str, page_size: int, **filters) -> tuple[list[shared.Account], int]:
-    """Every page of the chart of accounts; checks the envelope on each page. Returns (accounts, pages)."""
-    accounts: list[shared.Account] = []
-    page_number = 1
-    total = None
-    while True:
-        request = {"company_id": company_id, "page": page_number, "page_size": page_size, **filters}
-        page = sdk.accounts.list(request=request)
-        expect(page.page_number == page_number and page.page_size == page_size, f"page {page_number}: envelope")
-        expect(total in (None, page.total_results), f"totalResults changed from {total} to {page.total_results}")
-        total = page.total_results
-        results = page.results or []
-        expect(len(results) <= page_size, f"{len(results)} results on a page of {page_size}")
-        accounts.extend(results)
-        if page.links.next is None:
-            break
-        expect(len(results) == page_size, f"a short page {page_number} before the end")
-        page_number += 1
-        expect(page_number <= 1000, "more than 1000 pages")
-    expect(len(accounts) == total, f"{len(accounts)} accounts read over {page_number} pages, totalResults {total}")
-    ids = [a.id for a in accounts]
-    expect(len(set(ids)) == len(ids), "pages overlap: an account id appears twice")
-    return accounts, page_number
-
-
 def accounts(report: Report, sdk: CodatAccounting, company_id: str) -> None:
     everything: list[shared.Account] = []
 
     def pages():
-        found, page_count = read_all_accounts(sdk, company_id, 10)
+        found, page_count = read_all(sdk, company_id, 10, data_type="accounts")
         expect(page_count >= 2, f"only {page_count} page(s) of 10: too few accounts to test paging")
         kinds: dict[str, int] = {}
         for account in found:
@@ -552,7 +467,7 @@ def accounts(report: Report, sdk: CodatAccounting, company_id: str) -> None:
 
     def query_and_order():
         banks = {a.id for a in everything if a.is_bank_account}
-        found, _ = read_all_accounts(sdk, company_id, 3, query="isBankAccount = true", order_by="-nominalCode")
+        found, _ = read_all(sdk, company_id, 3, data_type="accounts", query="isBankAccount = true", order_by="-nominalCode")
         expect(len(banks) > 0, "the chart has no bank account")
         expect({a.id for a in found} == banks, f"{len(found)} results, {len(banks)} bank accounts")
         codes = [a.nominal_code for a in found]
@@ -563,7 +478,7 @@ def accounts(report: Report, sdk: CodatAccounting, company_id: str) -> None:
 
     def by_type_and_balance():
         liabilities = {a.id for a in everything if a.type.value == "Liability" and a.status.value == "Active"}
-        found, _ = read_all_accounts(sdk, company_id, 50, query="type = Liability && status = Active", order_by="currentBalance")
+        found, _ = read_all(sdk, company_id, 50, data_type="accounts", query="type = Liability && status = Active", order_by="currentBalance")
         expect({a.id for a in found} == liabilities, f"{len(found)} results, {len(liabilities)} active liabilities")
         balances = [a.current_balance for a in found]
         expect(balances == sorted(balances), "not ordered by currentBalance ascending")
