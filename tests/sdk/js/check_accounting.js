@@ -49,25 +49,14 @@ async function main() {
 
   for (const companyId of opts.pulled) {
     await check(`invoices.list every page of ${companyId}`, async () => {
-      const seen = new Set();
-      let total = null;
-      for (let page = 1; ; page += 1) {
-        const r = await sdk.invoices.list({ companyId, page, pageSize: 50 });
-        expect(r.statusCode === 200 && r.invoices, `page ${page}: ${r.statusCode}`);
-        const body = r.invoices;
-        expect(body.pageNumber === page && body.pageSize === 50, `page ${page}: envelope`);
-        total = body.totalResults;
-        for (const invoice of body.results) {
-          expect(!seen.has(invoice.id), `invoice ${invoice.id} twice`);
-          seen.add(invoice.id);
-          expect(STATUSES.includes(invoice.status), `status ${invoice.status}`);
-          expect(typeof invoice.totalAmount === "number" && typeof invoice.amountDue === "number", "amounts are numbers");
-          expect(invoice.amountDue >= 0 && invoice.amountDue <= invoice.totalAmount, `amountDue of ${invoice.id}`);
-          expect(typeof invoice.issueDate === "string" && invoice.issueDate.length >= 10, "issueDate");
-        }
-        if (!body.links.next) break;
+      const invoices = await readAll(sdk, "invoices", companyId, { pageSize: 50 });
+      expect(invoices.length > 50, `${invoices.length} invoices: too few to page`);
+      for (const invoice of invoices) {
+        expect(STATUSES.includes(invoice.status), `status ${invoice.status}`);
+        expect(typeof invoice.totalAmount === "number" && typeof invoice.amountDue === "number", "amounts are numbers");
+        expect(invoice.amountDue >= 0 && invoice.amountDue <= invoice.totalAmount, `amountDue of ${invoice.id}`);
+        expect(typeof invoice.issueDate === "string" && invoice.issueDate.length >= 10, "issueDate");
       }
-      expect(seen.size === total, `${seen.size} invoices read, totalResults ${total}`);
     });
 
     await check(`invoices.list query and orderBy on ${companyId}`, async () => {
@@ -103,24 +92,14 @@ async function main() {
   for (const companyId of opts.pulled) {
     const accounts = [];
     await check(`accounts.list every page of ${companyId}`, async () => {
-      let total = null;
-      for (let page = 1; ; page += 1) {
-        const r = await sdk.accounts.list({ companyId, page, pageSize: 10 });
-        expect(r.statusCode === 200 && r.accounts, `page ${page}: ${r.statusCode}`);
-        const body = r.accounts;
-        expect(body.pageNumber === page && body.pageSize === 10, `page ${page}: envelope`);
-        total = body.totalResults;
-        for (const account of body.results) {
-          expect(!accounts.some((a) => a.id === account.id), `account ${account.id} twice`);
-          expect(ACCOUNT_TYPES.includes(account.type), `type ${account.type}`);
-          expect(["Active", "Archived"].includes(account.status), `status ${account.status}`);
-          expect(typeof account.currentBalance === "number", "currentBalance is a number");
-          expect(typeof account.isBankAccount === "boolean", "isBankAccount is a boolean");
-          accounts.push(account);
-        }
-        if (!body.links.next) break;
+      accounts.push(...(await readAll(sdk, "accounts", companyId, { pageSize: 10 })));
+      expect(accounts.length > 10, `${accounts.length} accounts: too few to page`);
+      for (const account of accounts) {
+        expect(ACCOUNT_TYPES.includes(account.type), `type ${account.type}`);
+        expect(["Active", "Archived"].includes(account.status), `status ${account.status}`);
+        expect(typeof account.currentBalance === "number", "currentBalance is a number");
+        expect(typeof account.isBankAccount === "boolean", "isBankAccount is a boolean");
       }
-      expect(accounts.length === total && total > 10, `${accounts.length} accounts read, totalResults ${total}`);
     });
 
     await check(`accounts.list query and orderBy on ${companyId}`, async () => {
@@ -182,29 +161,17 @@ async function main() {
 async function creditNotes(sdk, check, companyId) {
   const all = [];
   await check(`creditNotes.list every page of ${companyId}`, async () => {
-    let total = null;
-    const seen = new Set();
-    for (let page = 1; ; page += 1) {
-      const r = await sdk.creditNotes.list({ companyId, page, pageSize: 10 });
-      expect(r.statusCode === 200 && r.creditNotes, `page ${page}: ${r.statusCode}`);
-      const body = r.creditNotes;
-      expect(body.pageNumber === page && body.pageSize === 10, `page ${page}: envelope`);
-      total = body.totalResults;
-      for (const note of body.results) {
-        expect(!seen.has(note.id), `credit note ${note.id} twice`);
-        seen.add(note.id);
-        all.push(note);
-        expect(STATUSES.includes(note.status), `status ${note.status}`);
-        for (const field of ["subTotal", "totalTaxAmount", "totalAmount", "totalDiscount", "discountPercentage", "remainingCredit"]) {
-          expect(typeof note[field] === "number", `${note.id}: ${field} is a number`);
-        }
-        expect(note.totalAmount > 0, `${note.id}: positive`);
-        expect(note.remainingCredit >= 0 && note.remainingCredit <= note.totalAmount, `remainingCredit of ${note.id}`);
-        expect(note.customerRef && note.customerRef.id, `${note.id}: customerRef`);
+    all.push(...(await readAll(sdk, "creditNotes", companyId, { pageSize: 10 })));
+    expect(all.length > 10, `${all.length} credit notes: too few to page`);
+    for (const note of all) {
+      expect(STATUSES.includes(note.status), `status ${note.status}`);
+      for (const field of ["subTotal", "totalTaxAmount", "totalAmount", "totalDiscount", "discountPercentage", "remainingCredit"]) {
+        expect(typeof note[field] === "number", `${note.id}: ${field} is a number`);
       }
-      if (!body.links.next) break;
+      expect(note.totalAmount > 0, `${note.id}: positive`);
+      expect(note.remainingCredit >= 0 && note.remainingCredit <= note.totalAmount, `remainingCredit of ${note.id}`);
+      expect(note.customerRef && note.customerRef.id, `${note.id}: customerRef`);
     }
-    expect(seen.size === total && total > 10, `${seen.size} credit notes read over several pages, totalResults ${total}`);
   });
 
   await check(`creditNotes.list query and orderBy on ${companyId}`, async () => {
@@ -234,25 +201,9 @@ const RELATION_STATUSES = ["Unknown", "Active", "Archived"];
 // and id parameter stem): every page, archived ones by query ordered by name, one by id.
 async function relations(sdk, check, companyId, many, one, nameField) {
   const api = sdk[many];
-  const readAll = async (request) => {
-    const records = [];
-    let total = null;
-    for (let page = 1; ; page += 1) {
-      const r = await api.list({ companyId, page, ...request });
-      expect(r.statusCode === 200 && r[many], `page ${page}: ${r.statusCode}`);
-      const body = r[many];
-      expect(body.pageNumber === page && body.pageSize === request.pageSize, `page ${page}: envelope`);
-      total = body.totalResults;
-      records.push(...body.results);
-      if (!body.links.next) break;
-    }
-    expect(records.length === total, `${records.length} ${many} read, totalResults ${total}`);
-    expect(new Set(records.map((r) => r.id)).size === records.length, "pages overlap");
-    return records;
-  };
   let everything = [];
   await check(`${many}.list every page of ${companyId}`, async () => {
-    everything = await readAll({ pageSize: 10 });
+    everything = await readAll(sdk, many, companyId, { pageSize: 10 });
     expect(everything.length > 10, `only ${everything.length} ${many}: too few to test paging`);
     for (const record of everything) {
       expect(RELATION_STATUSES.includes(record.status), `status ${record.status}`);
@@ -264,11 +215,11 @@ async function relations(sdk, check, companyId, many, one, nameField) {
   await check(`${many}.list query and orderBy on ${companyId}`, async () => {
     const archived = everything.filter((r) => r.status === "Archived").map((r) => r.id).sort();
     expect(archived.length > 0, `some archived ${many}`);
-    const found = await readAll({ pageSize: 3, query: "status=Archived", orderBy: `-${nameField}` });
+    const found = await readAll(sdk, many, companyId, { pageSize: 3, query: "status=Archived", orderBy: `-${nameField}` });
     expect(JSON.stringify(found.map((r) => r.id).sort()) === JSON.stringify(archived), "exactly the archived ones");
     const names = found.map((r) => r[nameField].toLowerCase());
     for (let i = 1; i < names.length; i += 1) expect(names[i - 1] >= names[i], `by ${nameField} descending`);
-    const ascending = await readAll({ pageSize: 50, orderBy: nameField });
+    const ascending = await readAll(sdk, many, companyId, { pageSize: 50, orderBy: nameField });
     const up = ascending.map((r) => r[nameField].toLowerCase());
     for (let i = 1; i < up.length; i += 1) expect(up[i - 1] <= up[i], `by ${nameField} ascending`);
   });
@@ -285,28 +236,30 @@ async function relations(sdk, check, companyId, many, one, nameField) {
 
 const BILL_STATUSES = ["Unknown", "Open", "PartiallyPaid", "Paid", "Void", "Draft"];
 
-// Every page of a listing (`read(page)` gives the envelope); checks paging and ids.
-async function everyPage(what, read) {
-  const seen = new Map();
+// Every record of a listing of `many` (the SDK's attribute and its response's field:
+// `invoices`, `creditNotes`, …) with `request` (`pageSize`, `query`, `orderBy`), page by page: each
+// page's envelope is checked, and that no record appears twice.
+async function readAll(sdk, many, companyId, request) {
+  const records = [];
   let total = null;
   for (let page = 1; ; page += 1) {
-    const body = await read(page);
-    expect(body && body.pageNumber === page, `${what} page ${page}: envelope`);
+    const r = await sdk[many].list({ companyId, page, ...request });
+    expect(r.statusCode === 200 && r[many], `${many} page ${page}: ${r.statusCode}`);
+    const body = r[many];
+    expect(body.pageNumber === page && body.pageSize === request.pageSize, `${many} page ${page}: envelope`);
     total = body.totalResults;
-    for (const record of body.results) {
-      expect(!seen.has(record.id), `${what} ${record.id} twice`);
-      seen.set(record.id, record);
-    }
+    records.push(...body.results);
     if (!body.links.next) break;
   }
-  expect(seen.size === total, `${seen.size} ${what} read, totalResults ${total}`);
-  return [...seen.values()];
+  expect(records.length === total, `${records.length} ${many} read, totalResults ${total}`);
+  expect(new Set(records.map((r) => r.id)).size === records.length, `${many}: pages overlap`);
+  return records;
 }
 
 async function checkBills(check, sdk, companyId) {
   let bills = [];
   await check(`bills.list every page of ${companyId}`, async () => {
-    bills = await everyPage("bills", async (page) => (await sdk.bills.list({ companyId, page, pageSize: 50 })).bills);
+    bills = await readAll(sdk, "bills", companyId, { pageSize: 50 });
     expect(bills.length > 50, `${bills.length} bills: too few to page`);
     for (const bill of bills) {
       expect(BILL_STATUSES.includes(bill.status), `status ${bill.status}`);
@@ -318,9 +271,7 @@ async function checkBills(check, sdk, companyId) {
   });
   await check(`bills.list query and orderBy on ${companyId}`, async () => {
     const owed = bills.filter((b) => b.amountDue > 0).length;
-    const found = await everyPage("owed bills", async (page) =>
-      (await sdk.bills.list({ companyId, page, pageSize: 20, query: "amountDue > 0", orderBy: "-issueDate" })).bills,
-    );
+    const found = await readAll(sdk, "bills", companyId, { pageSize: 20, query: "amountDue > 0", orderBy: "-issueDate" });
     expect(owed > 0 && found.length === owed, `${found.length} results, ${owed} bills owed`);
     for (let i = 1; i < found.length; i += 1) expect(found[i - 1].issueDate >= found[i].issueDate, "newest first");
   });
@@ -335,9 +286,7 @@ async function checkBills(check, sdk, companyId) {
 async function checkJournalEntries(check, sdk, companyId) {
   let entries = [];
   await check(`journalEntries.list every page of ${companyId}`, async () => {
-    entries = await everyPage("journal entries", async (page) =>
-      (await sdk.journalEntries.list({ companyId, page, pageSize: 200 })).journalEntries,
-    );
+    entries = await readAll(sdk, "journalEntries", companyId, { pageSize: 200 });
     expect(entries.length > 200, `${entries.length} entries: too few to page`);
     for (const entry of entries) {
       const cents = entry.journalLines.reduce((sum, l) => sum + Math.round(l.netAmount * 100), 0);
@@ -347,10 +296,11 @@ async function checkJournalEntries(check, sdk, companyId) {
   });
   await check(`journalEntries.list query and orderBy on ${companyId}`, async () => {
     const billEntries = entries.filter((e) => e.recordRef && e.recordRef.dataType === "bills").length;
-    const found = await everyPage("bill entries", async (page) =>
-      (await sdk.journalEntries.list({ companyId, page, pageSize: 100, query: "recordRef.dataType = bills", orderBy: "postedOn" }))
-        .journalEntries,
-    );
+    const found = await readAll(sdk, "journalEntries", companyId, {
+      pageSize: 100,
+      query: "recordRef.dataType = bills",
+      orderBy: "postedOn",
+    });
     expect(billEntries > 0 && found.length === billEntries, `${found.length} results, ${billEntries} bill entries`);
     for (let i = 1; i < found.length; i += 1) expect(found[i - 1].postedOn <= found[i].postedOn, "oldest first");
   });
