@@ -187,3 +187,7 @@ impl PageSink for StoreSink {
         Ok(())
     }
 }
+
+#[cfg(test)]
+#[path = "sink_tests.rs"]
+mod tests;
