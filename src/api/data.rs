@@ -239,9 +239,10 @@ async fn get_record(
         return Err(not_synced(data_type));
     };
     let json = dataset.get(record_id).ok_or_else(|| {
+        // Codat's words name the read path (`accounts`), not the dataStatus key.
         ApiError::not_found(format!(
             "No data available for {} for ID {record_id}",
-            data_type.key()
+            data_type.spec().path
         ))
     })?;
     Ok(([(CONTENT_TYPE, "application/json")], json.to_string()).into_response())
