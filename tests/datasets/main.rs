@@ -12,6 +12,7 @@ mod bills;
 mod credit_notes;
 mod customers;
 mod journal_entries;
+mod schedules;
 
 use reqwest::Method;
 use rust_decimal::Decimal;
