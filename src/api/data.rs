@@ -231,7 +231,9 @@ impl Freshness {
                 "The pull of {key} failed ({}): {} Queue it again with \
                  POST /companies/{company}/data/queue/{key} once that is resolved",
                 pull.status,
-                pull.error_message.as_deref().unwrap_or("no reason was recorded.")
+                pull.error_message
+                    .as_deref()
+                    .unwrap_or("no reason was recorded.")
             )),
             _ => ApiError::conflict(format!(
                 "{key} has not been pulled yet: queue it with \
@@ -434,10 +436,11 @@ pub fn document_datasets(openapi: &mut utoipa::openapi::OpenApi) {
             .build()
     };
     // Every data read says how fresh its data is (Ledgerline extension).
-    let fresh = |description: &str, schema: &str| {
-        use utoipa::openapi::header::HeaderBuilder;
-        let mut response = json(description, schema);
-        response.headers.insert(
+    let fresh =
+        |description: &str, schema: &str| {
+            use utoipa::openapi::header::HeaderBuilder;
+            let mut response = json(description, schema);
+            response.headers.insert(
             "Ledgerline-Last-Sync".into(),
             HeaderBuilder::new()
                 .schema(Some(ObjectBuilder::new().schema_type(Type::String).format(Some(
@@ -450,7 +453,7 @@ pub fn document_datasets(openapi: &mut utoipa::openapi::OpenApi) {
                 .build()
                 .into(),
         );
-        response.headers.insert(
+            response.headers.insert(
             "Ledgerline-Pull-Running".into(),
             HeaderBuilder::new()
                 .schema(Some(
@@ -464,8 +467,8 @@ pub fn document_datasets(openapi: &mut utoipa::openapi::OpenApi) {
                 .build()
                 .into(),
         );
-        response
-    };
+            response
+        };
     let path_param = |name: &str, description: &str| {
         ParameterBuilder::new()
             .name(name)

@@ -59,7 +59,12 @@ async fn oauth_callback(
     if let Some(connection) = outcome.linked {
         // The first pull starts by itself, as Codat's does: every data type the tenant's sync
         // settings fetch on first link (all, by default), in pull order.
-        let queued = match crate::sync::schedule::fetched_on_link(&state.store, connection.tenant_id).await {
+        let queued = match crate::sync::schedule::fetched_on_link(
+            &state.store,
+            connection.tenant_id,
+        )
+        .await
+        {
             Ok(wanted) if wanted.is_empty() => Ok(vec![]),
             Ok(wanted) => {
                 state

@@ -5,7 +5,8 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -34,27 +35,74 @@ pub struct SyncSetting {
     /// Whether a new link queues this data type at once.
     pub fetch_on_first_link: bool,
     /// Hours between scheduled refreshes (Codat's default: 24).
-    #[schema(minimum = 1, maximum = 8760)]
-    pub sync_schedule: i32,
+    #[schema(value_type = i32, minimum = 1, maximum = 8760)]
+    #[serde(deserialize_with = "whole_number")]
+    pub sync_schedule: i64,
     /// The order in which data types are listed and queued.
-    #[schema(minimum = 0, maximum = 10000)]
-    pub sync_order: i32,
+    #[schema(value_type = i32, minimum = 0, maximum = 10000)]
+    #[serde(deserialize_with = "whole_number")]
+    pub sync_order: i64,
     /// Date from which data should be fetched (stored and returned; pulls fetch everything).
     #[schema(nullable = false, format = DateTime)]
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub sync_from_utc: Option<String>,
     /// Months of data to fetch (stored and returned; pulls fetch everything).
-    #[schema(nullable = false, minimum = 0, maximum = 1200)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sync_from_window: Option<i32>,
+    #[schema(value_type = Option<i32>, nullable = false, minimum = 0, maximum = 1200)]
+    #[serde(
+        default,
+        deserialize_with = "whole_number_not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub sync_from_window: Option<i64>,
     /// Months of report data to fetch (stored and returned; no report data type is served yet).
-    #[schema(nullable = false, minimum = 0, maximum = 1200)]
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub months_to_sync: Option<i32>,
+    #[schema(value_type = Option<i32>, nullable = false, minimum = 0, maximum = 1200)]
+    #[serde(
+        default,
+        deserialize_with = "whole_number_not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub months_to_sync: Option<i64>,
     /// Whether the setting is locked.
     #[schema(nullable = false)]
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "not_null",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub is_locked: Option<bool>,
+}
+
+/// An integer field, also when written `24.0` (JSON Schema's integers include it); the range
+/// is checked afterwards, so that the message names the limits.
+fn whole_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    let number = serde_json::Number::deserialize(deserializer)?;
+    if let Some(whole) = number.as_i64() {
+        return Ok(whole);
+    }
+    match number.as_f64() {
+        Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(f as i64),
+        _ => Err(D::Error::custom(format!(
+            "{number} is not a whole number in range"
+        ))),
+    }
+}
+
+/// An optional integer field: absent is `None`, `null` is refused (the document says so).
+fn whole_number_not_null<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<i64>, D::Error> {
+    whole_number(deserializer).map(Some)
+}
+
+/// An optional field: absent is `None`, `null` is refused (the document says so).
+fn not_null<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(deserializer).map(Some)
 }
 
 /// Codat's SyncSettings: the caller's settings for every data type Ledgerline serves.
@@ -98,11 +146,11 @@ fn view(row: &SyncSettingRow) -> SyncSetting {
     SyncSetting {
         data_type: row.data_type.clone(),
         fetch_on_first_link: row.fetch_on_first_link,
-        sync_schedule: row.sync_schedule_hours,
-        sync_order: row.sync_order,
+        sync_schedule: row.sync_schedule_hours.into(),
+        sync_order: row.sync_order.into(),
         sync_from_utc: row.sync_from_utc.map(iso_utc),
-        sync_from_window: row.sync_from_window,
-        months_to_sync: row.months_to_sync,
+        sync_from_window: row.sync_from_window.map(i64::from),
+        months_to_sync: row.months_to_sync.map(i64::from),
         is_locked: Some(row.is_locked),
     }
 }
@@ -124,9 +172,9 @@ fn checked(index: usize, setting: &SyncSetting) -> Result<SyncSettingRow, Vec<(S
             ),
         ));
     }
-    let mut range = |name: &str, value: Option<i32>, min: i32, max: i32| {
+    let mut range = |name: &str, value: Option<i64>, min: i32, max: i32| {
         if let Some(value) = value
-            && !(min..=max).contains(&value)
+            && !(i64::from(min)..=i64::from(max)).contains(&value)
         {
             problems.push((
                 field(name),
@@ -145,9 +193,13 @@ fn checked(index: usize, setting: &SyncSetting) -> Result<SyncSettingRow, Vec<(S
     range("monthsToSync", setting.months_to_sync, 0, MAX_MONTHS);
     let sync_from_utc = match setting.sync_from_utc.as_deref() {
         None => None,
+        // RFC 3339 with its `T` (chrono would also take a space, which the document's
+        // `date-time` does not).
         Some(text) => match chrono::DateTime::parse_from_rfc3339(text) {
-            Ok(at) => Some(at.timestamp_millis()),
-            Err(_) => {
+            Ok(at) if matches!(text.as_bytes().get(10), Some(b'T' | b't')) => {
+                Some(at.timestamp_millis())
+            }
+            _ => {
                 problems.push((
                     field("syncFromUtc"),
                     format!("{text:?} is not a date-time such as 2020-01-01T12:00:00Z"),
@@ -162,11 +214,12 @@ fn checked(index: usize, setting: &SyncSetting) -> Result<SyncSettingRow, Vec<(S
     Ok(SyncSettingRow {
         data_type: setting.data_type.clone(),
         fetch_on_first_link: setting.fetch_on_first_link,
-        sync_schedule_hours: setting.sync_schedule,
-        sync_order: setting.sync_order,
+        // In range (checked above), so these fit.
+        sync_schedule_hours: setting.sync_schedule as i32,
+        sync_order: setting.sync_order as i32,
         sync_from_utc,
-        sync_from_window: setting.sync_from_window,
-        months_to_sync: setting.months_to_sync,
+        sync_from_window: setting.sync_from_window.map(|v| v as i32),
+        months_to_sync: setting.months_to_sync.map(|v| v as i32),
         is_locked: setting.is_locked.unwrap_or(false),
     })
 }
@@ -248,8 +301,8 @@ async fn update_sync_settings(
 
 /// Writes the served data types into the document as the closed set `dataType` takes.
 pub fn document(spec: &mut utoipa::openapi::OpenApi) {
-    use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
     use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
     let Some(components) = spec.components.as_mut() else {
         return;
     };

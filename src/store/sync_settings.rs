@@ -119,9 +119,7 @@ impl Store {
 
     /// Per company and data type, when its latest pull was queued (whatever became of it): the
     /// scheduler counts the next refresh from there.
-    pub async fn latest_pull_requests(
-        &self,
-    ) -> Result<HashMap<(Uuid, String), i64>, StoreError> {
+    pub async fn latest_pull_requests(&self) -> Result<HashMap<(Uuid, String), i64>, StoreError> {
         let rows = sqlx::query(
             "SELECT company_id, data_type, MAX(requested_at) AS latest FROM pull_operations \
              GROUP BY company_id, data_type",

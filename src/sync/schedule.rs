@@ -240,10 +240,7 @@ mod tests {
         }
         // A connection keeps its slot.
         let id = Uuid::new_v4();
-        assert_eq!(
-            start_up_slot(id, 0, spread),
-            start_up_slot(id, 0, spread)
-        );
+        assert_eq!(start_up_slot(id, 0, spread), start_up_slot(id, 0, spread));
     }
 
     #[test]
@@ -258,6 +255,9 @@ mod tests {
         assert_eq!(settings[0].0, last);
         assert_eq!(settings[0].1.sync_schedule_hours, 3);
         assert_eq!(settings[1].0, first);
-        assert_eq!(settings[1].1.sync_schedule_hours, DEFAULT_SYNC_SCHEDULE_HOURS);
+        assert_eq!(
+            settings[1].1.sync_schedule_hours,
+            DEFAULT_SYNC_SCHEDULE_HOURS
+        );
     }
 }

@@ -43,9 +43,7 @@ fn setting(data_type: &str, schedule: i64, fetch_on_first_link: bool) -> Value {
 /// How many pulls of `data_type` the company's history holds.
 async fn pulls_of(world: &World, company: &str, data_type: &str) -> Vec<Value> {
     let history = world
-        .get_json(&format!(
-            "/companies/{company}/data/history?pageSize=1000"
-        ))
+        .get_json(&format!("/companies/{company}/data/history?pageSize=1000"))
         .await;
     history["results"]
         .as_array()
@@ -87,7 +85,10 @@ async fn sync_settings_round_trip_and_refuse_invalid_fields_by_name() {
     let listed = defaults["settings"].as_array().unwrap();
     assert_eq!(listed.len(), ledgerline::model::DATASETS.len());
     for s in listed {
-        assert_eq!((&s["syncSchedule"], &s["fetchOnFirstLink"]), (&json!(24), &json!(true)));
+        assert_eq!(
+            (&s["syncSchedule"], &s["fetchOnFirstLink"]),
+            (&json!(24), &json!(true))
+        );
     }
     let client_id = defaults["clientId"].clone();
 
@@ -105,16 +106,38 @@ async fn sync_settings_round_trip_and_refuse_invalid_fields_by_name() {
     assert_eq!(stored["fetchOnFirstLink"], false);
     assert_eq!(stored["syncFromUtc"], "2020-01-01T12:00:00Z");
     assert_eq!(stored["monthsToSync"], 12);
-    assert_eq!(settings_of(&world, "customers").await["syncSchedule"], 24, "others keep theirs");
-    assert_eq!(world.get_json("/profile/syncSettings").await["overridesDefaults"], true);
+    assert_eq!(
+        settings_of(&world, "customers").await["syncSchedule"],
+        24,
+        "others keep theirs"
+    );
+    assert_eq!(
+        world.get_json("/profile/syncSettings").await["overridesDefaults"],
+        true
+    );
 
     // Each invalid field is named.
     for (bad, field) in [
         (setting("invoices", 0, true), "settings[0].syncSchedule"),
         (setting("bankFeeds", 24, true), "settings[0].dataType"),
-        (json!({"dataType": "invoices", "syncSchedule": 24, "syncOrder": 0}), "settings[0].fetchOnFirstLink"),
-        (json!({"dataType": "invoices", "fetchOnFirstLink": true, "syncSchedule": 24, "syncOrder": 0,
-                "syncFromUtc": "yesterday"}), "settings[0].syncFromUtc"),
+        (
+            json!({"dataType": "invoices", "syncSchedule": 24, "syncOrder": 0}),
+            "settings[0].fetchOnFirstLink",
+        ),
+        (
+            json!({"dataType": "invoices", "fetchOnFirstLink": true, "syncSchedule": 24, "syncOrder": 0,
+                "syncFromUtc": "yesterday"}),
+            "settings[0].syncFromUtc",
+        ),
+        (
+            json!({"dataType": "invoices", "fetchOnFirstLink": true, "syncSchedule": 24, "syncOrder": 0,
+                "syncFromWindow": null}),
+            "settings[0].syncFromWindow",
+        ),
+        (
+            json!({"dataType": "invoices", "fetchOnFirstLink": true, "syncSchedule": 2.5, "syncOrder": 0}),
+            "settings[0].syncSchedule",
+        ),
     ] {
         let (status, body) = post_settings(
             &world,
@@ -125,7 +148,20 @@ async fn sync_settings_round_trip_and_refuse_invalid_fields_by_name() {
         assert_eq!(body["validation"]["errors"][0]["itemId"], field, "{body}");
         assert!(body["error"].as_str().unwrap().contains(field), "{body}");
     }
-    assert_eq!(settings_of(&world, "invoices").await["syncSchedule"], 6, "a refused update changes nothing");
+    assert_eq!(
+        settings_of(&world, "invoices").await["syncSchedule"],
+        6,
+        "a refused update changes nothing"
+    );
+    // A whole number written with a fraction is still one (JSON Schema's integers include it).
+    let (status, body) = post_settings(
+        &world,
+        json!({"clientId": client_id, "overridesDefaults": true, "settings": [
+            {"dataType": "invoices", "fetchOnFirstLink": false, "syncSchedule": 8.0, "syncOrder": 3.0}]}),
+    )
+    .await;
+    assert_eq!(status, 204, "{body}");
+    assert_eq!(settings_of(&world, "invoices").await["syncSchedule"], 8);
 
     // overridesDefaults false puts every data type back to the defaults.
     let (status, _) = post_settings(
@@ -155,7 +191,11 @@ async fn a_due_schedule_queues_a_pull_and_one_not_due_does_not() {
     // An hour on: nothing is due (invoices every 2 hours, the rest daily).
     world.advance(3600).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert_eq!(pulls_of(&world, &company, "invoices").await.len(), 1, "not due yet");
+    assert_eq!(
+        pulls_of(&world, &company, "invoices").await.len(),
+        1,
+        "not due yet"
+    );
 
     // Past two hours: the invoices are pulled again, and only they.
     world.advance(3700).await;
@@ -169,9 +209,16 @@ async fn a_due_schedule_queues_a_pull_and_one_not_due_does_not() {
     }
     assert_eq!(second.len(), 2, "the due invoices were queued: {second:?}");
     assert_eq!(second[0]["status"], "Complete", "{second:?}");
-    assert!(second[0]["upstreamCalls"].as_i64().unwrap() > 0, "{second:?}");
+    assert!(
+        second[0]["upstreamCalls"].as_i64().unwrap() > 0,
+        "{second:?}"
+    );
     assert!(second[0]["records"].as_i64().unwrap() > 0, "{second:?}");
-    assert_eq!(pulls_of(&world, &company, "customers").await.len(), 1, "customers are due daily");
+    assert_eq!(
+        pulls_of(&world, &company, "customers").await.len(),
+        1,
+        "customers are due daily"
+    );
 
     // A day on, everything is due.
     world.advance(24 * 3600).await;
@@ -198,7 +245,10 @@ async fn fetch_on_first_link_false_leaves_the_data_type_to_its_schedule() {
     let company = linked(&world, "Later BV").await;
     let status = wait_complete(&world, &company, "customers").await;
     wait_complete(&world, &company, "journalEntries").await;
-    assert!(status.get("invoices").is_none(), "invoices were not queued on link: {status}");
+    assert!(
+        status.get("invoices").is_none(),
+        "invoices were not queued on link: {status}"
+    );
     assert!(pulls_of(&world, &company, "invoices").await.is_empty());
     let response = world
         .api(Method::GET, &format!("/companies/{company}/data/invoices"))
@@ -209,7 +259,13 @@ async fn fetch_on_first_link_false_leaves_the_data_type_to_its_schedule() {
     assert_eq!(response.headers()[PULL_RUNNING], "false");
     assert!(response.headers().get(LAST_SYNC).is_none());
     let body: Value = response.json().await.unwrap();
-    assert!(body["error"].as_str().unwrap().contains("has not been pulled yet"), "{body}");
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("has not been pulled yet"),
+        "{body}"
+    );
     assert_eq!(body["canBeRetried"], "False");
 
     // Its schedule counts from the link: a day later it is pulled.
@@ -235,7 +291,10 @@ async fn a_read_during_the_first_pull_says_it_is_running_and_may_be_retried() {
     assert!(response.headers().get(LAST_SYNC).is_none());
     let body: Value = response.json().await.unwrap();
     let message = body["error"].as_str().unwrap();
-    assert!(message.contains("first pull of invoices is running"), "{body}");
+    assert!(
+        message.contains("first pull of invoices is running"),
+        "{body}"
+    );
     assert!(!message.contains("queue it"), "{body}");
     assert_eq!(body["canBeRetried"], "True");
     world.wait_for_pull(&company).await;
@@ -276,7 +335,10 @@ async fn every_data_read_says_when_its_data_was_pulled_and_whether_a_pull_runs()
         .fault(json!({"kind": "latency", "ms": 2000, "path": "SalesInvoice", "count": 5}))
         .await;
     let queued = world
-        .api(Method::POST, &format!("/companies/{company}/data/queue/invoices"))
+        .api(
+            Method::POST,
+            &format!("/companies/{company}/data/queue/invoices"),
+        )
         .send()
         .await
         .unwrap();
