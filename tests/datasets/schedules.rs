@@ -356,3 +356,38 @@ async fn every_data_read_says_when_its_data_was_pulled_and_whether_a_pull_runs()
     );
     world.wait_for_pull(&company).await;
 }
+
+#[tokio::test]
+async fn a_scheduled_pull_that_fails_says_why_in_words() {
+    let world = World::start().await;
+    let company = world
+        .linked_and_pulled("Dormant BV", "exact-online-nl", "101001")
+        .await;
+    // 31 days on, Exact's refresh token has died: the scheduled pull cannot run.
+    world.advance(31 * 86_400).await;
+    let mut failed = None;
+    for _ in 0..100 {
+        let pulls = pulls_of(&world, &company, "invoices").await;
+        if pulls.len() == 2 && pulls[0]["isErrored"] == true {
+            failed = Some(pulls[0].clone());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let failed = failed.expect("the scheduled pull was queued and failed");
+    assert_eq!(failed["status"], "AuthError", "{failed}");
+    let message = failed["errorMessage"].as_str().unwrap();
+    assert!(
+        message.contains("end customer must reconnect") && message.contains("linkUrl"),
+        "{failed}"
+    );
+    // The data pulled before stays readable, and says how old it is.
+    let response = world
+        .api(Method::GET, &format!("/companies/{company}/data/invoices"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()[PULL_RUNNING], "false");
+    assert!(response.headers().get(LAST_SYNC).is_some());
+}
