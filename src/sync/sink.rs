@@ -14,9 +14,9 @@ use crate::clock::{Clock, iso_utc};
 use crate::provider::{
     DataType, PageSink, ProviderError, PullError, PulledPage, RetryKind, SinkError,
 };
+use crate::store::{CommitCounts, PageRecords, PullOperationRow, Store, StoreError};
 
 const DAY_MS: i64 = 86_400_000;
-use crate::store::{CommitCounts, PageRecords, PullOperationRow, Store, StoreError};
 
 /// One pull operation of the run, while its pages arrive.
 struct OpenPull {
@@ -215,5 +215,44 @@ impl PageSink for StoreSink {
             return Err(SinkError::Stopped);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_pull_says_what_to_do_in_words() {
+        let (status, message) = status_of(
+            &PullError::Provider(ProviderError::Reconnect("refresh token expired".into())),
+            0,
+        );
+        assert_eq!(status, "AuthError");
+        assert!(message.contains("end customer must reconnect") && message.contains("linkUrl"));
+
+        // 2024-01-31T09:15:00Z: a spent day resumes at the next UTC midnight.
+        let now = 1_706_692_500_000;
+        let day = PullError::Provider(ProviderError::RetryLater {
+            kind: RetryKind::DayLimit,
+            message: "429".into(),
+            after: None,
+        });
+        let (status, message) = status_of(&day, now);
+        assert_eq!(status, "RateLimitError");
+        assert!(
+            message.contains("daily") && message.contains("resume at 2024-02-01T00:00:00Z"),
+            "{message}"
+        );
+        let minute = PullError::Provider(ProviderError::RetryLater {
+            kind: RetryKind::MinuteLimit,
+            message: "429".into(),
+            after: Some(std::time::Duration::from_secs(30)),
+        });
+        let (_, message) = status_of(&minute, now);
+        assert!(
+            message.contains("resume at 2024-01-31T09:15:30Z"),
+            "{message}"
+        );
     }
 }
