@@ -38,7 +38,8 @@ pub struct SyncSetting {
     #[schema(value_type = i32, minimum = 1, maximum = 8760)]
     #[serde(deserialize_with = "whole_number")]
     pub sync_schedule: i64,
-    /// The order in which data types are listed and queued.
+    /// The order in which data types are listed. Pulls queued together still run in
+    /// Ledgerline's pull order, which lets data types read from one upstream source share it.
     #[schema(value_type = i32, minimum = 0, maximum = 10000)]
     #[serde(deserialize_with = "whole_number")]
     pub sync_order: i64,
