@@ -228,6 +228,16 @@ pub async fn serve(
     let (tasks, grace) = (state.tasks.clone(), state.shutdown_grace);
     // Refresh dormant connections before their refresh tokens die.
     let keep_alive = tokio::spawn(state.tokens.clone().keep_alive_loop(KEEP_ALIVE_EVERY));
+    // Refresh every Linked connection's data types on their sync schedules.
+    let scheduler = tokio::spawn(
+        crate::sync::schedule::Scheduler::new(
+            state.sync.clone(),
+            state.store.clone(),
+            state.clock.clone(),
+            crate::sync::schedule::START_UP_SPREAD,
+        )
+        .run(),
+    );
     let app = crate::api::router(state).layer((
         DefaultBodyLimit::max(BODY_LIMIT_BYTES),
         crate::api::request_log::trace_layer(),
@@ -240,6 +250,7 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await?;
     // Running pulls stop after the page they are storing: what they stored stays consistent.
+    scheduler.abort();
     sync.stop_pulls();
     keep_alive.abort();
     tasks.drain(grace).await;

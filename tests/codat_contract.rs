@@ -575,6 +575,43 @@ async fn every_shared_operation_answers_as_codats_published_openapi_says() {
         .await;
         assert_eq!(status, expected);
     }
+    // Sync settings: Codat's shape on the way out, and Codat's body (as its SDKs send it) in.
+    let (status, settings) = call(
+        w,
+        c,
+        "get-profile-syncSettings",
+        Method::GET,
+        "/profile/syncSettings",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{settings}");
+    let (status, _) = call(
+        w,
+        c,
+        "update-profile-syncSettings",
+        Method::POST,
+        "/profile/syncSettings",
+        Some(json!({
+            "clientId": settings["clientId"],
+            "settings": [{"dataType": "invoices", "fetchOnFirstLink": true, "syncSchedule": 12,
+                          "syncOrder": 0, "syncFromUtc": "2020-01-01T12:00:00.000Z",
+                          "syncFromWindow": 24, "monthsToSync": 24, "isLocked": false}],
+            "overridesDefaults": true
+        })),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (_, settings) = call(
+        w,
+        c,
+        "get-profile-syncSettings",
+        Method::GET,
+        "/profile/syncSettings",
+        None,
+    )
+    .await;
+    assert_eq!(settings["overridesDefaults"], true);
     // And without a key, every operation's 401 is Codat's too.
     let response = world
         .http

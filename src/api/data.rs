@@ -9,6 +9,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
@@ -55,6 +56,14 @@ pub struct PullOperation {
     #[schema(nullable = false)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error_message: Option<String>,
+    /// Ledgerline extension: records stored so far (inserted, updated or unchanged).
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub records: Option<i64>,
+    /// Ledgerline extension: calls made to the upstream (Exact) so far.
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub upstream_calls: Option<i64>,
 }
 
 impl PullOperation {
@@ -114,6 +123,8 @@ fn pull_view(row: &PullOperationRow) -> PullOperation {
         completed: row.completed_at.map(iso_utc),
         status_description: row.status_description.clone(),
         error_message: row.error_message.clone(),
+        records: row.records,
+        upstream_calls: row.upstream_calls,
     }
 }
 
@@ -136,12 +147,100 @@ pub fn router() -> OpenApiRouter<AppState> {
 const DATA_TAG: &str = "Accounting data";
 const PULL_TAG: &str = "Pulls";
 
-fn not_synced(data_type: DataType) -> ApiError {
-    ApiError::conflict(format!(
-        "The data set has not been requested or is still syncing: queue it with \
-         POST /companies/{{companyId}}/data/queue/{} and watch /dataStatus",
-        data_type.key()
-    ))
+/// Response header on every data read: when the data type's latest successful pull finished
+/// (UTC, as `dataStatus`'s `lastSuccessfulSync`); absent until one has.
+pub const LAST_SYNC_HEADER: &str = "ledgerline-last-sync";
+/// Response header on every data read: `true` while a pull of the data type is queued or running.
+pub const PULL_RUNNING_HEADER: &str = "ledgerline-pull-running";
+
+/// How fresh a company's data type is: sent with every data read as headers, and what decides
+/// the answer to a read of a data type not pulled yet.
+struct Freshness {
+    company_id: Uuid,
+    data_type: DataType,
+    /// When the latest successful pull finished, on any of the company's connections.
+    last_sync: Option<i64>,
+    /// The pull queued or running now, if any.
+    running: Option<PullOperationRow>,
+}
+
+impl Freshness {
+    async fn of(state: &AppState, company_id: Uuid, data_type: DataType) -> ApiResult<Self> {
+        let last_sync = state
+            .store
+            .datasets(company_id)
+            .await?
+            .iter()
+            .filter(|d| d.data_type == data_type.key())
+            .filter_map(|d| d.last_successful_sync)
+            .max();
+        let running = state
+            .store
+            .running_pull(company_id, data_type.key())
+            .await?;
+        Ok(Freshness {
+            company_id,
+            data_type,
+            last_sync,
+            running,
+        })
+    }
+
+    /// Adds the freshness headers to an answer (the records, or the 409 before the first pull).
+    fn stamp(&self, mut response: Response) -> Response {
+        let headers = response.headers_mut();
+        if let Some(at) = self.last_sync
+            && let Ok(value) = HeaderValue::from_str(&iso_utc(at))
+        {
+            headers.insert(HeaderName::from_static(LAST_SYNC_HEADER), value);
+        }
+        headers.insert(
+            HeaderName::from_static(PULL_RUNNING_HEADER),
+            HeaderValue::from_static(if self.running.is_some() {
+                "true"
+            } else {
+                "false"
+            }),
+        );
+        response
+    }
+
+    /// The 409 for a data type with nothing to read yet, saying why: its first pull is running
+    /// (retry), its last pull failed (and why), or it was never queued.
+    async fn not_synced(&self, state: &AppState) -> ApiError {
+        let (company, key) = (self.company_id, self.data_type.key());
+        if let Some(pull) = &self.running {
+            return ApiError::conflict(format!(
+                "The first pull of {key} is running ({}% done, queued {}): the data can be read \
+                 once it completes. Retry shortly, or follow it at \
+                 GET /companies/{company}/data/history/{}",
+                pull.progress,
+                iso_utc(pull.requested_at),
+                pull.id
+            ))
+            .retryable();
+        }
+        let latest = state
+            .store
+            .list_pull_operations(company, 0, 1000)
+            .await
+            .map(|(pulls, _)| pulls.into_iter().find(|p| p.data_type == key))
+            .unwrap_or_default();
+        match latest {
+            Some(pull) if pull.status != "Complete" => ApiError::conflict(format!(
+                "The pull of {key} failed ({}): {} Queue it again with \
+                 POST /companies/{company}/data/queue/{key} once that is resolved",
+                pull.status,
+                pull.error_message
+                    .as_deref()
+                    .unwrap_or("no reason was recorded.")
+            )),
+            _ => ApiError::conflict(format!(
+                "{key} has not been pulled yet: queue it with \
+                 POST /companies/{company}/data/queue/{key} and watch /dataStatus"
+            )),
+        }
+    }
 }
 
 /// The positions in `dataset.records` a selection returns, or `None` for all of them in order.
@@ -172,21 +271,20 @@ async fn select(
 /// Answers one page of a data type's records, in Codat's envelope, straight from cached JSON.
 async fn list_records(
     state: &AppState,
-    tenant: &Tenant,
-    company_id: &str,
+    freshness: &Freshness,
     data_type: DataType,
     params: PageQuery,
 ) -> ApiResult<Response> {
     let paging = params.paging()?;
     let spec = data_type.spec();
     let selection = Selection::parse(spec.record_name, spec.query_paths, &params)?;
-    let company = load_company(state, tenant, company_id).await?;
+    let company_id = freshness.company_id;
     let Lookup::Ready(dataset) = state
         .cache
-        .dataset(&state.store, company.id, data_type.key())
+        .dataset(&state.store, company_id, data_type.key())
         .await?
     else {
-        return Err(not_synced(data_type));
+        return Err(freshness.not_synced(state).await);
     };
     let selected = select(&state.cache, &dataset, selection).await?;
     let total = selected
@@ -204,7 +302,7 @@ async fn list_records(
             .map(|&position| &*dataset.records[position].1)
             .collect(),
     };
-    let path = format!("/companies/{}/data/{}", company.id, data_type.key());
+    let path = format!("/companies/{company_id}/data/{}", data_type.key());
     let links = Links::new(total as i64, paging, &path, &params.filter_params());
     let links = serde_json::to_string(&links).expect("links serialise");
     let mut body =
@@ -225,18 +323,16 @@ async fn list_records(
 
 async fn get_record(
     state: &AppState,
-    tenant: &Tenant,
-    company_id: &str,
+    freshness: &Freshness,
     data_type: DataType,
     record_id: &str,
 ) -> ApiResult<Response> {
-    let company = load_company(state, tenant, company_id).await?;
     let Lookup::Ready(dataset) = state
         .cache
-        .dataset(&state.store, company.id, data_type.key())
+        .dataset(&state.store, freshness.company_id, data_type.key())
         .await?
     else {
-        return Err(not_synced(data_type));
+        return Err(freshness.not_synced(state).await);
     };
     let json = dataset.get(record_id).ok_or_else(|| {
         // Codat's words name the read path (`accounts`), not the dataStatus key.
@@ -257,10 +353,14 @@ async fn list_dataset(
     ApiQuery(params): ApiQuery<PageQuery>,
 ) -> ApiResult<Response> {
     let data_type = data_type_at(&path)?;
-    if data_type.spec().id_param.is_none() {
-        return single_record(&state, &tenant, &company_id, data_type).await;
-    }
-    list_records(&state, &tenant, &company_id, data_type, params).await
+    let company = load_company(&state, &tenant, &company_id).await?;
+    let freshness = Freshness::of(&state, company.id, data_type).await?;
+    let answer = if data_type.spec().id_param.is_none() {
+        single_record(&state, &freshness, data_type).await
+    } else {
+        list_records(&state, &freshness, data_type, params).await
+    };
+    Ok(freshness.stamp(answer.into_response()))
 }
 
 /// `GET /companies/{companyId}/data/{path}/{id}`: one record by id.
@@ -275,7 +375,10 @@ async fn get_dataset_record(
             "/data/{path} is a single record: read it without an id"
         )));
     }
-    get_record(&state, &tenant, &company_id, data_type, &record_id).await
+    let company = load_company(&state, &tenant, &company_id).await?;
+    let freshness = Freshness::of(&state, company.id, data_type).await?;
+    let answer = get_record(&state, &freshness, data_type, &record_id).await;
+    Ok(freshness.stamp(answer.into_response()))
 }
 
 /// The data type read at `/data/{path}`, or Codat's 404 for one Ledgerline does not serve.
@@ -296,22 +399,19 @@ fn data_type_at(path: &str) -> ApiResult<DataType> {
 /// key like any other record.
 async fn single_record(
     state: &AppState,
-    tenant: &Tenant,
-    company_id: &str,
+    freshness: &Freshness,
     data_type: DataType,
 ) -> ApiResult<Response> {
-    let company = load_company(state, tenant, company_id).await?;
     let Lookup::Ready(dataset) = state
         .cache
-        .dataset(&state.store, company.id, data_type.key())
+        .dataset(&state.store, freshness.company_id, data_type.key())
         .await?
     else {
-        return Err(not_synced(data_type));
+        return Err(freshness.not_synced(state).await);
     };
-    let (_, json) = dataset
-        .records
-        .first()
-        .ok_or_else(|| not_synced(data_type))?;
+    let Some((_, json)) = dataset.records.first() else {
+        return Err(freshness.not_synced(state).await);
+    };
     Ok(([(CONTENT_TYPE, "application/json")], json.to_string()).into_response())
 }
 
@@ -336,6 +436,40 @@ pub fn document_datasets(openapi: &mut utoipa::openapi::OpenApi) {
             )
             .build()
     };
+    // Every data read says how fresh its data is (Ledgerline extension).
+    let fresh =
+        |description: &str, schema: &str| {
+            use utoipa::openapi::header::HeaderBuilder;
+            let mut response = json(description, schema);
+            response.headers.insert(
+            "Ledgerline-Last-Sync".into(),
+            HeaderBuilder::new()
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String).format(Some(
+                    SchemaFormat::KnownFormat(KnownFormat::DateTime),
+                ))))
+                .description(Some(
+                    "Ledgerline extension: when the data type's latest successful pull finished \
+                     (UTC, as dataStatus's lastSuccessfulSync); absent until one has",
+                ))
+                .build()
+                .into(),
+        );
+            response.headers.insert(
+            "Ledgerline-Pull-Running".into(),
+            HeaderBuilder::new()
+                .schema(Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .enum_values(Some(["true", "false"])),
+                ))
+                .description(Some(
+                    "Ledgerline extension: whether a pull of the data type is queued or running",
+                ))
+                .build()
+                .into(),
+        );
+            response
+        };
     let path_param = |name: &str, description: &str| {
         ParameterBuilder::new()
             .name(name)
@@ -362,7 +496,10 @@ pub fn document_datasets(openapi: &mut utoipa::openapi::OpenApi) {
         let (one, many) = spec.noun;
         let list_path = format!("/companies/{{companyId}}/data/{}", spec.path);
         let company = path_param("companyId", "The company's id");
-        let not_pulled = format!("The {many} have not been pulled yet");
+        let not_pulled = format!(
+            "The {many} have not been pulled yet: the first pull is running (`canBeRetried` \
+             is `True`), failed (the message says why), or was never queued"
+        );
         let not_pulled = not_pulled.as_str();
         let operation = OperationBuilder::new()
             .tag(DATA_TAG)
@@ -380,9 +517,9 @@ pub fn document_datasets(openapi: &mut utoipa::openapi::OpenApi) {
                 .description(Some(spec.about))
                 .operation_id(Some(format!("get_{}", spec.key)))
                 .parameter(company)
-                .response("200", json(&format!("The {one}"), spec.record_name))
+                .response("200", fresh(&format!("The {one}"), spec.record_name))
                 .response("404", json("No such company", "ErrorMessage"))
-                .response("409", json(not_pulled, "ErrorMessage"));
+                .response("409", fresh(not_pulled, "ErrorMessage"));
             openapi
                 .paths
                 .add_path_operation(&list_path, vec![HttpMethod::Get], get);
@@ -422,13 +559,13 @@ pub fn document_datasets(openapi: &mut utoipa::openapi::OpenApi) {
             list = list.parameter(parameter);
         }
         let list = list
-            .response("200", json(&format!("A page of {many}"), &page_schema))
+            .response("200", fresh(&format!("A page of {many}"), &page_schema))
             .response(
                 "400",
                 json("Invalid paging, query or orderBy", "ErrorMessage"),
             )
             .response("404", json("No such company", "ErrorMessage"))
-            .response("409", json(not_pulled, "ErrorMessage"));
+            .response("409", fresh(not_pulled, "ErrorMessage"));
         openapi
             .paths
             .add_path_operation(&list_path, vec![HttpMethod::Get], list);
@@ -437,12 +574,12 @@ pub fn document_datasets(openapi: &mut utoipa::openapi::OpenApi) {
             .operation_id(Some(format!("get_{}", one.replace(' ', "_"))))
             .parameter(company)
             .parameter(path_param(id_param, &format!("The {one}'s id")))
-            .response("200", json(&format!("The {one}"), spec.record_name))
+            .response("200", fresh(&format!("The {one}"), spec.record_name))
             .response(
                 "404",
                 json(&format!("No such company or {one}"), "ErrorMessage"),
             )
-            .response("409", json(not_pulled, "ErrorMessage"));
+            .response("409", fresh(not_pulled, "ErrorMessage"));
         openapi.paths.add_path_operation(
             format!("{list_path}/{{{id_param}}}"),
             vec![HttpMethod::Get],

@@ -130,6 +130,12 @@ impl ApiError {
         ApiError::new(StatusCode::CONFLICT, message)
     }
 
+    /// Says the same request may succeed later (`canBeRetried: "True"`), e.g. once a pull is done.
+    pub fn retryable(mut self) -> Self {
+        self.retry = "True";
+        self
+    }
+
     /// 500: logs `cause` under the correlation id and tells the client only that it failed.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         let mut error = ApiError::new(

@@ -57,18 +57,29 @@ async fn oauth_callback(
 ) -> Response {
     let outcome = state.linker.finish(params).await;
     if let Some(connection) = outcome.linked {
-        // The first pull starts by itself, as Codat's does: every data type, in pull order.
-        let all: Vec<_> = crate::provider::DataType::all().collect();
-        if let Err(e) = state
-            .sync
-            .queue_many(
-                connection.tenant_id,
-                connection.company_id,
-                &all,
-                Some(connection.id),
-            )
-            .await
+        // The first pull starts by itself, as Codat's does: every data type the tenant's sync
+        // settings fetch on first link (all, by default), in pull order.
+        let queued = match crate::sync::schedule::fetched_on_link(
+            &state.store,
+            connection.tenant_id,
+        )
+        .await
         {
+            Ok(wanted) if wanted.is_empty() => Ok(vec![]),
+            Ok(wanted) => {
+                state
+                    .sync
+                    .queue_many(
+                        connection.tenant_id,
+                        connection.company_id,
+                        &wanted,
+                        Some(connection.id),
+                    )
+                    .await
+            }
+            Err(e) => Err(e.into()),
+        };
+        if let Err(e) = queued {
             tracing::warn!(connection.id = %connection.id, error = %e, "first pull not queued");
         }
     }

@@ -16,6 +16,7 @@ pub mod paging;
 pub mod request_log;
 pub mod selection;
 pub mod settings;
+pub mod sync_settings;
 pub mod time;
 
 use axum::Router;
@@ -50,6 +51,7 @@ use error::ApiError;
         (name = "Integrations", description = "The accounting platforms on offer"),
         (name = "Accounting data", description = "Pulled data in Codat's shapes, served from Ledgerline's store"),
         (name = "Pulls", description = "Queue pulls and follow their status"),
+        (name = "Sync settings", description = "How often each data type is refreshed on schedule, and whether a new link pulls it"),
         (name = "Link flow", description = "Ledgerline extension (not in Codat's API): fresh link URLs for the end customer"),
         (name = "Settings", description = "Ledgerline extension (not in Codat's API): per-tenant integration settings, the portal"),
         (name = "Admin", description = "Ledgerline extension (not in Codat's API): tenants and API keys, for the operator"),
@@ -90,6 +92,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .merge(connections::router())
         .merge(integrations::router())
         .merge(data::router())
+        .merge(sync_settings::router())
 }
 
 /// The OpenAPI document, as generated from the code: every handler's `#[utoipa::path]`, the
@@ -98,6 +101,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
 pub fn openapi() -> serde_json::Value {
     let mut spec = documented_routes().split_for_parts().1;
     data::document_datasets(&mut spec);
+    sync_settings::document(&mut spec);
     document_shared_errors(&mut spec);
     let mut spec = serde_json::to_value(spec).expect("the OpenAPI document serialises");
     input_rules::document(&mut spec);

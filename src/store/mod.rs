@@ -9,6 +9,7 @@ mod connections;
 mod datasets;
 mod key_check;
 mod settings;
+mod sync_settings;
 mod tenants;
 mod tokens;
 
@@ -16,6 +17,7 @@ pub use companies::{CompanyRow, NewCompany};
 pub use connections::{ConnectionErrorRow, ConnectionRow, ConnectionStatus, UpstreamCompanyRef};
 pub use datasets::{CommitCounts, DatasetRow, PageRecords, PullOperationRow, PulledRecords};
 pub use settings::IntegrationSettingRow;
+pub use sync_settings::SyncSettingRow;
 pub use tenants::{ApiKeyRow, TenantRow};
 pub use tokens::{LinkStateUse, MAX_LINK_STATES_PER_CONNECTION, SealedTokens, TokenRow};
 

@@ -2,6 +2,7 @@
 //! keeps per-company cached copies that reads are served from. Reads never call the upstream.
 
 pub mod cache;
+pub mod schedule;
 mod sink;
 
 use sink::StoreSink;

@@ -10,9 +10,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use async_trait::async_trait;
 use uuid::Uuid;
 
-use crate::clock::Clock;
-use crate::provider::{DataType, PageSink, ProviderError, PullError, PulledPage, SinkError};
+use crate::clock::{Clock, iso_utc};
+use crate::provider::{
+    DataType, PageSink, ProviderError, PullError, PulledPage, RetryKind, SinkError,
+};
 use crate::store::{CommitCounts, PageRecords, PullOperationRow, Store, StoreError};
+
+const DAY_MS: i64 = 86_400_000;
 
 /// One pull operation of the run, while its pages arrive.
 struct OpenPull {
@@ -107,7 +111,7 @@ impl StoreSink {
 
     /// Ends every pull of the run with the status that says why the run stopped.
     pub(super) async fn fail_all(self, error: &PullError) {
-        let (status, message) = status_of(error);
+        let (status, message) = status_of(error, self.clock.now_ms());
         for (data_type, open) in &self.open {
             tracing::warn!(
                 company.id = %open.pull.company_id, data_type = data_type.key(), status,
@@ -119,7 +123,7 @@ impl StoreSink {
 }
 
 /// Codat's DatasetStatus for a pull that ended early, and the message that goes with it.
-fn status_of(error: &PullError) -> (&'static str, String) {
+fn status_of(error: &PullError, now_ms: i64) -> (&'static str, String) {
     let status = match error {
         PullError::Provider(ProviderError::Reconnect(_)) => "AuthError",
         PullError::Provider(ProviderError::AdminAction(_)) => "PermissionsError",
@@ -135,6 +139,32 @@ fn status_of(error: &PullError) -> (&'static str, String) {
         PullError::Sink(SinkError::Stopped) => {
             "The server stopped during this pull; the pages before it are stored. Queue it again."
                 .to_string()
+        }
+        PullError::Provider(ProviderError::Reconnect(why)) => format!(
+            "The end customer must reconnect: their consent at the upstream no longer works \
+             ({why}). Send them the connection's linkUrl; pulls resume once they have linked again."
+        ),
+        PullError::Provider(ProviderError::RetryLater { kind, after, .. }) if kind.is_limit() => {
+            let (which, resume) = match kind {
+                RetryKind::DayLimit => (
+                    "daily",
+                    // Exact's day limit resets at midnight UTC.
+                    after.map_or_else(
+                        || (now_ms.div_euclid(DAY_MS) + 1) * DAY_MS,
+                        |wait| now_ms + wait.as_millis() as i64,
+                    ),
+                ),
+                _ => (
+                    "per-minute",
+                    now_ms + after.map_or(60_000, |wait| wait.as_millis() as i64),
+                ),
+            };
+            format!(
+                "The upstream's {which} call limit for this company is spent; pulls can resume \
+                 at {}. The pages before it are stored; queue it again then (or let the \
+                 schedule do it).",
+                iso_utc(resume)
+            )
         }
         other => other.to_string(),
     };

@@ -1,15 +1,17 @@
-//! The store sink when the server stops mid-pull: the page being stored completes, the run stops
+//! The store sink: when the server stops mid-pull, the page being stored completes, the run stops
 //! at that page boundary, and the pull ends saying so — nothing half-written, nothing flagged
-//! deleted, and the data type not marked as freshly pulled.
+//! deleted, and the data type not marked as freshly pulled; and a failed pull says why in words.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::json;
 
-use super::StoreSink;
+use super::{StoreSink, status_of};
 use crate::clock::Clock;
-use crate::provider::{DataType, PageSink, PullError, PulledPage, SinkError};
+use crate::provider::{
+    DataType, PageSink, ProviderError, PullError, PulledPage, RetryKind, SinkError,
+};
 use crate::store::{NewCompany, PulledRecords, Store};
 
 fn page(ids: &[&str]) -> PulledPage {
@@ -105,5 +107,39 @@ async fn a_stopping_server_ends_a_pull_at_a_page_boundary() {
         store.datasets(company.id).await.unwrap()[0].last_successful_sync,
         synced_before,
         "a cut-short pull is not a successful one"
+    );
+}
+
+#[test]
+fn a_failed_pull_says_what_to_do_in_words() {
+    let (status, message) = status_of(
+        &PullError::Provider(ProviderError::Reconnect("refresh token expired".into())),
+        0,
+    );
+    assert_eq!(status, "AuthError");
+    assert!(message.contains("end customer must reconnect") && message.contains("linkUrl"));
+
+    // 2024-01-31T09:15:00Z: a spent day resumes at the next UTC midnight.
+    let now = 1_706_692_500_000;
+    let day = PullError::Provider(ProviderError::RetryLater {
+        kind: RetryKind::DayLimit,
+        message: "429".into(),
+        after: None,
+    });
+    let (status, message) = status_of(&day, now);
+    assert_eq!(status, "RateLimitError");
+    assert!(
+        message.contains("daily") && message.contains("resume at 2024-02-01T00:00:00Z"),
+        "{message}"
+    );
+    let minute = PullError::Provider(ProviderError::RetryLater {
+        kind: RetryKind::MinuteLimit,
+        message: "429".into(),
+        after: Some(std::time::Duration::from_secs(30)),
+    });
+    let (_, message) = status_of(&minute, now);
+    assert!(
+        message.contains("resume at 2024-01-31T09:15:30Z"),
+        "{message}"
     );
 }

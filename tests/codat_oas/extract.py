@@ -46,6 +46,8 @@ OPERATIONS = {
     "refresh-data-type": PLATFORM,
     "list-pull-operations": PLATFORM,
     "get-pull-operation": PLATFORM,
+    "get-profile-syncSettings": PLATFORM,
+    "update-profile-syncSettings": PLATFORM,
     "list-accounting-invoices": LENDING,
     "get-accounting-invoice": LENDING,
     "list-accounting-customers": LENDING,

@@ -13,6 +13,7 @@ mod credit_notes;
 mod customers;
 mod journal_entries;
 mod refs;
+mod schedules;
 
 use reqwest::Method;
 use rust_decimal::Decimal;
