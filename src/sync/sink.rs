@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
-use uuid::Uuid;
 
 use crate::clock::Clock;
 use crate::provider::{DataType, PageSink, ProviderError, PullError, PulledPage, SinkError};
@@ -54,10 +53,6 @@ impl StoreSink {
                 upstream_calls: 0,
             },
         );
-    }
-
-    pub(super) fn pull_ids(&self) -> Vec<Uuid> {
-        self.open.values().map(|open| open.pull.id).collect()
     }
 
     /// Ends one pull operation in an error status, logging if even that cannot be stored.

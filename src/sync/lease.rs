@@ -1,0 +1,85 @@
+//! One pull run per connection at a time, whichever instance runs it: a run takes the
+//! connection's lease (a row with an expiry) before it calls the upstream, renews it with its
+//! heartbeat, and gives it back when done. A run of a dead instance stops renewing, so its lease
+//! expires and another instance's run takes over.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use uuid::Uuid;
+
+use crate::clock::Clock;
+use crate::store::{Store, StoreError};
+
+/// How long a lease lasts without renewal: as long as a pull's heartbeat may stay silent.
+pub(super) const LEASE_MS: i64 = super::ABANDONED_AFTER_MS;
+/// How often a run waiting for another run's lease asks again.
+const RETRY_EVERY: Duration = Duration::from_millis(250);
+
+/// A connection's pull lease, held by one run.
+#[derive(Debug, Clone)]
+pub(super) struct PullLease {
+    store: Store,
+    clock: Clock,
+    connection_id: Uuid,
+    owner: String,
+}
+
+impl PullLease {
+    /// Waits until the connection's lease is free (or expired) and takes it. `None` when the
+    /// server is stopping first.
+    pub(super) async fn wait_for(
+        store: &Store,
+        clock: &Clock,
+        connection_id: Uuid,
+        stopping: &AtomicBool,
+    ) -> Result<Option<PullLease>, StoreError> {
+        let lease = PullLease {
+            store: store.clone(),
+            clock: clock.clone(),
+            connection_id,
+            owner: Uuid::new_v4().to_string(),
+        };
+        let mut waited = false;
+        loop {
+            let now = clock.now_ms();
+            if store
+                .try_take_pull_lease(connection_id, &lease.owner, now, now + LEASE_MS)
+                .await?
+            {
+                return Ok(Some(lease));
+            }
+            if stopping.load(Ordering::Relaxed) {
+                return Ok(None);
+            }
+            if !waited {
+                tracing::info!(%connection_id, "another pull of this connection is running; waiting for it");
+                waited = true;
+            }
+            tokio::time::sleep(RETRY_EVERY).await;
+        }
+    }
+
+    /// Keeps the lease alive; false when it expired and another run took it.
+    pub(super) async fn renew(&self) -> Result<bool, StoreError> {
+        self.store
+            .extend_pull_lease(
+                self.connection_id,
+                &self.owner,
+                self.clock.now_ms() + LEASE_MS,
+            )
+            .await
+    }
+
+    /// Gives the lease back so that a waiting run starts at once.
+    pub(super) async fn release(self) {
+        if let Err(error) = self
+            .store
+            .release_pull_lease(self.connection_id, &self.owner)
+            .await
+        {
+            tracing::warn!(%error, connection_id = %self.connection_id,
+                "a pull lease could not be released; it expires by itself");
+        }
+    }
+}
