@@ -84,7 +84,8 @@ impl ServerConfig {
             public_url: None,
             upstream_urls: Vec::new(),
             shutdown_grace_secs: 30,
-            on_demand_reserve_percent: crate::provider::exact::budget::DEFAULT_ON_DEMAND_RESERVE_PERCENT,
+            on_demand_reserve_percent:
+                crate::provider::exact::budget::DEFAULT_ON_DEMAND_RESERVE_PERCENT,
             log_format: LogFormat::Text,
         }
     }

@@ -141,7 +141,27 @@ impl Store {
         limits: CallLimits,
         day_share_percent: i64,
     ) -> Result<CallTake, StoreError> {
+        // The row exists after a division's first call: count first, create only if missing.
+        if let Some(take) = self
+            .try_take_upstream_call(app, division, now, day_share_percent)
+            .await?
+        {
+            return Ok(take);
+        }
         self.ensure_call_budget(app, division, now, limits).await?;
+        self.try_take_upstream_call(app, division, now, day_share_percent)
+            .await?
+            .ok_or(StoreError::NotFound)
+    }
+
+    /// [`Store::take_upstream_call`] on an existing row; `None` when the row is missing.
+    async fn try_take_upstream_call(
+        &self,
+        app: &str,
+        division: &str,
+        now: i64,
+        day_share_percent: i64,
+    ) -> Result<Option<CallTake>, StoreError> {
         let granted = sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE upstream_call_budgets SET \
                minute_used = CASE WHEN minute_start = $3 THEN minute_used + 1 ELSE 1 END, \
@@ -163,17 +183,17 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         if let Some(row) = granted {
-            return Ok(CallTake::Granted(CallBudgetRow::read(&row)?));
+            return Ok(Some(CallTake::Granted(CallBudgetRow::read(&row)?)));
         }
-        let row = self
+        Ok(self
             .upstream_call_budget(app, division, now)
             .await?
-            .ok_or(StoreError::NotFound)?;
-        Ok(CallTake::Refused(row))
+            .map(CallTake::Refused))
     }
 
-    /// Adopts what Exact's headers say: a higher count than ours wins (other apps' instances,
-    /// calls we lost track of), its limits replace ours, and a window it closed stays closed.
+    /// Adopts what Exact's headers say: a higher count than ours wins (calls we did not make or
+    /// lost track of), its limits replace ours, and a window it closed stays closed. One
+    /// statement; the row is created first only when missing.
     pub async fn observe_upstream_limits(
         &self,
         app: &str,
@@ -182,50 +202,65 @@ impl Store {
         limits: CallLimits,
         observed: &ObservedLimits,
     ) -> Result<(), StoreError> {
-        self.ensure_call_budget(app, division, now, limits).await?;
-        if let Some((limit, remaining)) = observed.minute {
-            let used = (limit - remaining).max(0);
-            sqlx::query(
-                "UPDATE upstream_call_budgets SET \
-                   minute_used = CASE WHEN minute_start = $3 AND minute_used > $4 \
-                                      THEN minute_used ELSE $4 END, \
-                   minute_start = $3, minute_limit = $5 \
-                 WHERE app = $1 AND division = $2",
-            )
-            .bind(app)
-            .bind(division)
-            .bind(minute_start(now))
-            .bind(used)
-            .bind(limit.max(1))
-            .execute(&self.pool)
-            .await?;
-        }
-        if let Some((limit, remaining)) = observed.day {
-            let used = (limit - remaining).max(0);
-            sqlx::query(
-                "UPDATE upstream_call_budgets SET \
-                   day_used = CASE WHEN day_start = $3 AND day_used > $4 THEN day_used ELSE $4 END, \
-                   day_start = $3, day_limit = $5 \
-                 WHERE app = $1 AND division = $2",
-            )
-            .bind(app)
-            .bind(division)
-            .bind(day_start(now))
-            .bind(used)
-            .bind(limit.max(1))
-            .execute(&self.pool)
-            .await?;
-        }
-        if observed.minute_blocked_until > 0 || observed.day_blocked_until > 0 {
-            self.block_upstream_calls(
-                app,
-                division,
-                observed.minute_blocked_until,
-                observed.day_blocked_until,
-            )
-            .await?;
+        if !self
+            .try_observe_upstream_limits(app, division, now, observed)
+            .await?
+        {
+            self.ensure_call_budget(app, division, now, limits).await?;
+            self.try_observe_upstream_limits(app, division, now, observed)
+                .await?;
         }
         Ok(())
+    }
+
+    /// [`Store::observe_upstream_limits`] on an existing row; false when the row is missing.
+    async fn try_observe_upstream_limits(
+        &self,
+        app: &str,
+        division: &str,
+        now: i64,
+        observed: &ObservedLimits,
+    ) -> Result<bool, StoreError> {
+        // (seen, used, limit) per window; `seen` = 0 leaves the window's count as it is.
+        let window = |w: Option<(i64, i64)>| match w {
+            Some((limit, remaining)) => (1_i64, (limit - remaining).max(0), limit.max(1)),
+            None => (0, 0, 1),
+        };
+        let (minute_seen, minute_used, minute_limit) = window(observed.minute);
+        let (day_seen, day_used, day_limit) = window(observed.day);
+        let done = sqlx::query(
+            "UPDATE upstream_call_budgets SET \
+               minute_used = CASE WHEN $4 = 0 THEN minute_used \
+                                  WHEN minute_start = $3 AND minute_used > $5 THEN minute_used \
+                                  ELSE $5 END, \
+               minute_start = CASE WHEN $4 = 0 THEN minute_start ELSE $3 END, \
+               minute_limit = CASE WHEN $4 = 0 THEN minute_limit ELSE $6 END, \
+               day_used = CASE WHEN $8 = 0 THEN day_used \
+                               WHEN day_start = $7 AND day_used > $9 THEN day_used \
+                               ELSE $9 END, \
+               day_start = CASE WHEN $8 = 0 THEN day_start ELSE $7 END, \
+               day_limit = CASE WHEN $8 = 0 THEN day_limit ELSE $10 END, \
+               minute_blocked_until = CASE WHEN minute_blocked_until > $11 \
+                                           THEN minute_blocked_until ELSE $11 END, \
+               day_blocked_until = CASE WHEN day_blocked_until > $12 \
+                                        THEN day_blocked_until ELSE $12 END \
+             WHERE app = $1 AND division = $2",
+        )
+        .bind(app)
+        .bind(division)
+        .bind(minute_start(now))
+        .bind(minute_seen)
+        .bind(minute_used)
+        .bind(minute_limit)
+        .bind(day_start(now))
+        .bind(day_seen)
+        .bind(day_used)
+        .bind(day_limit)
+        .bind(observed.minute_blocked_until)
+        .bind(observed.day_blocked_until)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// Closes the minute and/or the day until the given instants (0 leaves one as it is); a

@@ -17,9 +17,7 @@ use uuid::Uuid;
 
 use crate::clock::Clock;
 use crate::connections::tokens::TokenEngine;
-use crate::provider::{
-    CallPriority, DataType, ProviderError, ProviderRegistry, PullMode, Session,
-};
+use crate::provider::{CallPriority, DataType, ProviderError, ProviderRegistry, PullMode, Session};
 use crate::store::{Backend, ConnectionRow, ConnectionStatus, PullOperationRow, Store, StoreError};
 
 /// How often a running pull tells the database it is alive.
@@ -271,8 +269,12 @@ impl SyncEngine {
             Err(e) => {
                 tracing::error!(error = %e, connection.id = %connection.id, "a pull lease could not be taken");
                 for pull in &pulls {
-                    sink.fail(pull, "InternalError", "the database could not be reached to start the pull; queue it again")
-                        .await;
+                    sink.fail(
+                        pull,
+                        "InternalError",
+                        "the database could not be reached to start the pull; queue it again",
+                    )
+                    .await;
                 }
                 return;
             }

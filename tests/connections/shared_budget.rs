@@ -169,7 +169,12 @@ async fn two_instances_share_the_budget_and_the_lease(world: &World) {
         "{stats}"
     );
     assert_eq!(stats["rate_limited"], 0, "{stats}");
-    assert!(stats["calls_by_endpoint"]["sync/CRM/Accounts"].as_u64().unwrap() >= 1);
+    assert!(
+        stats["calls_by_endpoint"]["sync/CRM/Accounts"]
+            .as_u64()
+            .unwrap()
+            >= 1
+    );
 
     // Both instances show the one shared count of what is left today.
     let remaining = |view: &Value| -> u64 {

@@ -67,7 +67,10 @@ async fn budget_arithmetic(a: &Store, b: &Store) {
     for n in 0..10 {
         assert!(granted(take(b, "101", later + 50 + n, 100).await));
     }
-    assert!(!granted(take(a, "101", later + 100, 100).await), "the day is spent");
+    assert!(
+        !granted(take(a, "101", later + 100, 100).await),
+        "the day is spent"
+    );
     let w = a
         .upstream_call_budget("exact-online-nl", "101", later + 200)
         .await
@@ -96,7 +99,10 @@ async fn budget_arithmetic(a: &Store, b: &Store) {
         .unwrap()
         .unwrap();
     assert_eq!((w.minute_used, w.minute_limit), (3, 100));
-    assert_eq!((w.day_used, w.day_limit, w.remaining_today()), (1000, 9000, 8000));
+    assert_eq!(
+        (w.day_used, w.day_limit, w.remaining_today()),
+        (1000, 9000, 8000)
+    );
     // A lower count from Exact does not undo ours.
     let lower = ObservedLimits {
         day: Some((9000, 8999)),
@@ -144,7 +150,11 @@ async fn pull_lease(a: &Store, b: &Store) {
     let connection = Uuid::new_v4();
     let other = Uuid::new_v4();
     let lease = 90_000;
-    assert!(a.try_take_pull_lease(connection, "run-a", T0, T0 + lease).await.unwrap());
+    assert!(
+        a.try_take_pull_lease(connection, "run-a", T0, T0 + lease)
+            .await
+            .unwrap()
+    );
     assert!(
         !b.try_take_pull_lease(connection, "run-b", T0 + 10, T0 + 10 + lease)
             .await
@@ -158,8 +168,16 @@ async fn pull_lease(a: &Store, b: &Store) {
         "leases are per connection"
     );
     // Renewed by its holder only.
-    assert!(a.extend_pull_lease(connection, "run-a", T0 + 60_000 + lease).await.unwrap());
-    assert!(!b.extend_pull_lease(connection, "run-b", T0 + 1_000_000).await.unwrap());
+    assert!(
+        a.extend_pull_lease(connection, "run-a", T0 + 60_000 + lease)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !b.extend_pull_lease(connection, "run-b", T0 + 1_000_000)
+            .await
+            .unwrap()
+    );
     assert!(
         !b.try_take_pull_lease(connection, "run-b", T0 + lease + 1, T0 + 2 * lease)
             .await
@@ -168,13 +186,29 @@ async fn pull_lease(a: &Store, b: &Store) {
     );
     // The holder died: past the expiry another run takes over, and the dead one cannot renew.
     let late = T0 + 60_000 + lease + 1;
-    assert!(b.try_take_pull_lease(connection, "run-b", late, late + lease).await.unwrap());
-    assert!(!a.extend_pull_lease(connection, "run-a", late + 5).await.unwrap());
+    assert!(
+        b.try_take_pull_lease(connection, "run-b", late, late + lease)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !a.extend_pull_lease(connection, "run-a", late + 5)
+            .await
+            .unwrap()
+    );
     // Released by its holder only; then free at once.
     a.release_pull_lease(connection, "run-a").await.unwrap();
-    assert!(!a.try_take_pull_lease(connection, "run-c", late + 1, late + lease).await.unwrap());
+    assert!(
+        !a.try_take_pull_lease(connection, "run-c", late + 1, late + lease)
+            .await
+            .unwrap()
+    );
     b.release_pull_lease(connection, "run-b").await.unwrap();
-    assert!(a.try_take_pull_lease(connection, "run-c", late + 2, late + lease).await.unwrap());
+    assert!(
+        a.try_take_pull_lease(connection, "run-c", late + 2, late + lease)
+            .await
+            .unwrap()
+    );
     // Racing runs: exactly one wins.
     let contested = Uuid::new_v4();
     let racers = (0..20).map(|n| {

@@ -281,10 +281,7 @@ impl CallBudget {
     /// corrected it (for status pages). A key never called yet has its whole budget.
     pub async fn remaining_today(&self, key: &BudgetKey) -> Result<(u32, u32), StoreError> {
         let now = self.clock.now_ms();
-        let row = self
-            .store
-            .upstream_call_budget(&key.0, &key.1, now)
-            .await?;
+        let row = self.store.upstream_call_budget(&key.0, &key.1, now).await?;
         let clamp = |n: i64| n.clamp(0, u32::MAX as i64) as u32;
         Ok(match row {
             Some(w) => (clamp(w.remaining_today()), clamp(w.day_limit)),
@@ -448,7 +445,10 @@ mod tests {
             ("X-RateLimit-Reset", now + 3 * DAY_MS),
         ]);
         let midnight = next_utc_midnight(now);
-        let first = budget.on_too_many_requests(&key(), &skewed).await.map(|_| ());
+        let first = budget
+            .on_too_many_requests(&key(), &skewed)
+            .await
+            .map(|_| ());
         let second = go(&budget, &key()).await.map(|_| ());
         for outcome in [first, second] {
             match outcome {

@@ -29,8 +29,8 @@ use self::oauth::GrantKind;
 use crate::catalog::{ProviderSpec, RegionSpec};
 use crate::clock::Clock;
 use crate::provider::{
-    AppCredentials, CallAllowance, GrantReach, UpstreamBudget, PageSink, Provider, ProviderError, PullError,
-    PullRequest, Session, TokenGrant, UpstreamCompany,
+    AppCredentials, CallAllowance, GrantReach, PageSink, Provider, ProviderError, PullError,
+    PullRequest, Session, TokenGrant, UpstreamBudget, UpstreamCompany,
 };
 
 /// The provider name in `providers/exact-online.toml`.
