@@ -141,27 +141,36 @@ impl Store {
         limits: CallLimits,
         day_share_percent: i64,
     ) -> Result<CallTake, StoreError> {
-        // The row exists after a division's first call: count first, create only if missing.
-        if let Some(take) = self
+        // The row exists after a division's first call: count first, and only when that is
+        // refused make sure the row exists (another caller may just have created it) and retry.
+        if let Some(granted) = self
             .try_take_upstream_call(app, division, now, day_share_percent)
             .await?
         {
-            return Ok(take);
+            return Ok(CallTake::Granted(granted));
         }
         self.ensure_call_budget(app, division, now, limits).await?;
-        self.try_take_upstream_call(app, division, now, day_share_percent)
+        if let Some(granted) = self
+            .try_take_upstream_call(app, division, now, day_share_percent)
             .await?
-            .ok_or(StoreError::NotFound)
+        {
+            return Ok(CallTake::Granted(granted));
+        }
+        let row = self
+            .upstream_call_budget(app, division, now)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        Ok(CallTake::Refused(row))
     }
 
-    /// [`Store::take_upstream_call`] on an existing row; `None` when the row is missing.
+    /// Counts the call if the row exists and allows it: the budget after the call.
     async fn try_take_upstream_call(
         &self,
         app: &str,
         division: &str,
         now: i64,
         day_share_percent: i64,
-    ) -> Result<Option<CallTake>, StoreError> {
+    ) -> Result<Option<CallBudgetRow>, StoreError> {
         let granted = sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE upstream_call_budgets SET \
                minute_used = CASE WHEN minute_start = $3 THEN minute_used + 1 ELSE 1 END, \
@@ -182,13 +191,7 @@ impl Store {
         .bind(now)
         .fetch_optional(&self.pool)
         .await?;
-        if let Some(row) = granted {
-            return Ok(Some(CallTake::Granted(CallBudgetRow::read(&row)?)));
-        }
-        Ok(self
-            .upstream_call_budget(app, division, now)
-            .await?
-            .map(CallTake::Refused))
+        Ok(granted.map(|row| CallBudgetRow::read(&row)).transpose()?)
     }
 
     /// Adopts what Exact's headers say: a higher count than ours wins (calls we did not make or
@@ -362,5 +365,14 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    /// Drops every pull lease: at start-up on SQLite, which one server uses alone, every lease
+    /// left was held by runs of the last process (like its unfinished pulls).
+    pub async fn release_all_pull_leases(&self) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM pull_leases")
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
     }
 }

@@ -91,6 +91,9 @@ impl SyncEngine {
         let store = &self.inner.store;
         let now = self.inner.clock.now_ms();
         let stale_before = if at_start_up && store.backend() == Backend::Sqlite {
+            // The last process's connection leases went with it: don't make new runs wait
+            // for them to expire.
+            store.release_all_pull_leases().await?;
             i64::MAX
         } else {
             now - ABANDONED_AFTER_MS
