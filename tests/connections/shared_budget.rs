@@ -220,3 +220,70 @@ async fn two_servers_on_one_postgres_database_share_the_budget_and_pull_a_connec
     drop(world);
     db.drop_database().await;
 }
+
+/// Scheduled pulls (queued with `CallPriority::Scheduled`) stop at the reserve of the day's
+/// budget; on-demand pulls of the same division may spend it.
+#[tokio::test]
+async fn scheduled_pulls_stop_at_the_on_demand_reserve() {
+    let world = World::start().await;
+    let company = world
+        .linked_and_pulled("Acme", "exact-online-nl", DIVISION)
+        .await;
+    let state = &world.server.state;
+    // Exact says 4,600 of the 5,000 calls are spent today: past the 90 % scheduled work may use.
+    let observed = ledgerline::store::ObservedLimits {
+        day: Some((5000, 400)),
+        ..Default::default()
+    };
+    state
+        .store
+        .observe_upstream_limits(
+            "exact-online-nl",
+            DIVISION,
+            state.clock.now_ms(),
+            ledgerline::store::CallLimits {
+                per_minute: 60,
+                per_day: 5000,
+            },
+            &observed,
+        )
+        .await
+        .unwrap();
+    let tenant = state.store.list_tenants().await.unwrap()[0].id;
+    let company_id = uuid::Uuid::parse_str(&company).unwrap();
+    let invoices = ledgerline::model::DataType::from_key("invoices").unwrap();
+    let scheduled = state
+        .sync
+        .queue_many_as(
+            tenant,
+            company_id,
+            &[invoices],
+            None,
+            ledgerline::provider::CallPriority::Scheduled,
+        )
+        .await
+        .unwrap();
+    let pull = state.sync.wait(company_id, scheduled[0].id).await.unwrap();
+    assert_eq!(pull.status, "RateLimitError", "{pull:?}");
+    let message = pull.error_message.unwrap_or_default();
+    assert!(message.contains("kept for on-demand pulls"), "{message}");
+    assert!(message.contains("T00:00:00Z"), "says when: {message}");
+
+    let on_demand = state
+        .sync
+        .queue(tenant, company_id, invoices, None)
+        .await
+        .unwrap();
+    let pull = state.sync.wait(company_id, on_demand.id).await.unwrap();
+    assert_eq!(pull.status, "Complete", "{pull:?}");
+    let connection = world
+        .get_json(&format!("/companies/{company}/connections"))
+        .await["results"][0]
+        .clone();
+    let remaining: u64 = connection["connectionInfo"]["upstreamCallsRemainingToday"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(remaining < 400, "the shared count: {remaining}");
+}
