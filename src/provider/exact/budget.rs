@@ -155,6 +155,10 @@ impl CallBudget {
         if w.day_used * 100 >= w.day_limit * share {
             return Err(reserve_reached(&w, now, next_utc_midnight(now)));
         }
+        if w.minute_used < w.minute_limit && w.minute_blocked_until <= now {
+            // The window opened between the count and the read (Exact raised the limit): retry.
+            return Ok(Decision::WaitUntil(now));
+        }
         let until = w.minute_blocked_until.max(w.minute_start + MINUTE_MS);
         Ok(Decision::WaitUntil(capped_minute_reset(now, until)))
     }
