@@ -17,7 +17,7 @@ pub(super) const LEASE_MS: i64 = super::ABANDONED_AFTER_MS;
 const RETRY_EVERY: Duration = Duration::from_millis(250);
 
 /// A connection's pull lease, held by one run.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(super) struct PullLease {
     store: Store,
     clock: Clock,
@@ -69,6 +69,23 @@ impl PullLease {
                 self.clock.now_ms() + LEASE_MS,
             )
             .await
+    }
+
+    /// Renews the lease every `every`, and returns once it was lost (expired and taken over).
+    pub(super) async fn renew_until_lost(&self, every: Duration) {
+        loop {
+            tokio::time::sleep(every).await;
+            match self.renew().await {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::error!(connection_id = %self.connection_id,
+                        "this run's pull lease expired and another run took it over");
+                    return;
+                }
+                // The database may be back before the lease expires.
+                Err(error) => tracing::warn!(%error, "a pull lease could not be renewed"),
+            }
+        }
     }
 
     /// Gives the lease back so that a waiting run starts at once.

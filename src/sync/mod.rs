@@ -17,7 +17,10 @@ use uuid::Uuid;
 
 use crate::clock::Clock;
 use crate::connections::tokens::TokenEngine;
-use crate::provider::{CallPriority, DataType, ProviderError, ProviderRegistry, PullMode, Session};
+use crate::provider::{
+    CallPriority, DataType, ProviderError, ProviderRegistry, PullError, PullMode, Session,
+    SinkError,
+};
 use crate::store::{Backend, ConnectionRow, ConnectionStatus, PullOperationRow, Store, StoreError};
 
 /// How often a running pull tells the database it is alive.
@@ -282,23 +285,8 @@ impl SyncEngine {
                 return;
             }
         };
-        let _renewal = AbortOnDrop(tokio::spawn({
-            let lease = lease.clone();
-            async move {
-                loop {
-                    tokio::time::sleep(HEARTBEAT_EVERY).await;
-                    match lease.renew().await {
-                        Ok(true) => {}
-                        Ok(false) => tracing::error!(
-                            "this pull's connection lease expired and was taken over"
-                        ),
-                        Err(e) => tracing::warn!(error = %e, "a pull lease could not be renewed"),
-                    }
-                }
-            }
-        }));
-        self.run_leased(pulls, &connection, priority, sink).await;
-        drop(_renewal);
+        self.run_leased(pulls, &connection, priority, sink, &lease)
+            .await;
         lease.release().await;
     }
 
@@ -309,6 +297,7 @@ impl SyncEngine {
         connection: &ConnectionRow,
         priority: CallPriority,
         mut sink: StoreSink,
+        lease: &PullLease,
     ) {
         let inner = &self.inner;
         let mut request = Vec::new();
@@ -344,7 +333,16 @@ impl SyncEngine {
                 tokens: &tokens,
                 priority,
             };
-            provider.pull(&session, &request, &mut sink).await
+            // A run whose lease another instance took over (its renewals failed for longer
+            // than the lease lasts) stops, so that two runs never pull the connection at once.
+            tokio::select! {
+                outcome = provider.pull(&session, &request, &mut sink) => outcome,
+                () = lease.renew_until_lost(HEARTBEAT_EVERY) => Err(PullError::Sink(SinkError::Store(
+                    "this server's pull lease on the connection expired and another server's \
+                     pull took over"
+                        .into(),
+                ))),
+            }
         }
         .await;
         match outcome {
