@@ -100,3 +100,56 @@ impl PullLease {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_run_waits_for_a_live_lease_and_notices_when_its_own_is_taken_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("l.db").display());
+        let store = Store::connect(&url).await.unwrap();
+        let clock = Clock::default();
+        let connection = Uuid::new_v4();
+        let stopping = AtomicBool::new(false);
+        let first = PullLease::wait_for(&store, &clock, connection, &stopping)
+            .await
+            .unwrap()
+            .unwrap();
+        // A second run waits while the first holds the lease, and starts once it is released.
+        let second = tokio::spawn({
+            let (store, clock) = (store.clone(), clock.clone());
+            async move {
+                let stopping = AtomicBool::new(false);
+                PullLease::wait_for(&store, &clock, connection, &stopping)
+                    .await
+                    .unwrap()
+                    .unwrap()
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        assert!(!second.is_finished(), "the lease is held");
+        assert!(first.renew().await.unwrap());
+        first.release().await;
+        let second = tokio::time::timeout(Duration::from_secs(5), second)
+            .await
+            .unwrap()
+            .unwrap();
+        // The holder stalls past the expiry: another run takes over, and the holder notices.
+        clock.advance(Duration::from_millis(LEASE_MS as u64 + 1));
+        let now = clock.now_ms();
+        assert!(
+            store
+                .try_take_pull_lease(connection, "another", now, now + LEASE_MS)
+                .await
+                .unwrap()
+        );
+        tokio::time::timeout(
+            Duration::from_secs(5),
+            second.renew_until_lost(Duration::from_millis(10)),
+        )
+        .await
+        .expect("a lost lease ends the renewals");
+    }
+}
