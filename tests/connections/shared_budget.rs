@@ -101,12 +101,12 @@ async fn two_instances_share_the_budget_and_the_lease(world: &World) {
         let server = if n % 2 == 0 { &world.server } else { &second };
         world.upstream_call(server, &row).await.unwrap();
     }
-    // Each instance queues a pull of another data type of the same connection: one run holds
-    // the connection's lease, spends the minute's last call and waits for the next minute; the
-    // other run's pull stays queued.
-    let (invoices, customers) = tokio::join!(
+    // Each instance queues a pull of another data type of the same connection (each needs
+    // several calls): one run holds the connection's lease, spends the minute's last call and
+    // waits for the next minute; the other run's pull stays queued.
+    let (invoices, bills) = tokio::join!(
         queue_on(world, &world.server, &company, "invoices"),
-        queue_on(world, &second, &company, "customers"),
+        queue_on(world, &second, &company, "bills"),
     );
     for _ in 0..100 {
         let calls = division_stats(&world.stats().await)["calls_total"]
@@ -127,7 +127,7 @@ async fn two_instances_share_the_budget_and_the_lease(world: &World) {
     assert_eq!(stats["rate_limited"], 0, "{stats}");
     let statuses = [
         pull_status(world, &company, &invoices).await,
-        pull_status(world, &company, &customers).await,
+        pull_status(world, &company, &bills).await,
     ];
     assert_eq!(
         statuses.iter().filter(|s| running(s)).count(),
@@ -146,7 +146,7 @@ async fn two_instances_share_the_budget_and_the_lease(world: &World) {
     for _ in 0..200 {
         let statuses = [
             pull_status(world, &company, &invoices).await,
-            pull_status(world, &company, &customers).await,
+            pull_status(world, &company, &bills).await,
         ];
         assert!(
             !statuses.iter().all(|s| running(s)),
@@ -170,7 +170,7 @@ async fn two_instances_share_the_budget_and_the_lease(world: &World) {
     );
     assert_eq!(stats["rate_limited"], 0, "{stats}");
     assert!(
-        stats["calls_by_endpoint"]["sync/CRM/Accounts"]
+        stats["calls_by_endpoint"]["read/financial/PayablesList"]
             .as_u64()
             .unwrap()
             >= 1
