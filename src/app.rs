@@ -19,7 +19,7 @@ use crate::config::ServerConfig;
 use crate::connections::link::Linker;
 use crate::connections::tokens::TokenEngine;
 use crate::crypto::{MasterKey, hash_api_key, new_api_key};
-use crate::provider::ProviderRegistry;
+use crate::provider::{ProviderRegistry, UpstreamBudget};
 use crate::store::Store;
 use crate::sync::SyncEngine;
 use crate::sync::cache::DataCache;
@@ -144,7 +144,11 @@ pub async fn build_state(
     let catalog = Arc::new(Catalog::load());
     let clock = Clock::default();
     let overrides = config.upstream_urls.iter().cloned().collect();
-    let registry = ProviderRegistry::new(&catalog, &overrides, clock.clone());
+    let budget = UpstreamBudget {
+        store: store.clone(),
+        on_demand_reserve_percent: config.on_demand_reserve_percent,
+    };
+    let registry = ProviderRegistry::new(&catalog, &overrides, clock.clone(), &budget);
     let oauth = &catalog
         .integrations()
         .next()

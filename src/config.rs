@@ -49,6 +49,17 @@ pub struct ServerConfig {
     )]
     pub shutdown_grace_secs: u64,
 
+    /// Percent of each Exact division's daily call budget that scheduled pulls leave for
+    /// on-demand pulls (0–100).
+    #[arg(
+        long = "on-demand-reserve",
+        env = "LEDGERLINE_ON_DEMAND_RESERVE_PERCENT",
+        default_value_t = crate::provider::exact::budget::DEFAULT_ON_DEMAND_RESERVE_PERCENT,
+        value_parser = clap::value_parser!(u8).range(0..=100),
+        value_name = "PERCENT"
+    )]
+    pub on_demand_reserve_percent: u8,
+
     /// Log format: `text` for people, `json` for log collectors.
     #[arg(long, env = "LEDGERLINE_LOG_FORMAT", default_value = "text")]
     pub log_format: LogFormat,
@@ -73,6 +84,8 @@ impl ServerConfig {
             public_url: None,
             upstream_urls: Vec::new(),
             shutdown_grace_secs: 30,
+            on_demand_reserve_percent:
+                crate::provider::exact::budget::DEFAULT_ON_DEMAND_RESERVE_PERCENT,
             log_format: LogFormat::Text,
         }
     }
@@ -114,6 +127,7 @@ impl fmt::Debug for ServerConfig {
             .field("public_url", &self.public_url.as_ref().map(Url::as_str))
             .field("upstream_urls", &self.upstream_urls)
             .field("shutdown_grace_secs", &self.shutdown_grace_secs)
+            .field("on_demand_reserve_percent", &self.on_demand_reserve_percent)
             .field("log_format", &self.log_format)
             .finish()
     }

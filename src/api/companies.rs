@@ -268,11 +268,12 @@ impl AppState {
             .store
             .list_connections(row.tenant_id, row.id, 0, 1000)
             .await?;
+        let mut data_connections = Vec::with_capacity(connections.len());
+        for connection in &connections {
+            data_connections.push(self.connection_view(connection).await);
+        }
         Ok(Company {
-            data_connections: connections
-                .iter()
-                .map(|c| self.connection_view(c))
-                .collect(),
+            data_connections,
             redirect: self.link_url(row.id),
             id: row.id,
             name: row.name,

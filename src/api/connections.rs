@@ -103,7 +103,7 @@ pub struct ConnectionStatusUpdate {
 
 impl AppState {
     /// A stored connection in Codat's shape.
-    pub fn connection_view(&self, row: &ConnectionRow) -> Connection {
+    pub async fn connection_view(&self, row: &ConnectionRow) -> Connection {
         let integration = self.catalog.integration(&row.integration_key);
         let mut info = BTreeMap::new();
         info.insert("integrationKey".to_string(), row.integration_key.clone());
@@ -113,10 +113,14 @@ impl AppState {
         if let Some(company) = &row.upstream_company {
             info.insert("upstreamCompanyId".to_string(), company.id.clone());
             info.insert("upstreamCompanyName".to_string(), company.name.clone());
-            let allowance = self
-                .registry
-                .provider(&row.integration_key)
-                .and_then(|p| p.call_allowance(&row.integration_key, &company.id));
+            let allowance = match self.registry.provider(&row.integration_key) {
+                Some(provider) => {
+                    provider
+                        .call_allowance(&row.integration_key, &company.id)
+                        .await
+                }
+                None => None,
+            };
             if let Some(allowance) = allowance {
                 info.insert(
                     "upstreamCallsRemainingToday".to_string(),
@@ -275,7 +279,10 @@ async fn list_connections(
         .store
         .list_connections(tenant.0.id, company.id, 0, i64::MAX)
         .await?;
-    let connections = rows.iter().map(|r| state.connection_view(r)).collect();
+    let mut connections = Vec::with_capacity(rows.len());
+    for row in &rows {
+        connections.push(state.connection_view(row).await);
+    }
     let (results, total) = selection.page(connections, paging);
     let path = format!("/companies/{}/connections", company.id);
     Ok(Json(Page::filtered(results, total, paging, &path, &query)))
@@ -349,7 +356,7 @@ async fn create_connection(
         .create_connection(tenant.0.id, company.id, &key)
         .await?;
     tracing::info!(company.id = %company.id, connection.id = %row.id, integration = %key, "connection created");
-    Ok(Json(state.connection_view(&row)))
+    Ok(Json(state.connection_view(&row).await))
 }
 
 /// Get connection
@@ -370,7 +377,7 @@ async fn get_connection(
     Path((company_id, connection_id)): Path<(String, String)>,
 ) -> ApiResult<Json<Connection>> {
     let row = load_connection(&state, &tenant, &company_id, &connection_id).await?;
-    Ok(Json(state.connection_view(&row)))
+    Ok(Json(state.connection_view(&row).await))
 }
 
 /// Delete connection
@@ -443,7 +450,7 @@ async fn unlink_connection(
         .set_connection_status(row.id, ConnectionStatus::Unlinked)
         .await?;
     let row = state.store.connection_by_id(row.id).await?;
-    Ok(Json(state.connection_view(&row)))
+    Ok(Json(state.connection_view(&row).await))
 }
 
 /// Choose the upstream company
@@ -513,5 +520,5 @@ async fn choose_upstream(
     };
     state.store.set_upstream_company(row.id, company).await?;
     let row = state.store.connection_by_id(row.id).await?;
-    Ok(Json(state.connection_view(&row)))
+    Ok(Json(state.connection_view(&row).await))
 }

@@ -106,7 +106,7 @@ async fn company_page(State(state): State<AppState>, Path(company_id): Path<Stri
         .unwrap_or_default();
     let mut items = String::new();
     for connection in &connections {
-        let view = state.connection_view(connection);
+        let view = state.connection_view(connection).await;
         // Only connections waiting for (re)consent get a link: a Linked one's is useless
         // here, and a closed one's leads nowhere.
         let item = match view.status {

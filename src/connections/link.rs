@@ -324,6 +324,7 @@ impl Linker {
             integration_key: key,
             upstream_company_id: None,
             tokens: &tokens,
+            priority: crate::provider::CallPriority::OnDemand,
         };
         let reach = provider
             .companies(&session)

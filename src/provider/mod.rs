@@ -63,6 +63,17 @@ pub struct Session<'a> {
     /// The pinned upstream company; `None` before one is chosen (during linking).
     pub upstream_company_id: Option<&'a str>,
     pub tokens: &'a dyn AccessTokens,
+    /// Whose work the session's calls do: it decides whether they may use the daily reserve.
+    pub priority: CallPriority,
+}
+
+/// Whose work an upstream call does. On-demand work (a request, a link, a queued pull) may spend
+/// the whole daily budget; scheduled work stops at the reserve kept for on-demand work.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CallPriority {
+    #[default]
+    OnDemand,
+    Scheduled,
 }
 
 /// What the caller must do about a failure.
@@ -228,7 +239,7 @@ pub trait Provider: Send + Sync {
 
     /// What is left today of the upstream's call limit for one upstream company; `None` when
     /// the upstream has no such limit.
-    fn call_allowance(
+    async fn call_allowance(
         &self,
         integration_key: &str,
         upstream_company_id: &str,
@@ -256,6 +267,15 @@ pub trait Provider: Send + Sync {
     }
 }
 
+/// Where upstream call budgets are counted and how much of each day is kept for on-demand work.
+#[derive(Debug, Clone)]
+pub struct UpstreamBudget {
+    /// Shared by every instance on the same database.
+    pub store: crate::store::Store,
+    /// Percent of each daily limit that scheduled work leaves for on-demand work.
+    pub on_demand_reserve_percent: u8,
+}
+
 /// Picks the provider for an integration key and knows each region's base URL.
 #[derive(Clone)]
 pub struct ProviderRegistry {
@@ -276,7 +296,12 @@ impl std::fmt::Debug for ProviderRegistry {
 impl ProviderRegistry {
     /// Builds every provider the catalog describes. `overrides` (integration key → base URL)
     /// win over each region's environment variable, which wins over the real host.
-    pub fn new(catalog: &Catalog, overrides: &HashMap<String, Url>, clock: Clock) -> Self {
+    pub fn new(
+        catalog: &Catalog,
+        overrides: &HashMap<String, Url>,
+        clock: Clock,
+        budget: &UpstreamBudget,
+    ) -> Self {
         let http = upstream_http_client();
         let mut by_integration: HashMap<String, Arc<dyn Provider>> = HashMap::new();
         let exact_regions: Vec<(RegionSpec, Url)> = catalog
@@ -293,6 +318,7 @@ impl ProviderRegistry {
                 exact_regions.clone(),
                 http,
                 clock,
+                budget,
             ));
             for (region, _) in exact_regions {
                 by_integration.insert(region.key, provider.clone());

@@ -4,6 +4,7 @@
 //! two share (`$1` placeholders work in both), so the API never sees a dialect. Where the
 //! dialects must differ (row locks), `Store::backend` tells which one is in use.
 
+mod call_budget;
 mod companies;
 mod connections;
 mod datasets;
@@ -13,6 +14,9 @@ mod sync_settings;
 mod tenants;
 mod tokens;
 
+pub use call_budget::{
+    CallBudgetRow, CallLimits, CallTake, DAY_MS, MINUTE_MS, ObservedLimits, day_start, minute_start,
+};
 pub use companies::{CompanyRow, NewCompany};
 pub use connections::{ConnectionErrorRow, ConnectionRow, ConnectionStatus, UpstreamCompanyRef};
 pub use datasets::{CommitCounts, DatasetRow, PageRecords, PullOperationRow, PulledRecords};

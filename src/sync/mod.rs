@@ -2,8 +2,11 @@
 //! keeps per-company cached copies that reads are served from. Reads never call the upstream.
 
 pub mod cache;
+mod lease;
 pub mod schedule;
 mod sink;
+
+use lease::PullLease;
 
 use sink::StoreSink;
 
@@ -15,7 +18,10 @@ use uuid::Uuid;
 
 use crate::clock::Clock;
 use crate::connections::tokens::TokenEngine;
-use crate::provider::{DataType, ProviderError, ProviderRegistry, PullMode, Session};
+use crate::provider::{
+    CallPriority, DataType, ProviderError, ProviderRegistry, PullError, PullMode, Session,
+    SinkError,
+};
 use crate::store::{Backend, ConnectionRow, ConnectionStatus, PullOperationRow, Store, StoreError};
 
 /// How often a running pull tells the database it is alive.
@@ -89,6 +95,9 @@ impl SyncEngine {
         let store = &self.inner.store;
         let now = self.inner.clock.now_ms();
         let stale_before = if at_start_up && store.backend() == Backend::Sqlite {
+            // The last process's connection leases went with it: don't make new runs wait
+            // for them to expire.
+            store.release_all_pull_leases().await?;
             i64::MAX
         } else {
             now - ABANDONED_AFTER_MS
@@ -127,12 +136,34 @@ impl SyncEngine {
     /// Queues pulls of several data types from one linked connection and runs them as one pull
     /// run, in pull order, so that data types read from the same upstream source share its
     /// reads. Data types already being pulled are left to that pull; returns the queued ones.
+    /// The pulls are on-demand work: they may spend the daily reserve of the upstream budget.
     pub async fn queue_many(
         &self,
         tenant_id: Uuid,
         company_id: Uuid,
         data_types: &[DataType],
         connection_id: Option<Uuid>,
+    ) -> Result<Vec<PullOperationRow>, QueueError> {
+        self.queue_many_as(
+            tenant_id,
+            company_id,
+            data_types,
+            connection_id,
+            CallPriority::OnDemand,
+        )
+        .await
+    }
+
+    /// [`SyncEngine::queue_many`] for work of the given priority: a scheduler queues with
+    /// [`CallPriority::Scheduled`], so its pulls stop at the share of each division's daily
+    /// budget kept for on-demand pulls (`--on-demand-reserve`).
+    pub async fn queue_many_as(
+        &self,
+        tenant_id: Uuid,
+        company_id: Uuid,
+        data_types: &[DataType],
+        connection_id: Option<Uuid>,
+        priority: CallPriority,
     ) -> Result<Vec<PullOperationRow>, QueueError> {
         let store = &self.inner.store;
         let what = data_types
@@ -190,7 +221,7 @@ impl SyncEngine {
             self.inner
                 .tasks
                 .pulls
-                .spawn(async move { engine.run(run, connection).await });
+                .spawn(async move { engine.run_as(run, connection, priority).await });
         }
         Ok(queued)
     }
@@ -199,12 +230,77 @@ impl SyncEngine {
     /// operation records). Every data type is pulled in full for now: incremental pulls come
     /// with the sync engine's cursors.
     pub async fn run(&self, pulls: Vec<PullOperationRow>, connection: ConnectionRow) {
+        self.run_as(pulls, connection, CallPriority::OnDemand).await
+    }
+
+    /// [`SyncEngine::run`] for work of the given priority. The run first takes the connection's
+    /// pull lease, so that one run at a time, on any instance, pulls a connection; its pulls
+    /// stay `Queued` (and heartbeating) while another run holds it.
+    pub async fn run_as(
+        &self,
+        pulls: Vec<PullOperationRow>,
+        connection: ConnectionRow,
+        priority: CallPriority,
+    ) {
         let inner = &self.inner;
-        let mut sink = StoreSink::new(
+        let sink = StoreSink::new(
             inner.store.clone(),
             inner.clock.clone(),
             inner.stopping.clone(),
         );
+        let _heartbeat = AbortOnDrop(tokio::spawn({
+            let (store, clock) = (inner.store.clone(), inner.clock.clone());
+            let ids: Vec<Uuid> = pulls.iter().map(|p| p.id).collect();
+            async move {
+                loop {
+                    for id in &ids {
+                        if let Err(e) = store.pull_heartbeat(*id, clock.now_ms()).await {
+                            tracing::warn!(error = %e, "a pull's heartbeat could not be stored");
+                        }
+                    }
+                    tokio::time::sleep(HEARTBEAT_EVERY).await;
+                }
+            }
+        }));
+        let lease = match PullLease::wait_for(
+            &inner.store,
+            &inner.clock,
+            connection.id,
+            &inner.stopping,
+        )
+        .await
+        {
+            Ok(Some(lease)) => lease,
+            // Stopping: the queued pulls are given up like any a stop cut off.
+            Ok(None) => return,
+            Err(e) => {
+                tracing::error!(error = %e, connection.id = %connection.id, "a pull lease could not be taken");
+                for pull in &pulls {
+                    sink.fail(
+                        pull,
+                        "InternalError",
+                        "the database could not be reached to start the pull; queue it again",
+                    )
+                    .await;
+                }
+                return;
+            }
+        };
+        self.run_leased(pulls, &connection, priority, sink, &lease)
+            .await;
+        lease.release().await;
+    }
+
+    /// The body of a run that holds the connection's lease.
+    async fn run_leased(
+        &self,
+        pulls: Vec<PullOperationRow>,
+        connection: &ConnectionRow,
+        priority: CallPriority,
+        mut sink: StoreSink,
+        lease: &PullLease,
+    ) {
+        let inner = &self.inner;
         let mut request = Vec::new();
         for pull in pulls {
             let Some(data_type) = DataType::from_key(&pull.data_type) else {
@@ -226,32 +322,28 @@ impl SyncEngine {
         if request.is_empty() {
             return;
         }
-        let _heartbeat = AbortOnDrop(tokio::spawn({
-            let (store, clock) = (inner.store.clone(), inner.clock.clone());
-            let ids: Vec<Uuid> = sink.pull_ids();
-            async move {
-                loop {
-                    for id in &ids {
-                        if let Err(e) = store.pull_heartbeat(*id, clock.now_ms()).await {
-                            tracing::warn!(error = %e, "a pull's heartbeat could not be stored");
-                        }
-                    }
-                    tokio::time::sleep(HEARTBEAT_EVERY).await;
-                }
-            }
-        }));
         let outcome = async {
             let provider = inner
                 .registry
                 .provider(&connection.integration_key)
                 .ok_or_else(|| ProviderError::Unsupported(connection.integration_key.clone()))?;
-            let tokens = inner.tokens.for_connection(&connection);
+            let tokens = inner.tokens.for_connection(connection);
             let session = Session {
                 integration_key: &connection.integration_key,
                 upstream_company_id: connection.upstream_company.as_ref().map(|c| c.id.as_str()),
                 tokens: &tokens,
+                priority,
             };
-            provider.pull(&session, &request, &mut sink).await
+            // A run whose lease another instance took over (its renewals failed for longer
+            // than the lease lasts) stops, so that two runs never pull the connection at once.
+            tokio::select! {
+                outcome = provider.pull(&session, &request, &mut sink) => outcome,
+                () = lease.renew_until_lost(HEARTBEAT_EVERY) => Err(PullError::Sink(SinkError::Store(
+                    "this server's pull lease on the connection expired and another server's \
+                     pull took over"
+                        .into(),
+                ))),
+            }
         }
         .await;
         match outcome {

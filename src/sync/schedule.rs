@@ -3,8 +3,10 @@
 //! once (`fetchOnFirstLink`). The scheduler looks every minute (of the server's clock, which
 //! tests move) for Linked connections whose data types are due — last queued pull +
 //! `syncSchedule` hours, or the link + `syncSchedule` for one never pulled — and queues them
-//! through [`SyncEngine::queue_many`], the path on-demand pulls take, so the store's one-running-
-//! pull rule covers both and several instances never queue the same pull twice.
+//! through [`SyncEngine::queue_many_as`], the path on-demand pulls take, so the store's one-running-
+//! pull rule covers both and several instances never queue the same pull twice. Scheduled pulls
+//! draw on the division's budget as `Scheduled`: they stop short of the daily reserve kept for
+//! on-demand pulls.
 //!
 //! A server that starts finds every pull that came due while it was down at once. Rather than
 //! queue them all in its first minute, it gives each connection a fixed place in a start-up
@@ -18,7 +20,7 @@ use uuid::Uuid;
 use super::{QueueError, SyncEngine};
 use crate::clock::Clock;
 use crate::model::DATASETS;
-use crate::provider::DataType;
+use crate::provider::{CallPriority, DataType};
 use crate::store::{ConnectionRow, ConnectionStatus, Store, StoreError, SyncSettingRow};
 
 /// Codat's default refresh interval.
@@ -174,11 +176,12 @@ impl Scheduler {
         for (connection, wanted) in due.into_values() {
             match self
                 .engine
-                .queue_many(
+                .queue_many_as(
                     connection.tenant_id,
                     connection.company_id,
                     &wanted,
                     Some(connection.id),
+                    CallPriority::Scheduled,
                 )
                 .await
             {

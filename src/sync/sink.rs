@@ -8,7 +8,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_trait::async_trait;
-use uuid::Uuid;
 
 use crate::clock::{Clock, iso_utc};
 use crate::provider::{
@@ -58,10 +57,6 @@ impl StoreSink {
                 upstream_calls: 0,
             },
         );
-    }
-
-    pub(super) fn pull_ids(&self) -> Vec<Uuid> {
-        self.open.values().map(|open| open.pull.id).collect()
     }
 
     /// Ends one pull operation in an error status, logging if even that cannot be stored.
@@ -144,7 +139,11 @@ fn status_of(error: &PullError, now_ms: i64) -> (&'static str, String) {
             "The end customer must reconnect: their consent at the upstream no longer works \
              ({why}). Send them the connection's linkUrl; pulls resume once they have linked again."
         ),
-        PullError::Provider(ProviderError::RetryLater { kind, after, .. }) if kind.is_limit() => {
+        PullError::Provider(ProviderError::RetryLater {
+            kind,
+            after,
+            message: detail,
+        }) if kind.is_limit() => {
             let (which, resume) = match kind {
                 RetryKind::DayLimit => (
                     "daily",
@@ -161,8 +160,8 @@ fn status_of(error: &PullError, now_ms: i64) -> (&'static str, String) {
             };
             format!(
                 "The upstream's {which} call limit for this company is spent; pulls can resume \
-                 at {}. The pages before it are stored; queue it again then (or let the \
-                 schedule do it).",
+                 at {} ({detail}). The pages before it are stored; queue it again then (or let \
+                 the schedule do it).",
                 iso_utc(resume)
             )
         }

@@ -74,6 +74,7 @@ async fn a_429_waits_for_the_window_to_reset() {
                 integration_key: &row.integration_key,
                 upstream_company_id: None,
                 tokens: &tokens,
+                priority: ledgerline::provider::CallPriority::OnDemand,
             };
             provider
                 .companies(&session)
@@ -114,6 +115,7 @@ async fn seventy_calls_never_exceed_sixty_in_a_minute() {
             integration_key: &row.integration_key,
             upstream_company_id: None,
             tokens: &tokens,
+            priority: ledgerline::provider::CallPriority::OnDemand,
         };
         for n in 0..70 {
             provider

@@ -8,4 +8,5 @@ mod failures;
 mod flow;
 mod limits;
 mod link_guard;
+mod shared_budget;
 mod tokens;

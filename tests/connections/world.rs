@@ -368,6 +368,7 @@ impl World {
             integration_key: &row.integration_key,
             upstream_company_id: row.upstream_company.as_ref().map(|c| c.id.as_str()),
             tokens: &tokens,
+            priority: ledgerline::provider::CallPriority::OnDemand,
         };
         provider
             .companies(&session)

@@ -4,6 +4,7 @@
 mod common;
 mod harness;
 
+mod call_budget;
 mod companies;
 mod errors;
 mod hardening;

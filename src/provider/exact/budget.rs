@@ -1,5 +1,9 @@
-//! Exact's call budget per (region, division): 60 calls in each clock-aligned minute and
+//! Exact's call budget per (app, division): 60 calls in each clock-aligned minute and
 //! 5,000 per UTC day, corrected by the `X-RateLimit-*` headers of every answer.
+//!
+//! The counts live in the store (`upstream_call_budgets`), so every instance sharing a
+//! PostgreSQL database spends one budget: a call is granted by one conditional UPDATE, and the
+//! sum of all instances' calls stays inside Exact's limits. SQLite (one instance) works the same.
 //!
 //! Exact's reset headers are believed only within bounds: a clock minute never makes a call wait
 //! more than [`MAX_MINUTE_WAIT_MS`], a day never past the next UTC midnight. A clock skewed by
@@ -8,20 +12,23 @@
 //! A token-bucket limiter (governor) would allow a burst of 60 and then one a second, which
 //! can put more than 60 calls in one clock minute: Exact counts per clock-aligned window, so
 //! this counts the same way.
+//!
+//! Scheduled work may use the daily limit less a reserve (default 10 %) kept for on-demand work.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
-use parking_lot::Mutex;
 use reqwest::header::HeaderMap;
 
 use crate::clock::{Clock, iso_utc};
-use crate::provider::{ProviderError, RetryKind};
+use crate::provider::{CallPriority, ProviderError, RetryKind};
+use crate::store::{
+    CallBudgetRow, CallLimits, CallTake, DAY_MS, MINUTE_MS, ObservedLimits, Store, StoreError,
+};
 
-const MINUTE_MS: i64 = 60_000;
-const DAY_MS: i64 = 86_400_000;
 /// The longest wait a minute window may impose: one clock minute and a second of slack.
 pub const MAX_MINUTE_WAIT_MS: i64 = 61_000;
+/// The share of the daily budget kept for on-demand work unless configured otherwise.
+pub const DEFAULT_ON_DEMAND_RESERVE_PERCENT: u8 = 10;
 
 /// The next UTC midnight after `now` (epoch ms): when Exact's daily window resets.
 fn next_utc_midnight(now: i64) -> i64 {
@@ -39,7 +46,7 @@ fn capped_day_reset(now: i64, reset: i64) -> i64 {
 }
 
 /// The daily limit is spent: come back at `until` (epoch ms).
-fn day_limit_spent(limit: u32, now: i64, until: i64) -> ProviderError {
+fn day_limit_spent(limit: i64, now: i64, until: i64) -> ProviderError {
     ProviderError::RetryLater {
         kind: RetryKind::DayLimit,
         message: format!(
@@ -50,97 +57,121 @@ fn day_limit_spent(limit: u32, now: i64, until: i64) -> ProviderError {
     }
 }
 
+/// Scheduled work reached the part of the day's budget kept for on-demand work.
+fn reserve_reached(row: &CallBudgetRow, now: i64, until: i64) -> ProviderError {
+    ProviderError::RetryLater {
+        kind: RetryKind::DayLimit,
+        message: format!(
+            "scheduled pulls of this company have used their share of Exact's daily limit of {} \
+             calls; the {} calls left today are kept for on-demand pulls, and scheduled pulls \
+             resume at {}",
+            row.day_limit,
+            row.remaining_today(),
+            iso_utc(until)
+        ),
+        after: Some(Duration::from_millis((until - now).max(0) as u64)),
+    }
+}
+
+/// The budget could not be read or counted: the database failed, not Exact.
+fn store_failed(error: StoreError) -> ProviderError {
+    ProviderError::RetryLater {
+        kind: RetryKind::Outage,
+        message: format!("the upstream call budget could not be counted in the database: {error}"),
+        after: Some(Duration::from_secs(5)),
+    }
+}
+
 /// Whose budget a call spends: Exact counts per app and division; one Ledgerline tenant app
-/// per region, so (integration key, division) names it within one server.
+/// per region, so (integration key, division) names it. Tenants with apps of their own that
+/// share a division then share one budget: stricter than Exact, never looser.
 pub type BudgetKey = (String, String);
 
-#[derive(Debug, Clone)]
-struct Windows {
-    minute_start: i64,
-    minute_used: u32,
-    minute_limit: u32,
-    day_start: i64,
-    day_used: u32,
-    day_limit: u32,
-    /// Exact said "no more until" (a 429 or remaining = 0).
-    minute_blocked_until: i64,
-    day_blocked_until: i64,
-}
-
-/// Counts calls per key and makes callers wait for the next window instead of earning a 429.
-#[derive(Debug)]
-pub struct CallBudget {
-    clock: Clock,
-    per_minute: u32,
-    per_day: u32,
-    windows: Mutex<HashMap<BudgetKey, Windows>>,
-}
-
 /// What the budget decided for one call.
+#[derive(Debug)]
 enum Decision {
     Go,
     WaitUntil(i64),
 }
 
+/// Counts calls per key in the store and makes callers wait for the next window instead of
+/// earning a 429.
+#[derive(Debug, Clone)]
+pub struct CallBudget {
+    clock: Clock,
+    store: Store,
+    limits: CallLimits,
+    /// Percent of the daily limit kept for on-demand work.
+    on_demand_reserve_percent: u8,
+}
+
 impl CallBudget {
-    pub fn new(clock: Clock, per_minute: u32, per_day: u32) -> Self {
+    pub fn new(
+        clock: Clock,
+        store: Store,
+        per_minute: u32,
+        per_day: u32,
+        on_demand_reserve_percent: u8,
+    ) -> Self {
         CallBudget {
             clock,
-            per_minute,
-            per_day,
-            windows: Mutex::new(HashMap::new()),
+            store,
+            limits: CallLimits {
+                per_minute: per_minute.into(),
+                per_day: per_day.into(),
+            },
+            on_demand_reserve_percent: on_demand_reserve_percent.min(100),
         }
     }
 
-    fn fresh(&self, now: i64) -> Windows {
-        Windows {
-            minute_start: now - now.rem_euclid(MINUTE_MS),
-            minute_used: 0,
-            minute_limit: self.per_minute,
-            day_start: now - now.rem_euclid(DAY_MS),
-            day_used: 0,
-            day_limit: self.per_day,
-            minute_blocked_until: 0,
-            day_blocked_until: 0,
+    /// The share of the daily limit `priority` may spend, in percent.
+    fn day_share_percent(&self, priority: CallPriority) -> i64 {
+        match priority {
+            CallPriority::OnDemand => 100,
+            CallPriority::Scheduled => 100 - i64::from(self.on_demand_reserve_percent),
         }
     }
 
-    fn roll(w: &mut Windows, now: i64) {
-        let minute_start = now - now.rem_euclid(MINUTE_MS);
-        if minute_start != w.minute_start {
-            w.minute_start = minute_start;
-            w.minute_used = 0;
-        }
-        let day_start = now - now.rem_euclid(DAY_MS);
-        if day_start != w.day_start {
-            w.day_start = day_start;
-            w.day_used = 0;
-        }
-    }
-
-    fn decide(&self, key: &BudgetKey) -> Result<Decision, ProviderError> {
+    async fn decide(
+        &self,
+        key: &BudgetKey,
+        priority: CallPriority,
+    ) -> Result<Decision, ProviderError> {
         let now = self.clock.now_ms();
-        let mut all = self.windows.lock();
-        let w = all.entry(key.clone()).or_insert_with(|| self.fresh(now));
-        Self::roll(w, now);
+        let share = self.day_share_percent(priority);
+        let take = self
+            .store
+            .take_upstream_call(&key.0, &key.1, now, self.limits, share)
+            .await
+            .map_err(store_failed)?;
+        let w = match take {
+            CallTake::Granted(_) => return Ok(Decision::Go),
+            CallTake::Refused(w) => w,
+        };
         if w.day_used >= w.day_limit || w.day_blocked_until > now {
             let until = capped_day_reset(now, w.day_blocked_until.max(w.day_start + DAY_MS));
             return Err(day_limit_spent(w.day_limit, now, until));
         }
-        if w.minute_used >= w.minute_limit || w.minute_blocked_until > now {
-            let until = w.minute_blocked_until.max(w.minute_start + MINUTE_MS);
-            return Ok(Decision::WaitUntil(until));
+        if w.day_used * 100 >= w.day_limit * share {
+            return Err(reserve_reached(&w, now, next_utc_midnight(now)));
         }
-        w.minute_used += 1;
-        w.day_used += 1;
-        Ok(Decision::Go)
+        if w.minute_used < w.minute_limit && w.minute_blocked_until <= now {
+            // The window opened between the count and the read (Exact raised the limit): retry.
+            return Ok(Decision::WaitUntil(now));
+        }
+        let until = w.minute_blocked_until.max(w.minute_start + MINUTE_MS);
+        Ok(Decision::WaitUntil(capped_minute_reset(now, until)))
     }
 
     /// Spends one call, waiting for the next minute window if this one is used up.
-    /// Fails at once when the day's budget is spent.
-    pub async fn acquire(&self, key: &BudgetKey) -> Result<(), ProviderError> {
+    /// Fails at once when the day's budget (for scheduled work: less the reserve) is spent.
+    pub async fn acquire(
+        &self,
+        key: &BudgetKey,
+        priority: CallPriority,
+    ) -> Result<(), ProviderError> {
         loop {
-            match self.decide(key)? {
+            match self.decide(key, priority).await? {
                 Decision::Go => return Ok(()),
                 Decision::WaitUntil(until) => {
                     tracing::debug!(
@@ -154,65 +185,89 @@ impl CallBudget {
         }
     }
 
-    /// Adopts what Exact says about the windows: its counts win over ours when higher.
-    pub fn observe(&self, key: &BudgetKey, headers: &HeaderMap) {
+    /// What an answer's headers say about the windows, with resets capped.
+    fn read_headers(&self, now: i64, headers: &HeaderMap) -> ObservedLimits {
         let header = |name: &str| -> Option<i64> {
             headers
                 .get(name)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse().ok())
         };
-        let now = self.clock.now_ms();
-        let mut all = self.windows.lock();
-        let w = all.entry(key.clone()).or_insert_with(|| self.fresh(now));
-        Self::roll(w, now);
+        let mut observed = ObservedLimits::default();
         if let (Some(limit), Some(remaining)) = (
             header("X-RateLimit-Minutely-Limit"),
             header("X-RateLimit-Minutely-Remaining"),
         ) {
-            w.minute_limit = limit.clamp(1, u32::MAX as i64) as u32;
-            let used = (limit - remaining).clamp(0, u32::MAX as i64) as u32;
-            w.minute_used = w.minute_used.max(used);
+            observed.minute = Some((limit, remaining));
             if remaining <= 0 {
-                let reset =
-                    header("X-RateLimit-Minutely-Reset").unwrap_or(w.minute_start + MINUTE_MS);
-                w.minute_blocked_until =
-                    w.minute_blocked_until.max(capped_minute_reset(now, reset));
+                let reset = header("X-RateLimit-Minutely-Reset")
+                    .unwrap_or(crate::store::minute_start(now) + MINUTE_MS);
+                observed.minute_blocked_until = capped_minute_reset(now, reset);
             }
         }
         if let (Some(limit), Some(remaining)) =
             (header("X-RateLimit-Limit"), header("X-RateLimit-Remaining"))
         {
-            w.day_limit = limit.clamp(1, u32::MAX as i64) as u32;
-            let used = (limit - remaining).clamp(0, u32::MAX as i64) as u32;
-            w.day_used = w.day_used.max(used);
+            observed.day = Some((limit, remaining));
             if remaining <= 0 {
-                let reset = header("X-RateLimit-Reset").unwrap_or(w.day_start + DAY_MS);
-                w.day_blocked_until = w.day_blocked_until.max(capped_day_reset(now, reset));
+                let reset =
+                    header("X-RateLimit-Reset").unwrap_or(crate::store::day_start(now) + DAY_MS);
+                observed.day_blocked_until = capped_day_reset(now, reset);
             }
         }
+        observed
+    }
+
+    /// Adopts what Exact says about the windows: its counts win over ours when higher. The
+    /// call was made whatever the database says, so a failure to store this is only logged.
+    pub async fn observe(&self, key: &BudgetKey, headers: &HeaderMap) {
+        if let Err(error) = self.try_observe(key, headers).await {
+            tracing::warn!(%error, division = %key.1, "Exact's rate-limit headers could not be stored");
+        }
+    }
+
+    async fn try_observe(&self, key: &BudgetKey, headers: &HeaderMap) -> Result<(), StoreError> {
+        let now = self.clock.now_ms();
+        let observed = self.read_headers(now, headers);
+        if observed == ObservedLimits::default() {
+            return Ok(());
+        }
+        self.store
+            .observe_upstream_limits(&key.0, &key.1, now, self.limits, &observed)
+            .await
     }
 
     /// After a 429: blocks the exceeded window until the reset its headers give (or the next
     /// window when they give none, and never beyond the caps) and returns how long to wait. A
     /// wait longer than a minute window is not slept: it is a `DayLimit` error with the time
     /// calls resume.
-    pub fn on_too_many_requests(
+    pub async fn on_too_many_requests(
         &self,
         key: &BudgetKey,
         headers: &HeaderMap,
     ) -> Result<Duration, ProviderError> {
-        self.observe(key, headers);
         let now = self.clock.now_ms();
-        let mut all = self.windows.lock();
-        let w = all.entry(key.clone()).or_insert_with(|| self.fresh(now));
+        let observed = self.read_headers(now, headers);
+        self.store
+            .observe_upstream_limits(&key.0, &key.1, now, self.limits, &observed)
+            .await
+            .map_err(store_failed)?;
         let daily = headers.contains_key("X-RateLimit-Reset")
             && !headers.contains_key("X-RateLimit-Minutely-Reset");
+        let w = self
+            .store
+            .upstream_call_budget(&key.0, &key.1, now)
+            .await
+            .map_err(store_failed)?
+            .ok_or_else(|| store_failed(StoreError::NotFound))?;
         let until = if daily {
             w.day_blocked_until.max(now + 1000)
         } else {
             let until = w.minute_blocked_until.max(w.minute_start + MINUTE_MS);
-            w.minute_blocked_until = until;
+            self.store
+                .block_upstream_calls(&key.0, &key.1, until, 0)
+                .await
+                .map_err(store_failed)?;
             until
         };
         if until - now > MAX_MINUTE_WAIT_MS {
@@ -226,17 +281,16 @@ impl CallBudget {
         &self.clock
     }
 
-    /// Calls left today and the day's limit, by our count as Exact's headers last corrected it
-    /// (for status pages). A key never called yet is not added.
-    pub fn remaining_today(&self, key: &BudgetKey) -> (u32, u32) {
+    /// Calls left today and the day's limit, by the shared count as Exact's headers last
+    /// corrected it (for status pages). A key never called yet has its whole budget.
+    pub async fn remaining_today(&self, key: &BudgetKey) -> Result<(u32, u32), StoreError> {
         let now = self.clock.now_ms();
-        let all = self.windows.lock();
-        let Some(w) = all.get(key) else {
-            return (self.per_day, self.per_day);
-        };
-        let mut w = w.clone();
-        Self::roll(&mut w, now);
-        (w.day_limit.saturating_sub(w.day_used), w.day_limit)
+        let row = self.store.upstream_call_budget(&key.0, &key.1, now).await?;
+        let clamp = |n: i64| n.clamp(0, u32::MAX as i64) as u32;
+        Ok(match row {
+            Some(w) => (clamp(w.remaining_today()), clamp(w.day_limit)),
+            None => (clamp(self.limits.per_day), clamp(self.limits.per_day)),
+        })
     }
 }
 
@@ -248,39 +302,85 @@ mod tests {
         ("exact-online-nl".into(), "123".into())
     }
 
+    /// A budget on a fresh SQLite store (kept alive by the returned folder).
+    async fn budget(per_minute: u32, per_day: u32) -> (CallBudget, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("b.db").display());
+        let store = Store::connect(&url).await.unwrap();
+        let budget = CallBudget::new(
+            Clock::default(),
+            store,
+            per_minute,
+            per_day,
+            DEFAULT_ON_DEMAND_RESERVE_PERCENT,
+        );
+        (budget, dir)
+    }
+
+    async fn go(budget: &CallBudget, key: &BudgetKey) -> Result<Decision, ProviderError> {
+        budget.decide(key, CallPriority::OnDemand).await
+    }
+
     #[tokio::test]
     async fn sixty_calls_pass_and_the_sixty_first_waits_for_the_next_window() {
-        let budget = CallBudget::new(Clock::default(), 60, 5000);
+        let (budget, _dir) = budget(60, 5000).await;
+        // Start at the top of a minute so that the 60 calls share one window.
+        let now = budget.clock.now_ms();
+        budget.clock.advance(Duration::from_millis(
+            (MINUTE_MS - now.rem_euclid(MINUTE_MS)) as u64,
+        ));
         for _ in 0..60 {
-            assert!(matches!(budget.decide(&key()).unwrap(), Decision::Go));
+            assert!(matches!(go(&budget, &key()).await.unwrap(), Decision::Go));
         }
-        match budget.decide(&key()).unwrap() {
+        match go(&budget, &key()).await.unwrap() {
             Decision::WaitUntil(until) => assert_eq!(until % MINUTE_MS, 0, "a clock-aligned reset"),
             Decision::Go => panic!("the 61st call in a minute must wait"),
         }
         budget.clock.advance(Duration::from_secs(60));
-        assert!(matches!(budget.decide(&key()).unwrap(), Decision::Go));
+        assert!(matches!(go(&budget, &key()).await.unwrap(), Decision::Go));
     }
 
-    #[test]
-    fn the_daily_budget_refuses_with_the_wait_until_midnight() {
-        let budget = CallBudget::new(Clock::default(), 1000, 3);
+    #[tokio::test]
+    async fn the_daily_budget_refuses_with_the_wait_until_midnight() {
+        let (budget, _dir) = budget(1000, 3).await;
         for _ in 0..3 {
-            budget.decide(&key()).unwrap();
+            go(&budget, &key()).await.unwrap();
         }
-        match budget.decide(&key()) {
+        match go(&budget, &key()).await {
             Err(ProviderError::RetryLater {
                 after: Some(after), ..
             }) => {
                 assert!(after <= Duration::from_millis(DAY_MS as u64))
             }
-            _ => panic!("expected RetryLater"),
+            other => panic!("expected RetryLater, got {other:?}"),
         }
     }
 
-    #[test]
-    fn headers_from_exact_override_a_lower_local_count() {
-        let budget = CallBudget::new(Clock::default(), 60, 5000);
+    #[tokio::test]
+    async fn scheduled_work_stops_at_the_reserve_and_on_demand_work_may_use_it() {
+        let (budget, _dir) = budget(1000, 20).await;
+        for _ in 0..18 {
+            let decided = budget.decide(&key(), CallPriority::Scheduled).await;
+            assert!(matches!(decided, Ok(Decision::Go)), "{decided:?}");
+        }
+        match budget.decide(&key(), CallPriority::Scheduled).await {
+            Err(ProviderError::RetryLater {
+                kind: RetryKind::DayLimit,
+                message,
+                ..
+            }) => assert!(message.contains("kept for on-demand pulls"), "{message}"),
+            other => panic!("scheduled work must stop at the 10 % reserve: {other:?}"),
+        }
+        for _ in 0..2 {
+            assert!(matches!(go(&budget, &key()).await.unwrap(), Decision::Go));
+        }
+        assert!(go(&budget, &key()).await.is_err(), "the day is spent");
+        assert_eq!(budget.remaining_today(&key()).await.unwrap(), (0, 20));
+    }
+
+    #[tokio::test]
+    async fn headers_from_exact_override_a_lower_local_count() {
+        let (budget, _dir) = budget(60, 5000).await;
         let mut headers = HeaderMap::new();
         headers.insert("X-RateLimit-Minutely-Limit", "60".parse().unwrap());
         headers.insert("X-RateLimit-Minutely-Remaining", "0".parse().unwrap());
@@ -291,12 +391,27 @@ mod tests {
         );
         headers.insert("X-RateLimit-Limit", "5000".parse().unwrap());
         headers.insert("X-RateLimit-Remaining", "4000".parse().unwrap());
-        budget.observe(&key(), &headers);
+        budget.observe(&key(), &headers).await;
         assert!(matches!(
-            budget.decide(&key()).unwrap(),
+            go(&budget, &key()).await.unwrap(),
             Decision::WaitUntil(_)
         ));
-        assert_eq!(budget.remaining_today(&key()), (4000, 5000));
+        assert_eq!(budget.remaining_today(&key()).await.unwrap(), (4000, 5000));
+    }
+
+    #[tokio::test]
+    async fn a_lower_count_from_exact_does_not_undo_ours() {
+        let (budget, _dir) = budget(60, 5000).await;
+        for _ in 0..5 {
+            go(&budget, &key()).await.unwrap();
+        }
+        budget
+            .observe(
+                &key(),
+                &headers(&[("X-RateLimit-Limit", 5000), ("X-RateLimit-Remaining", 4999)]),
+            )
+            .await;
+        assert_eq!(budget.remaining_today(&key()).await.unwrap(), (4995, 5000));
     }
 
     fn headers(pairs: &[(&'static str, i64)]) -> HeaderMap {
@@ -307,26 +422,26 @@ mod tests {
         headers
     }
 
-    #[test]
-    fn a_minutely_reset_hours_away_waits_at_most_61_seconds() {
-        let budget = CallBudget::new(Clock::default(), 60, 5000);
+    #[tokio::test]
+    async fn a_minutely_reset_hours_away_waits_at_most_61_seconds() {
+        let (budget, _dir) = budget(60, 5000).await;
         let now = budget.clock.now_ms();
         let skewed = headers(&[
             ("X-RateLimit-Minutely-Limit", 60),
             ("X-RateLimit-Minutely-Remaining", 0),
             ("X-RateLimit-Minutely-Reset", now + 3 * 3_600_000),
         ]);
-        let wait = budget.on_too_many_requests(&key(), &skewed).unwrap();
+        let wait = budget.on_too_many_requests(&key(), &skewed).await.unwrap();
         assert!(wait <= Duration::from_millis(61_100), "{wait:?}");
-        match budget.decide(&key()).unwrap() {
+        match go(&budget, &key()).await.unwrap() {
             Decision::WaitUntil(until) => assert!(until <= now + 61_100, "{}", until - now),
             Decision::Go => panic!("the window is blocked"),
         }
     }
 
-    #[test]
-    fn a_daily_reset_days_away_ends_at_the_next_utc_midnight_without_sleeping() {
-        let budget = CallBudget::new(Clock::default(), 60, 5000);
+    #[tokio::test]
+    async fn a_daily_reset_days_away_ends_at_the_next_utc_midnight_without_sleeping() {
+        let (budget, _dir) = budget(60, 5000).await;
         let now = budget.clock.now_ms();
         let skewed = headers(&[
             ("X-RateLimit-Limit", 5000),
@@ -334,10 +449,12 @@ mod tests {
             ("X-RateLimit-Reset", now + 3 * DAY_MS),
         ]);
         let midnight = next_utc_midnight(now);
-        for outcome in [
-            budget.on_too_many_requests(&key(), &skewed).map(|_| ()),
-            budget.decide(&key()).map(|_| ()),
-        ] {
+        let first = budget
+            .on_too_many_requests(&key(), &skewed)
+            .await
+            .map(|_| ());
+        let second = go(&budget, &key()).await.map(|_| ());
+        for outcome in [first, second] {
             match outcome {
                 Err(ProviderError::RetryLater {
                     kind: RetryKind::DayLimit,
@@ -370,11 +487,11 @@ mod tests {
         assert!(next_utc_midnight(now) > now && next_utc_midnight(now) - now <= DAY_MS);
     }
 
-    #[test]
-    fn budgets_are_per_division() {
-        let budget = CallBudget::new(Clock::default(), 1, 5000);
-        budget.decide(&key()).unwrap();
+    #[tokio::test]
+    async fn budgets_are_per_division() {
+        let (budget, _dir) = budget(1, 5000).await;
+        go(&budget, &key()).await.unwrap();
         let other = ("exact-online-nl".to_string(), "456".to_string());
-        assert!(matches!(budget.decide(&other).unwrap(), Decision::Go));
+        assert!(matches!(go(&budget, &other).await.unwrap(), Decision::Go));
     }
 }

@@ -64,7 +64,7 @@ impl ApiClient {
             .build();
         loop {
             if let Some(key) = budget_key {
-                budget.acquire(key).await?;
+                budget.acquire(key, session.priority).await?;
             }
             let sent = self
                 .http
@@ -93,7 +93,7 @@ impl ApiClient {
             };
             let status = response.status();
             if let Some(key) = budget_key {
-                budget.observe(key, response.headers());
+                budget.observe(key, response.headers()).await;
             }
             match retry_action(status, refreshed) {
                 RetryAction::Done => {
@@ -112,7 +112,7 @@ impl ApiClient {
                     rate_limit_waits += 1;
                     // A wait beyond a minute window (a spent day) ends the call instead.
                     let wait = match budget_key {
-                        Some(key) => budget.on_too_many_requests(key, response.headers())?,
+                        Some(key) => budget.on_too_many_requests(key, response.headers()).await?,
                         None => Duration::from_secs(1),
                     };
                     if rate_limit_waits > MAX_RATE_LIMIT_WAITS {

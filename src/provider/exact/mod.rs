@@ -30,7 +30,7 @@ use crate::catalog::{ProviderSpec, RegionSpec};
 use crate::clock::Clock;
 use crate::provider::{
     AppCredentials, CallAllowance, GrantReach, PageSink, Provider, ProviderError, PullError,
-    PullRequest, Session, TokenGrant, UpstreamCompany,
+    PullRequest, Session, TokenGrant, UpstreamBudget, UpstreamCompany,
 };
 
 /// The provider name in `providers/exact-online.toml`.
@@ -52,11 +52,14 @@ impl ExactProvider {
         regions: Vec<(RegionSpec, Url)>,
         http: reqwest::Client,
         clock: Clock,
+        budget: &UpstreamBudget,
     ) -> Self {
         let budget = CallBudget::new(
             clock,
+            budget.store.clone(),
             spec.limits.calls_per_minute,
             spec.limits.calls_per_day,
+            budget.on_demand_reserve_percent,
         );
         ExactProvider {
             base_urls: regions.into_iter().map(|(r, url)| (r.key, url)).collect(),
@@ -209,17 +212,22 @@ impl Provider for ExactProvider {
         self.current_division(session).await.map(|_| ())
     }
 
-    fn call_allowance(
+    async fn call_allowance(
         &self,
         integration_key: &str,
         upstream_company_id: &str,
     ) -> Option<CallAllowance> {
         let key = (integration_key.to_string(), upstream_company_id.to_string());
-        let (remaining_today, per_day) = self.budget.remaining_today(&key);
-        Some(CallAllowance {
-            remaining_today,
-            per_day,
-        })
+        match self.budget.remaining_today(&key).await {
+            Ok((remaining_today, per_day)) => Some(CallAllowance {
+                remaining_today,
+                per_day,
+            }),
+            Err(error) => {
+                tracing::warn!(%error, "the remaining call budget could not be read");
+                None
+            }
+        }
     }
 
     async fn pull(
