@@ -237,6 +237,14 @@ pub trait Provider: Send + Sync {
         None
     }
 
+    /// Whether `data_type` can be pulled [`PullMode::Since`] the stored `cursor` (a cursor an
+    /// earlier pull of it gave). `false` makes the caller pull it in full: the provider has no
+    /// incremental read for it, or the cursor cannot resume one (an older cursor format).
+    fn can_pull_since(&self, data_type: DataType, cursor: &str) -> bool {
+        let _ = (data_type, cursor);
+        false
+    }
+
     /// Pulls the requested data types of the session's upstream company, page by page into
     /// `sink`. Returns once every requested data type is complete; the caller then ends each
     /// (for a [`PullMode::Full`] one, flagging what was not seen as deleted).
