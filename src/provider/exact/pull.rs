@@ -45,10 +45,19 @@ pub(super) const KEYS_PER_FILTER: usize = 20;
 
 /// The data types Exact pulls incrementally, and the sync endpoints their cursors hold.
 pub(super) const INCREMENTAL: [(DataType, &[&str]); 4] = [
-    (DataType::Customers, super::relations::pull::CURSOR_ENDPOINTS),
-    (DataType::Suppliers, super::relations::pull::CURSOR_ENDPOINTS),
+    (
+        DataType::Customers,
+        super::relations::pull::CURSOR_ENDPOINTS,
+    ),
+    (
+        DataType::Suppliers,
+        super::relations::pull::CURSOR_ENDPOINTS,
+    ),
     (DataType::Invoices, super::invoices::pull::CURSOR_ENDPOINTS),
-    (DataType::CreditNotes, super::invoices::pull::CURSOR_ENDPOINTS),
+    (
+        DataType::CreditNotes,
+        super::invoices::pull::CURSOR_ENDPOINTS,
+    ),
 ];
 
 /// How a source read by several data types is read in one run.
@@ -115,11 +124,7 @@ pub(super) struct DeletedLog {
 impl DeletedLog {
     /// The keys of `entity_type` deleted after `cursor`'s deleted-log position, and the cursor
     /// moved past this read.
-    pub(super) fn keys_after(
-        &self,
-        entity_type: i64,
-        cursor: &mut SyncCursor,
-    ) -> BTreeSet<String> {
+    pub(super) fn keys_after(&self, entity_type: i64, cursor: &mut SyncCursor) -> BTreeSet<String> {
         let after = cursor.at(cursor::DELETED);
         let keys = self
             .rows
@@ -263,8 +268,7 @@ impl ExactProvider {
             self.pull_gl_accounts(&mut run).await?;
         }
         // Customers and suppliers: one read of the accounts for both.
-        let relations = match SourceMode::of(request, &[DataType::Customers, DataType::Suppliers])
-        {
+        let relations = match SourceMode::of(request, &[DataType::Customers, DataType::Suppliers]) {
             Some(SourceMode::Full) => {
                 self.pull_relations(&mut run, &wanted).await?;
                 None
@@ -280,9 +284,7 @@ impl ExactProvider {
                 self.pull_sales_invoices(&mut run, &wanted).await?;
                 None
             }
-            Some(SourceMode::Since(cursor)) => {
-                Some(self.read_sales_since(&mut run, cursor).await?)
-            }
+            Some(SourceMode::Since(cursor)) => Some(self.read_sales_since(&mut run, cursor).await?),
             None => None,
         };
         // The deleted log once, after every incremental source's sync reads.

@@ -198,16 +198,22 @@ impl ExactProvider {
         run: &mut Run<'_, '_>,
         wanted: &BTreeSet<DataType>,
     ) -> Result<(), PullError> {
-        // The rows first: a payment after their first call has a higher Timestamp (the
-        // cursor's payment terms position), one before it is in the receivables read after.
         let read = self
             .sync_rows::<SalesInvoiceRow>(run, SALES_INVOICES, 0, |r| r.timestamp)
             .await?;
         let mut cursor = SyncCursor::default();
         cursor.advance(SALES_INVOICES, Some(read.max.unwrap_or(0)));
-        let since_first_call = Some(read.first_page_max.unwrap_or(0));
-        cursor.advance(PAYMENT_TERMS, since_first_call);
-        cursor.advance(cursor::DELETED, since_first_call);
+        // Deletions before the first call show as absence; later ones have higher Timestamps.
+        cursor.advance(cursor::DELETED, Some(read.first_page_max.unwrap_or(0)));
+        // The payment terms' position: the latest Timestamp known to precede the receivables
+        // read below (which holds every payment up to it). The terms that moved after the
+        // invoice rows (one call, as a rule) bring it close to that read, so that the next
+        // incremental pull does not re-read invoices whose payments this pull already has.
+        let terms = self
+            .sync_rows::<PaymentTermRow>(run, PAYMENT_TERMS, read.max.unwrap_or(0), |r| r.timestamp)
+            .await?;
+        cursor.advance(PAYMENT_TERMS, Some(read.max.unwrap_or(0)));
+        cursor.advance(PAYMENT_TERMS, terms.max);
         let rows = read.rows;
         run.remember_invoice_ids(
             rows.iter()
@@ -246,7 +252,9 @@ impl ExactProvider {
         cursor.advance(PAYMENT_TERMS, terms.max);
         let mut headers: BTreeMap<String, SalesInvoiceRow> = BTreeMap::new();
         for row in rows.rows {
-            let Some(id) = row.invoice_id.clone() else { continue };
+            let Some(id) = row.invoice_id.clone() else {
+                continue;
+            };
             match headers.get(&id) {
                 Some(seen) if seen.timestamp >= row.timestamp => {}
                 _ => {
