@@ -149,6 +149,10 @@ pub struct PulledPage {
     pub cursor: Option<String>,
     /// Upstream calls made since the previous page (of any data type).
     pub upstream_calls: u32,
+    /// The provider, asked [`PullMode::Since`], reads this data type in full after all (its
+    /// change log cannot say what changed): records it does not deliver in this run were
+    /// deleted upstream, as after a [`PullMode::Full`] pull. Set on its first page.
+    pub read_in_full: bool,
 }
 
 impl PulledPage {
@@ -160,6 +164,7 @@ impl PulledPage {
             deleted: Vec::new(),
             cursor: None,
             upstream_calls: 0,
+            read_in_full: false,
         }
     }
 }

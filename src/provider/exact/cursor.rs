@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 /// `sync/Deleted`: the deleted log, read once per run for every incremental data type.
 pub const DELETED: &str = "sync/Deleted";
 
+/// `sync/Cashflow/PaymentTerms`: open items, read once per run for invoices and bills.
+pub const PAYMENT_TERMS: &str = "sync/Cashflow/PaymentTerms";
+
 /// Per endpoint, the highest `Timestamp` already applied.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]

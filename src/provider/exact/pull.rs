@@ -8,12 +8,13 @@
 //! invoices and credit notes = one read of the sales invoices for both (see `invoices/`).
 //!
 //! Incremental pulls ([`PullMode::Since`], see `cursor`): customers and suppliers, invoices and
-//! credit notes. Each source first reads its sync endpoints from its positions; then the run reads
-//! `sync/Deleted` ONCE for all of them (after their sync reads, so that a deletion it misses has a
-//! higher Timestamp than every row they read); then each applies its changes and deletions. The
-//! other data types are always read in full: the chart of accounts and company info are one or
-//! two calls and their balances move with every posting; bills and journal entries come from the
-//! transaction lines, whose deletions Exact logs per line, not per entry (see `can_pull_since`).
+//! credit notes, bills and journal entries. Each source first reads its sync endpoints from its
+//! positions (the payment terms once for invoices and bills); then the run reads `sync/Deleted`
+//! ONCE for all of them (after their sync reads, so that a deletion it misses has a higher
+//! Timestamp than every row they read); then each applies its changes and deletions, re-reading
+//! touched documents whole. The chart of accounts and company info are always read in full: one
+//! `system/Divisions` call, and the GL accounts' balances (`financial/ReportingBalance`) move with
+//! every posting without touching the accounts' rows.
 //!
 //! Bills and journal entries = `sync/Financial/TransactionLines` (the general ledger, 1,000 rows
 //! a call) grouped by `EntryID`, read once for both (see `transaction_lines`), with the VAT codes
@@ -44,7 +45,7 @@ const RECORDS_PER_PAGE: usize = 1_000;
 pub(super) const KEYS_PER_FILTER: usize = 20;
 
 /// The data types Exact pulls incrementally, and the sync endpoints their cursors hold.
-pub(super) const INCREMENTAL: [(DataType, &[&str]); 4] = [
+pub(super) const INCREMENTAL: [(DataType, &[&str]); 6] = [
     (
         DataType::Customers,
         super::relations::pull::CURSOR_ENDPOINTS,
@@ -57,6 +58,11 @@ pub(super) const INCREMENTAL: [(DataType, &[&str]); 4] = [
     (
         DataType::CreditNotes,
         super::invoices::pull::CURSOR_ENDPOINTS,
+    ),
+    (DataType::Bills, super::transaction_lines::CURSOR_ENDPOINTS),
+    (
+        DataType::JournalEntries,
+        super::transaction_lines::CURSOR_ENDPOINTS,
     ),
 ];
 
@@ -146,6 +152,12 @@ pub(super) struct Run<'s, 'a> {
     calls_since_page: u32,
     /// Pages being filled, per data type.
     pending: BTreeMap<DataType, PulledPage>,
+    /// Data types asked for changes that this run reads in full after all (see
+    /// [`PulledPage::read_in_full`]).
+    in_full: BTreeSet<DataType>,
+    /// `sync/Cashflow/PaymentTerms` after the earliest position any source of the run needs,
+    /// read once for the invoices and the bills.
+    payment_terms: Option<(i64, SyncRead<PaymentTermRow>)>,
     /// The division's `system/Divisions` row, read at most once a run.
     division_row: Option<super::company_info::DivisionRow>,
     /// The division's VAT codes, read at most once a run (invoices and bills both need them).
@@ -159,6 +171,11 @@ impl Run<'_, '_> {
     /// The division the run reads (Exact's division code).
     pub(super) fn division_code(&self) -> &str {
         &self.division
+    }
+
+    /// The sales invoice ids by number a full read of the sales invoices gave in this run.
+    pub(super) fn invoice_ids(&self) -> Option<&HashMap<String, String>> {
+        self.invoice_ids.as_ref()
     }
 
     /// Keeps the sales invoice ids by number that a read of the sales invoices gave, so that a
@@ -191,7 +208,7 @@ impl Run<'_, '_> {
         let page = self
             .pending
             .entry(data_type)
-            .or_insert_with(|| PulledPage::new(data_type));
+            .or_insert_with(|| new_page(&self.in_full, data_type));
         page.upserts.push((id, json));
         if page.upserts.len() >= RECORDS_PER_PAGE {
             let full = self.pending.remove(&data_type).expect("just filled");
@@ -200,12 +217,17 @@ impl Run<'_, '_> {
         Ok(())
     }
 
+    /// `data_type`, asked for changes, is read in full in this run: its pages say so.
+    pub(super) fn read_in_full(&mut self, data_type: DataType) {
+        self.in_full.insert(data_type);
+    }
+
     /// Reports a record of `data_type` deleted upstream (or no longer of this data type). An id
     /// the store does not hold is ignored there.
     pub(super) fn delete(&mut self, data_type: DataType, id: String) {
         self.pending
             .entry(data_type)
-            .or_insert_with(|| PulledPage::new(data_type))
+            .or_insert_with(|| new_page(&self.in_full, data_type))
             .deleted
             .push(id);
     }
@@ -220,10 +242,34 @@ impl Run<'_, '_> {
         let mut page = self
             .pending
             .remove(&data_type)
-            .unwrap_or_else(|| PulledPage::new(data_type));
+            .unwrap_or_else(|| new_page(&self.in_full, data_type));
         page.cursor = cursor;
         self.deliver(page).await
     }
+}
+
+fn new_page(in_full: &BTreeSet<DataType>, data_type: DataType) -> PulledPage {
+    PulledPage {
+        read_in_full: in_full.contains(&data_type),
+        ..PulledPage::new(data_type)
+    }
+}
+
+/// A `sync/Cashflow/PaymentTerms` row: which document's open item moved (EXACT.md §5).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default, rename_all = "PascalCase")]
+pub(super) struct PaymentTermRow {
+    #[serde(deserialize_with = "row::de::int64")]
+    pub timestamp: Option<i64>,
+    /// The sales invoice's number (receivables).
+    #[serde(deserialize_with = "row::de::text")]
+    pub invoice_number: Option<String>,
+    /// The financial entry (`EntryID` of its transaction lines) the term belongs to.
+    #[serde(rename = "TransactionEntryID", deserialize_with = "row::de::text")]
+    pub transaction_entry_id: Option<String>,
+    /// 20 receipt (receivable), 22 payment (payable).
+    #[serde(deserialize_with = "row::de::int64")]
+    pub line_type: Option<i64>,
 }
 
 impl ExactProvider {
@@ -257,6 +303,8 @@ impl ExactProvider {
             sink,
             calls_since_page: 0,
             pending: BTreeMap::new(),
+            in_full: BTreeSet::new(),
+            payment_terms: None,
             division_row: None,
             vat_codes: None,
             invoice_ids: None,
@@ -267,8 +315,23 @@ impl ExactProvider {
         if wanted.contains(&DataType::Accounts) {
             self.pull_gl_accounts(&mut run).await?;
         }
+        let ledger_types = [DataType::Bills, DataType::JournalEntries];
+        let relations_mode = SourceMode::of(request, &[DataType::Customers, DataType::Suppliers]);
+        let sales_mode = SourceMode::of(request, &[DataType::Invoices, DataType::CreditNotes]);
+        let ledger_mode = SourceMode::of(request, &ledger_types);
+        // The payment terms once, from the earliest position the invoices and bills need.
+        let terms_since = [&sales_mode, &ledger_mode]
+            .into_iter()
+            .filter_map(|mode| match mode {
+                Some(SourceMode::Since(cursor)) => Some(cursor.at(cursor::PAYMENT_TERMS)),
+                _ => None,
+            })
+            .min();
+        if let Some(since) = terms_since {
+            self.payment_terms_since(&mut run, since).await?;
+        }
         // Customers and suppliers: one read of the accounts for both.
-        let relations = match SourceMode::of(request, &[DataType::Customers, DataType::Suppliers]) {
+        let relations = match relations_mode {
             Some(SourceMode::Full) => {
                 self.pull_relations(&mut run, &wanted).await?;
                 None
@@ -279,7 +342,7 @@ impl ExactProvider {
             None => None,
         };
         // Invoices and credit notes are both Exact sales invoices: one read for either or both.
-        let sales = match SourceMode::of(request, &[DataType::Invoices, DataType::CreditNotes]) {
+        let sales = match sales_mode {
             Some(SourceMode::Full) => {
                 self.pull_sales_invoices(&mut run, &wanted).await?;
                 None
@@ -287,11 +350,24 @@ impl ExactProvider {
             Some(SourceMode::Since(cursor)) => Some(self.read_sales_since(&mut run, cursor).await?),
             None => None,
         };
+        // Bills and journal entries both come from the transaction lines: one read for both.
+        let from_transaction_lines: BTreeSet<DataType> = ledger_types
+            .into_iter()
+            .filter(|d| wanted.contains(d))
+            .collect();
+        let ledger_in_full = matches!(ledger_mode, Some(SourceMode::Full));
+        let ledger = match ledger_mode {
+            Some(SourceMode::Since(cursor)) => {
+                Some(self.read_ledger_since(&mut run, cursor).await?)
+            }
+            _ => None,
+        };
         // The deleted log once, after every incremental source's sync reads.
         let since = relations
             .iter()
             .map(|r| r.cursor.at(cursor::DELETED))
             .chain(sales.iter().map(|s| s.cursor.at(cursor::DELETED)))
+            .chain(ledger.iter().map(|l| l.cursor.at(cursor::DELETED)))
             .min();
         if let Some(since) = since {
             let deleted = self.deleted_log(&mut run, since).await?;
@@ -303,14 +379,12 @@ impl ExactProvider {
                 self.apply_sales(&mut run, &wanted, changes, &deleted)
                     .await?;
             }
+            if let Some(changes) = ledger {
+                self.apply_ledger(&mut run, &from_transaction_lines, changes, &deleted)
+                    .await?;
+            }
         }
-        // Bills and journal entries both come from the transaction lines: one read for both.
-        let from_transaction_lines: BTreeSet<DataType> =
-            [DataType::Bills, DataType::JournalEntries]
-                .into_iter()
-                .filter(|d| wanted.contains(d))
-                .collect();
-        if !from_transaction_lines.is_empty() {
+        if ledger_in_full {
             self.pull_transaction_lines(&mut run, &from_transaction_lines)
                 .await?;
         }
@@ -364,8 +438,19 @@ impl ExactProvider {
         path: &str,
         filter: Option<&str>,
     ) -> Result<Vec<T>, ProviderError> {
-        let select = row::select::<T>();
-        let mut query = vec![("$select", select.as_str())];
+        self.typed_list_selecting(run, path, &row::select::<T>(), filter)
+            .await
+    }
+
+    /// Every row of a list in the run's division, typed, with the given `$select`.
+    pub(super) async fn typed_list_selecting<T: DeserializeOwned>(
+        &self,
+        run: &mut Run<'_, '_>,
+        path: &str,
+        select: &str,
+        filter: Option<&str>,
+    ) -> Result<Vec<T>, ProviderError> {
+        let mut query = vec![("$select", select)];
         if let Some(filter) = filter {
             query.push(("$filter", filter));
         }
@@ -413,6 +498,35 @@ impl ExactProvider {
         })
     }
 
+    /// The payment terms changed after `since`: read once a run from the earliest position
+    /// asked (the run asks that first, see `pull_data`), then filtered for each asker.
+    pub(super) async fn payment_terms_since(
+        &self,
+        run: &mut Run<'_, '_>,
+        since: i64,
+    ) -> Result<(Vec<PaymentTermRow>, Option<i64>), ProviderError> {
+        let covered = run
+            .payment_terms
+            .as_ref()
+            .is_some_and(|(from, _)| *from <= since);
+        if !covered {
+            let read = self
+                .sync_rows::<PaymentTermRow>(run, "sync/Cashflow/PaymentTerms", since, |r| {
+                    r.timestamp
+                })
+                .await?;
+            run.payment_terms = Some((since, read));
+        }
+        let (_, read) = run.payment_terms.as_ref().expect("read above");
+        let rows = read
+            .rows
+            .iter()
+            .filter(|r| r.timestamp > Some(since))
+            .cloned()
+            .collect();
+        Ok((rows, read.max))
+    }
+
     /// `sync/Deleted` after `since`, every entity type in one read.
     async fn deleted_log(
         &self,
@@ -438,6 +552,20 @@ impl ExactProvider {
         values: &[String],
         literal: fn(&str) -> String,
     ) -> Result<Vec<T>, ProviderError> {
+        self.typed_list_by_selecting(run, path, &row::select::<T>(), field, values, literal)
+            .await
+    }
+
+    /// [`Self::typed_list_by`] with the given `$select`.
+    pub(super) async fn typed_list_by_selecting<T: DeserializeOwned>(
+        &self,
+        run: &mut Run<'_, '_>,
+        path: &str,
+        select: &str,
+        field: &str,
+        values: &[String],
+        literal: fn(&str) -> String,
+    ) -> Result<Vec<T>, ProviderError> {
         let mut rows = Vec::new();
         for chunk in values.chunks(KEYS_PER_FILTER) {
             let filter = chunk
@@ -445,7 +573,10 @@ impl ExactProvider {
                 .map(|v| format!("{field} eq {}", literal(v)))
                 .collect::<Vec<_>>()
                 .join(" or ");
-            rows.extend(self.typed_list::<T>(run, path, Some(&filter)).await?);
+            rows.extend(
+                self.typed_list_selecting::<T>(run, path, select, Some(&filter))
+                    .await?,
+            );
         }
         Ok(rows)
     }

@@ -36,7 +36,7 @@ use crate::provider::exact::credit_notes::map_credit_note;
 use crate::provider::{DataType, PullError};
 
 const SALES_INVOICES: &str = "sync/SalesInvoice/SalesInvoices";
-const PAYMENT_TERMS: &str = "sync/Cashflow/PaymentTerms";
+use super::super::cursor::PAYMENT_TERMS;
 
 /// The sync endpoints an invoices or credit notes cursor holds a position in.
 pub(in crate::provider::exact) const CURSOR_ENDPOINTS: &[&str] =
@@ -47,18 +47,6 @@ const DELETED_SALES_INVOICES: i64 = 13;
 
 /// `PaymentTerms.LineType` of a receivable (EXACT.md §5).
 const RECEIPT: i64 = 20;
-
-/// A `sync/Cashflow/PaymentTerms` row: which invoice's open item moved.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(default, rename_all = "PascalCase")]
-struct PaymentTermRow {
-    #[serde(deserialize_with = "de::int64")]
-    timestamp: Option<i64>,
-    #[serde(deserialize_with = "de::text")]
-    invoice_number: Option<String>,
-    #[serde(deserialize_with = "de::int64")]
-    line_type: Option<i64>,
-}
 
 /// A `bulk/SalesInvoice/SalesInvoices` row: the header fields a flattened sync row carries.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -209,11 +197,9 @@ impl ExactProvider {
         // read below (which holds every payment up to it). The terms that moved after the
         // invoice rows (one call, as a rule) bring it close to that read, so that the next
         // incremental pull does not re-read invoices whose payments this pull already has.
-        let terms = self
-            .sync_rows::<PaymentTermRow>(run, PAYMENT_TERMS, read.max.unwrap_or(0), |r| r.timestamp)
-            .await?;
+        let (_, terms_max) = self.payment_terms_since(run, read.max.unwrap_or(0)).await?;
         cursor.advance(PAYMENT_TERMS, Some(read.max.unwrap_or(0)));
-        cursor.advance(PAYMENT_TERMS, terms.max);
+        cursor.advance(PAYMENT_TERMS, terms_max);
         let rows = read.rows;
         run.remember_invoice_ids(
             rows.iter()
@@ -243,13 +229,11 @@ impl ExactProvider {
                 r.timestamp
             })
             .await?;
-        let terms = self
-            .sync_rows::<PaymentTermRow>(run, PAYMENT_TERMS, cursor.at(PAYMENT_TERMS), |r| {
-                r.timestamp
-            })
+        let (terms, terms_max) = self
+            .payment_terms_since(run, cursor.at(PAYMENT_TERMS))
             .await?;
         cursor.advance(SALES_INVOICES, rows.max);
-        cursor.advance(PAYMENT_TERMS, terms.max);
+        cursor.advance(PAYMENT_TERMS, terms_max);
         let mut headers: BTreeMap<String, SalesInvoiceRow> = BTreeMap::new();
         for row in rows.rows {
             let Some(id) = row.invoice_id.clone() else {
@@ -263,7 +247,6 @@ impl ExactProvider {
             }
         }
         let paid_numbers = terms
-            .rows
             .into_iter()
             .filter(|t| t.line_type == Some(RECEIPT))
             .filter_map(|t| t.invoice_number)
