@@ -31,6 +31,7 @@ pub fn router() -> axum::Router<Shared> {
         .route("/stats", get(stats))
         .route("/divisions", get(divisions))
         .route("/books/{region}/{division}/summary", get(summary))
+        .route("/books/{region}/{division}/move", post(move_division))
         .route(
             "/books/{region}/{division}/{set}",
             get(list_records).post(create_record),
@@ -263,6 +264,16 @@ async fn list_records(
         })
         .collect();
     Ok(Json(rows).into_response())
+}
+
+/// `POST /_sandbox/books/{region}/{division}/move`: Exact moved the division (`DivisionMoveDate`).
+async fn move_division(
+    State(state): State<Shared>,
+    Path((region, division)): Path<(String, i32)>,
+) -> AdminResult {
+    let division = division_of(&state, &region, division)?;
+    books_now(&state).move_division(division)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// `POST /_sandbox/books/{region}/{division}/{set}`: creates a record from Exact-style fields.

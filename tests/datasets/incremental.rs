@@ -560,3 +560,67 @@ async fn a_pull_that_fails_after_reading_changes_resumes_from_the_stored_cursor_
     );
     assert_ne!(cursor_of("customers").await, cursor_before);
 }
+
+#[tokio::test]
+async fn a_division_move_or_a_cursor_older_than_the_deleted_log_pulls_in_full_again() {
+    let world = World::start().await;
+    let (name, key, app, region, division) = REGIONS[1];
+    let company = world.linked_and_pulled(name, key, division).await;
+    let first = calls(&world, region, app.0, division).await;
+    let full_reads = |spent: &BTreeMap<String, u64>| {
+        [
+            "sync/CRM/Accounts",
+            "sync/SalesInvoice/SalesInvoices",
+            "sync/Financial/TransactionLines",
+            "read/financial/ReceivablesList",
+            "read/financial/PayablesList",
+        ]
+        .iter()
+        .all(|e| spent.get(*e) == first.get(*e))
+    };
+
+    // Exact moved the division: every Timestamp was regenerated, positions mean nothing.
+    books(
+        &world,
+        Method::POST,
+        &format!("{region}/{division}/move"),
+        None,
+    )
+    .await;
+    let before = calls(&world, region, app.0, division).await;
+    let pulls = pull_everything(&world, &company).await;
+    let moved = spent(&before, &calls(&world, region, app.0, division).await);
+    assert!(full_reads(&moved), "read in full after the move: {moved:?}");
+    assert_eq!(moved.get("sync/Deleted"), None, "{moved:?}");
+    let invoices = pulls.iter().find(|p| p.data_type == "invoices").unwrap();
+    assert!(invoices.records.unwrap() > 0, "{invoices:?}");
+
+    // The next pull is incremental again: the cursors hold the new move date.
+    let before = calls(&world, region, app.0, division).await;
+    pull_everything(&world, &company).await;
+    let after_move = spent(&before, &calls(&world, region, app.0, division).await);
+    assert_eq!(
+        after_move.get("sync/Financial/TransactionLines"),
+        Some(&1),
+        "{after_move:?}"
+    );
+    assert_eq!(after_move.get("sync/Deleted"), Some(&1), "{after_move:?}");
+
+    // Two months without a successful pull: the deleted log may have forgotten deletions.
+    world
+        .server
+        .state
+        .clock
+        .advance(std::time::Duration::from_secs(56 * 24 * 3600));
+    let before = calls(&world, region, app.0, division).await;
+    pull_everything(&world, &company).await;
+    let stale = spent(&before, &calls(&world, region, app.0, division).await);
+    assert!(full_reads(&stale), "read in full after 56 days: {stale:?}");
+    assert_eq!(stale.get("sync/Deleted"), None, "{stale:?}");
+
+    let summary = world
+        .sandbox_json(&format!("books/{region}/{division}/summary"))
+        .await;
+    let invoices = all_records(&world, &company, "invoices", 5000).await;
+    assert_totals_match(&invoices, &summary["invoices"], "amountDue", region);
+}

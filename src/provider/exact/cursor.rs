@@ -15,6 +15,10 @@ pub const DELETED: &str = "sync/Deleted";
 /// `sync/Cashflow/PaymentTerms`: open items, read once per run for invoices and bills.
 pub const PAYMENT_TERMS: &str = "sync/Cashflow/PaymentTerms";
 
+/// Not an endpoint: the division's `DivisionMoveDate` (epoch ms, 0 for none) when the positions
+/// were taken. A different one now means Exact regenerated every Timestamp: start over.
+pub const DIVISION_MOVE: &str = "system/Divisions.DivisionMoveDate";
+
 /// Per endpoint, the highest `Timestamp` already applied.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -42,6 +46,11 @@ impl SyncCursor {
             let at = self.0.entry(endpoint.to_string()).or_insert(timestamp);
             *at = (*at).max(timestamp);
         }
+    }
+
+    /// Sets a value that is not a position (see [`DIVISION_MOVE`]).
+    pub fn set(&mut self, key: &str, value: i64) {
+        self.0.insert(key.to_string(), value);
     }
 
     /// The earliest position of each endpoint over several cursors: reading from there covers

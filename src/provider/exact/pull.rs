@@ -316,9 +316,36 @@ impl ExactProvider {
             self.pull_gl_accounts(&mut run).await?;
         }
         let ledger_types = [DataType::Bills, DataType::JournalEntries];
-        let relations_mode = SourceMode::of(request, &[DataType::Customers, DataType::Suppliers]);
-        let sales_mode = SourceMode::of(request, &[DataType::Invoices, DataType::CreditNotes]);
-        let ledger_mode = SourceMode::of(request, &ledger_types);
+        let relation_types = [DataType::Customers, DataType::Suppliers];
+        let sales_types = [DataType::Invoices, DataType::CreditNotes];
+        let mut modes = [
+            SourceMode::of(request, &relation_types),
+            SourceMode::of(request, &sales_types),
+            SourceMode::of(request, &ledger_types),
+        ];
+        // A division move regenerated every Timestamp: positions taken before it mean nothing.
+        if modes
+            .iter()
+            .any(|m| matches!(m, Some(SourceMode::Since(_))))
+        {
+            let moved_at = self.division_moved_at(&mut run).await?;
+            for (mode, types) in
+                modes
+                    .iter_mut()
+                    .zip([&relation_types, &sales_types, &ledger_types])
+            {
+                if let Some(SourceMode::Since(cursor)) = mode
+                    && cursor.at(cursor::DIVISION_MOVE) != moved_at
+                {
+                    tracing::info!(division = %run.division, "the division moved: pulling in full");
+                    *mode = Some(SourceMode::Full);
+                    for data_type in types.iter().filter(|d| wanted.contains(d)) {
+                        run.read_in_full(*data_type);
+                    }
+                }
+            }
+        }
+        let [relations_mode, sales_mode, ledger_mode] = modes;
         // The payment terms once, from the earliest position the invoices and bills need.
         let terms_since = [&sales_mode, &ledger_mode]
             .into_iter()
@@ -496,6 +523,28 @@ impl ExactProvider {
             max,
             first_page_max,
         })
+    }
+
+    /// The division's `DivisionMoveDate` as a cursor holds it (epoch ms, 0 for none).
+    pub(super) async fn division_moved_at(
+        &self,
+        run: &mut Run<'_, '_>,
+    ) -> Result<i64, ProviderError> {
+        Ok(self
+            .division_row(run)
+            .await?
+            .division_move_date
+            .map_or(0, |at| at.and_utc().timestamp_millis()))
+    }
+
+    /// A full read's cursor before its positions: the division's move date.
+    pub(super) async fn fresh_cursor(
+        &self,
+        run: &mut Run<'_, '_>,
+    ) -> Result<SyncCursor, ProviderError> {
+        let mut cursor = SyncCursor::default();
+        cursor.set(cursor::DIVISION_MOVE, self.division_moved_at(run).await?);
+        Ok(cursor)
     }
 
     /// The payment terms changed after `since`: read once a run from the earliest position

@@ -110,7 +110,12 @@ pub fn by_entry(rows: Vec<TransactionLineRow>) -> BTreeMap<String, Vec<Transacti
 const TRANSACTION_LINES: &str = "sync/Financial/TransactionLines";
 
 /// The sync endpoints a bills or journal entries cursor holds a position in.
-pub(super) const CURSOR_ENDPOINTS: &[&str] = &[TRANSACTION_LINES, PAYMENT_TERMS, cursor::DELETED];
+pub(super) const CURSOR_ENDPOINTS: &[&str] = &[
+    TRANSACTION_LINES,
+    PAYMENT_TERMS,
+    cursor::DELETED,
+    cursor::DIVISION_MOVE,
+];
 
 /// `sync/Deleted`'s EntityType for transaction lines (EXACT.md §5).
 const DELETED_TRANSACTION_LINES: i64 = 1;
@@ -148,7 +153,7 @@ impl ExactProvider {
         let read = self
             .sync_rows::<TransactionLineRow>(run, TRANSACTION_LINES, 0, |r| r.timestamp)
             .await?;
-        let mut cursor = SyncCursor::default();
+        let mut cursor = self.fresh_cursor(run).await?;
         cursor.advance(TRANSACTION_LINES, Some(read.max.unwrap_or(0)));
         cursor.advance(cursor::DELETED, Some(read.first_page_max.unwrap_or(0)));
         let (_, terms_max) = self.payment_terms_since(run, read.max.unwrap_or(0)).await?;

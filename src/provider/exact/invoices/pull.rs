@@ -39,8 +39,12 @@ const SALES_INVOICES: &str = "sync/SalesInvoice/SalesInvoices";
 use super::super::cursor::PAYMENT_TERMS;
 
 /// The sync endpoints an invoices or credit notes cursor holds a position in.
-pub(in crate::provider::exact) const CURSOR_ENDPOINTS: &[&str] =
-    &[SALES_INVOICES, PAYMENT_TERMS, cursor::DELETED];
+pub(in crate::provider::exact) const CURSOR_ENDPOINTS: &[&str] = &[
+    SALES_INVOICES,
+    PAYMENT_TERMS,
+    cursor::DELETED,
+    cursor::DIVISION_MOVE,
+];
 
 /// `sync/Deleted`'s EntityType for sales invoices (EXACT.md §5).
 const DELETED_SALES_INVOICES: i64 = 13;
@@ -189,7 +193,7 @@ impl ExactProvider {
         let read = self
             .sync_rows::<SalesInvoiceRow>(run, SALES_INVOICES, 0, |r| r.timestamp)
             .await?;
-        let mut cursor = SyncCursor::default();
+        let mut cursor = self.fresh_cursor(run).await?;
         cursor.advance(SALES_INVOICES, Some(read.max.unwrap_or(0)));
         // Deletions before the first call show as absence; later ones have higher Timestamps.
         cursor.advance(cursor::DELETED, Some(read.first_page_max.unwrap_or(0)));

@@ -16,7 +16,8 @@ use crate::provider::{DataType, PullError};
 const ACCOUNTS: &str = "sync/CRM/Accounts";
 
 /// The sync endpoints a customers or suppliers cursor holds a position in.
-pub(in crate::provider::exact) const CURSOR_ENDPOINTS: &[&str] = &[ACCOUNTS, cursor::DELETED];
+pub(in crate::provider::exact) const CURSOR_ENDPOINTS: &[&str] =
+    &[ACCOUNTS, cursor::DELETED, cursor::DIVISION_MOVE];
 
 /// `sync/Deleted`'s EntityType for accounts (EXACT.md §5).
 const DELETED_ACCOUNTS: i64 = 2;
@@ -38,7 +39,7 @@ impl ExactProvider {
         let read = self
             .sync_rows::<AccountRow>(run, ACCOUNTS, 0, |r| r.timestamp)
             .await?;
-        let mut cursor = SyncCursor::default();
+        let mut cursor = self.fresh_cursor(run).await?;
         cursor.advance(ACCOUNTS, Some(read.max.unwrap_or(0)));
         // Deletions before the first call show as absence; later ones have higher Timestamps.
         cursor.advance(cursor::DELETED, Some(read.first_page_max.unwrap_or(0)));
