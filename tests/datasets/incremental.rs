@@ -15,7 +15,16 @@ use uuid::Uuid;
 use super::world::{NL_APP, UK_APP, World};
 use super::{all_records, decimal};
 
-const REGIONS: [(&str, &str, (&str, &str), &str, &str); 2] = [
+/// A company name, its platform key, the sandbox app, region and division.
+type Region = (
+    &'static str,
+    &'static str,
+    (&'static str, &'static str),
+    &'static str,
+    &'static str,
+);
+
+const REGIONS: [Region; 2] = [
     ("Incremental BV", "exact-online-nl", NL_APP, "nl", "101001"),
     ("Incremental Ltd", "exact-online-uk", UK_APP, "uk", "201001"),
 ];
