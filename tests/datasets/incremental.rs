@@ -576,7 +576,7 @@ async fn a_division_move_or_a_cursor_older_than_the_deleted_log_pulls_in_full_ag
     let (name, key, app, region, division) = REGIONS[1];
     let company = world.linked_and_pulled(name, key, division).await;
     let first = calls(&world, region, app.0, division).await;
-    let full_reads = |spent: &BTreeMap<String, u64>| {
+    let full_reads = move |spent: &BTreeMap<String, u64>| {
         [
             "sync/CRM/Accounts",
             "sync/SalesInvoice/SalesInvoices",
@@ -587,6 +587,29 @@ async fn a_division_move_or_a_cursor_older_than_the_deleted_log_pulls_in_full_ag
         .iter()
         .all(|e| spent.get(*e) == first.get(*e))
     };
+
+    // An account that arrives, then is deleted while the division moves: the full read after
+    // the move does not consult the deleted log, so only its absence can say it is gone.
+    let created = books(
+        &world,
+        Method::POST,
+        &format!("{region}/{division}/Accounts"),
+        Some(json!({"Name": "Short-lived Ltd"})),
+    )
+    .await;
+    let short_lived = created["key"].as_str().unwrap().to_string();
+    let short_lived_id = short_lived
+        .trim_start_matches("guid'")
+        .trim_end_matches('\'')
+        .to_string();
+    pull_everything(&world, &company).await;
+    books(
+        &world,
+        Method::DELETE,
+        &format!("{region}/{division}/Accounts/{short_lived}"),
+        None,
+    )
+    .await;
 
     // Exact moved the division: every Timestamp was regenerated, positions mean nothing.
     books(
@@ -603,6 +626,12 @@ async fn a_division_move_or_a_cursor_older_than_the_deleted_log_pulls_in_full_ag
     assert_eq!(moved.get("sync/Deleted"), None, "{moved:?}");
     let invoices = pulls.iter().find(|p| p.data_type == "invoices").unwrap();
     assert!(invoices.records.unwrap() > 0, "{invoices:?}");
+    let customers = all_records(&world, &company, "customers", 5000).await;
+    assert_eq!(
+        by_id(&customers)[&short_lived_id]["metadata"]["isDeleted"],
+        true,
+        "absent from the full read after the move: deleted"
+    );
 
     // The next pull is incremental again: the cursors hold the new move date.
     let before = calls(&world, region, app.0, division).await;
