@@ -160,6 +160,10 @@ pub struct PulledPage {
     pub cursor: Option<String>,
     /// Upstream calls made since the previous page (of any data type).
     pub upstream_calls: u32,
+    /// The provider, asked [`PullMode::Since`], reads this data type in full after all (its
+    /// change log cannot say what changed): records it does not deliver in this run were
+    /// deleted upstream, as after a [`PullMode::Full`] pull. Set on its first page.
+    pub read_in_full: bool,
 }
 
 impl PulledPage {
@@ -171,6 +175,7 @@ impl PulledPage {
             deleted: Vec::new(),
             cursor: None,
             upstream_calls: 0,
+            read_in_full: false,
         }
     }
 }
@@ -246,6 +251,14 @@ pub trait Provider: Send + Sync {
     ) -> Option<CallAllowance> {
         let _ = (integration_key, upstream_company_id);
         None
+    }
+
+    /// Whether `data_type` can be pulled [`PullMode::Since`] the stored `cursor` (a cursor an
+    /// earlier pull of it gave). `false` makes the caller pull it in full: the provider has no
+    /// incremental read for it, or the cursor cannot resume one (an older cursor format).
+    fn can_pull_since(&self, data_type: DataType, cursor: &str) -> bool {
+        let _ = (data_type, cursor);
+        false
     }
 
     /// Pulls the requested data types of the session's upstream company, page by page into

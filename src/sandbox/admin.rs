@@ -31,7 +31,11 @@ pub fn router() -> axum::Router<Shared> {
         .route("/stats", get(stats))
         .route("/divisions", get(divisions))
         .route("/books/{region}/{division}/summary", get(summary))
-        .route("/books/{region}/{division}/{set}", post(create_record))
+        .route("/books/{region}/{division}/move", post(move_division))
+        .route(
+            "/books/{region}/{division}/{set}",
+            get(list_records).post(create_record),
+        )
         .route(
             "/books/{region}/{division}/{set}/{key}",
             axum::routing::put(update_record)
@@ -230,6 +234,46 @@ async fn summary(
         .summary(division)
         .ok_or_else(|| error(StatusCode::NOT_FOUND, "no such division"))?;
     Ok(Json(json!(summary)).into_response())
+}
+
+/// `GET /_sandbox/books/{region}/{division}/{set}[?$filter=…]`: the rows of a set (those matching
+/// an Exact-style `$filter`), every field plus `Timestamp`, in key order — so that tests can name
+/// the records they change (an invoice's line IDs, say) without an OAuth token.
+async fn list_records(
+    State(state): State<Shared>,
+    Path((region, division, set)): Path<(String, i32, String)>,
+    axum::extract::Query(query): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> AdminResult {
+    let (division, set) = (division_of(&state, &region, division)?, set_of(&set)?);
+    let filter = query
+        .get("$filter")
+        .map(|f| super::odata::filter::parse(f))
+        .transpose()
+        .map_err(|_| error(StatusCode::BAD_REQUEST, "the $filter could not be parsed"))?;
+    let books = state.books.read();
+    let table = books
+        .table(division, set)
+        .ok_or_else(|| error(StatusCode::NOT_FOUND, "no such division"))?;
+    let rows: Vec<Value> = table
+        .iter_by_key(None)
+        .filter(|r| filter.as_ref().is_none_or(|f| f.matches(&r.fields)))
+        .map(|r| {
+            let mut fields = r.fields.to_map();
+            fields.insert("Timestamp".into(), json!(r.timestamp));
+            Value::Object(fields)
+        })
+        .collect();
+    Ok(Json(rows).into_response())
+}
+
+/// `POST /_sandbox/books/{region}/{division}/move`: Exact moved the division (`DivisionMoveDate`).
+async fn move_division(
+    State(state): State<Shared>,
+    Path((region, division)): Path<(String, i32)>,
+) -> AdminResult {
+    let division = division_of(&state, &region, division)?;
+    books_now(&state).move_division(division)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// `POST /_sandbox/books/{region}/{division}/{set}`: creates a record from Exact-style fields.

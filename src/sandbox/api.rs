@@ -390,7 +390,10 @@ fn division_rows(state: &Shared, grant: &Grant, books: &super::books::Books) -> 
             f.insert("IsMainDivision".into(), Value::Bool(d.is_main));
             f.insert("Status".into(), Value::from(1));
             f.insert("BlockingStatus".into(), Value::from(0));
-            f.insert("DivisionMoveDate".into(), Value::Null);
+            f.insert(
+                "DivisionMoveDate".into(),
+                d.move_date.map_or(Value::Null, wire_datetime),
+            );
             f.insert(
                 "ChamberOfCommerceNumber".into(),
                 Value::String(d.chamber_of_commerce.clone()),

@@ -24,6 +24,10 @@ use crate::provider::{
 };
 use crate::store::{Backend, ConnectionRow, ConnectionStatus, PullOperationRow, Store, StoreError};
 
+/// Exact keeps its deleted log for two months: a cursor older than this (the last successful
+/// pull's age, with a margin for short months) may have missed deletions, so the pull is full.
+const INCREMENTAL_FOR_MS: i64 = 55 * 24 * 3600 * 1000;
+
 /// How often a running pull tells the database it is alive.
 const HEARTBEAT_EVERY: Duration = Duration::from_secs(15);
 /// A pull silent for this long was abandoned by a server that stopped: any instance may give it
@@ -226,9 +230,44 @@ impl SyncEngine {
         Ok(queued)
     }
 
+    /// How much of each data type to pull from `connection`: since its stored cursor when an
+    /// earlier pull of it completed, the cursor is younger than the upstream's deleted log and
+    /// the provider can resume from it; otherwise in full (first link, old or foreign cursor).
+    async fn pull_modes(
+        &self,
+        connection: &ConnectionRow,
+        data_types: &[DataType],
+    ) -> Result<Vec<PullMode>, StoreError> {
+        let inner = &self.inner;
+        let provider = inner.registry.provider(&connection.integration_key);
+        let datasets = inner.store.datasets(connection.company_id).await?;
+        let now = inner.clock.now_ms();
+        Ok(data_types
+            .iter()
+            .map(|data_type| {
+                let dataset = datasets
+                    .iter()
+                    .find(|d| d.connection_id == connection.id && d.data_type == data_type.key());
+                let resumable = dataset.and_then(|d| {
+                    let fresh = d
+                        .last_successful_sync
+                        .is_some_and(|at| now - at < INCREMENTAL_FOR_MS);
+                    d.cursor.clone().filter(|_| fresh)
+                });
+                match (resumable, &provider) {
+                    (Some(cursor), Some(provider))
+                        if provider.can_pull_since(*data_type, &cursor) =>
+                    {
+                        PullMode::Since(cursor)
+                    }
+                    _ => PullMode::Full,
+                }
+            })
+            .collect())
+    }
+
     /// Runs queued pulls of one connection to completion (or to the error status each pull
-    /// operation records). Every data type is pulled in full for now: incremental pulls come
-    /// with the sync engine's cursors.
+    /// operation records), each data type since its cursor or in full (see [`Self::pull_modes`]).
     pub async fn run(&self, pulls: Vec<PullOperationRow>, connection: ConnectionRow) {
         self.run_as(pulls, connection, CallPriority::OnDemand).await
     }
@@ -301,6 +340,21 @@ impl SyncEngine {
         lease: &PullLease,
     ) {
         let inner = &self.inner;
+        // Full or since the stored cursor, decided once the lease is held: a run that waited
+        // for another one starts from where that one left the cursors.
+        let data_types: Vec<DataType> = pulls
+            .iter()
+            .filter_map(|p| DataType::from_key(&p.data_type))
+            .collect();
+        let modes = match self.pull_modes(connection, &data_types).await {
+            Ok(modes) => modes,
+            Err(e) => {
+                // Unknown state: a full pull is always correct, only dearer.
+                tracing::warn!(error = %e, "stored cursors could not be read; pulling in full");
+                vec![PullMode::Full; data_types.len()]
+            }
+        };
+        let mut modes = data_types.into_iter().zip(modes);
         let mut request = Vec::new();
         for pull in pulls {
             let Some(data_type) = DataType::from_key(&pull.data_type) else {
@@ -316,8 +370,11 @@ impl SyncEngine {
                 tracing::error!(error = %e, pull.id = %pull.id, "a pull could not be started");
                 continue;
             }
-            request.push((data_type, PullMode::Full));
-            sink.expect(data_type, pull, true);
+            let mode = modes
+                .find(|(d, _)| *d == data_type)
+                .map_or(PullMode::Full, |(_, mode)| mode);
+            sink.expect(data_type, pull, mode == PullMode::Full);
+            request.push((data_type, mode));
         }
         if request.is_empty() {
             return;

@@ -177,6 +177,10 @@ impl PageSink for StoreSink {
             // A provider reading a shared source may offer more than was asked: not ours to store.
             return Ok(());
         };
+        if page.read_in_full && open.seen.is_none() {
+            // Asked for changes, read in full: absence at the end means deletion after all.
+            open.seen = Some(HashSet::new());
+        }
         if let Some(seen) = &mut open.seen {
             seen.extend(page.upserts.iter().map(|(id, _)| id.clone()));
         }

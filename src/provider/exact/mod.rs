@@ -7,6 +7,7 @@ pub mod budget;
 pub mod client;
 pub mod company_info;
 pub mod credit_notes;
+pub mod cursor;
 pub mod invoices;
 pub mod journal_entries;
 pub mod oauth;
@@ -228,6 +229,17 @@ impl Provider for ExactProvider {
                 None
             }
         }
+    }
+
+    /// Customers, suppliers, invoices and credit notes, from a cursor of the current format
+    /// holding a position for each sync endpoint they read (see `pull`).
+    fn can_pull_since(&self, data_type: crate::provider::DataType, cursor: &str) -> bool {
+        pull::INCREMENTAL
+            .iter()
+            .find(|(d, _)| *d == data_type)
+            .is_some_and(|(_, endpoints)| {
+                cursor::SyncCursor::parse(cursor).is_some_and(|c| c.covers(endpoints))
+            })
     }
 
     async fn pull(

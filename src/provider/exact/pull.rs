@@ -7,6 +7,15 @@
 //! Customers and suppliers = one read of `sync/CRM/Accounts` for both (see `relations/`);
 //! invoices and credit notes = one read of the sales invoices for both (see `invoices/`).
 //!
+//! Incremental pulls ([`PullMode::Since`], see `cursor`): customers and suppliers, invoices and
+//! credit notes, bills and journal entries. Each source first reads its sync endpoints from its
+//! positions (the payment terms once for invoices and bills); then the run reads `sync/Deleted`
+//! ONCE for all of them (after their sync reads, so that a deletion it misses has a higher
+//! Timestamp than every row they read); then each applies its changes and deletions, re-reading
+//! touched documents whole. The chart of accounts and company info are always read in full: one
+//! `system/Divisions` call, and the GL accounts' balances (`financial/ReportingBalance`) move with
+//! every posting without touching the accounts' rows.
+//!
 //! Bills and journal entries = `sync/Financial/TransactionLines` (the general ledger, 1,000 rows
 //! a call) grouped by `EntryID`, read once for both (see `transaction_lines`), with the VAT codes
 //! (shared with invoices), `read/financial/PayablesList` for bills and the sales invoice ids (the
@@ -21,6 +30,7 @@ use url::Url;
 
 use super::ExactProvider;
 use super::budget::BudgetKey;
+use super::cursor::{self, SyncCursor};
 use super::invoices::VatCodeRow;
 use super::row;
 use crate::provider::{
@@ -29,6 +39,109 @@ use crate::provider::{
 
 /// Records handed to the sink per page.
 const RECORDS_PER_PAGE: usize = 1_000;
+
+/// Conditions per `$filter` when re-reading records by key: keeps the URL well inside the 2,048
+/// characters of a query string that IIS (Exact's host) accepts by default.
+pub(super) const KEYS_PER_FILTER: usize = 20;
+
+/// The data types Exact pulls incrementally, and the sync endpoints their cursors hold.
+pub(super) const INCREMENTAL: [(DataType, &[&str]); 6] = [
+    (
+        DataType::Customers,
+        super::relations::pull::CURSOR_ENDPOINTS,
+    ),
+    (
+        DataType::Suppliers,
+        super::relations::pull::CURSOR_ENDPOINTS,
+    ),
+    (DataType::Invoices, super::invoices::pull::CURSOR_ENDPOINTS),
+    (
+        DataType::CreditNotes,
+        super::invoices::pull::CURSOR_ENDPOINTS,
+    ),
+    (DataType::Bills, super::transaction_lines::CURSOR_ENDPOINTS),
+    (
+        DataType::JournalEntries,
+        super::transaction_lines::CURSOR_ENDPOINTS,
+    ),
+];
+
+/// How a source read by several data types is read in one run.
+pub(super) enum SourceMode {
+    /// Everything (when any of its data types is pulled in full: a superset for the others).
+    Full,
+    /// From the earliest of its data types' positions.
+    Since(SyncCursor),
+}
+
+impl SourceMode {
+    /// The mode for the source feeding `members`; `None` when the run wants none of them.
+    fn of(request: &PullRequest, members: &[DataType]) -> Option<SourceMode> {
+        let modes: Vec<&PullMode> = request
+            .iter()
+            .filter(|(d, _)| members.contains(d))
+            .map(|(_, mode)| mode)
+            .collect();
+        if modes.is_empty() {
+            return None;
+        }
+        let cursors: Option<Vec<SyncCursor>> = modes
+            .iter()
+            .map(|mode| match mode {
+                PullMode::Full => None,
+                PullMode::Since(text) => SyncCursor::parse(text),
+            })
+            .collect();
+        Some(match cursors {
+            Some(cursors) => SourceMode::Since(SyncCursor::earliest(&cursors)),
+            None => SourceMode::Full,
+        })
+    }
+}
+
+/// What a read of a sync endpoint gave.
+pub(super) struct SyncRead<T> {
+    pub rows: Vec<T>,
+    /// The highest Timestamp read.
+    pub max: Option<i64>,
+    /// The highest Timestamp of the first page: no later than the division's rowversion when
+    /// the read began, so every row changed or deleted after that has a higher one.
+    pub first_page_max: Option<i64>,
+}
+
+/// A `sync/Deleted` row: a record Exact deleted, by its GUID and entity type (EXACT.md §5).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default, rename_all = "PascalCase")]
+pub(super) struct DeletedRow {
+    #[serde(deserialize_with = "row::de::int64")]
+    pub timestamp: Option<i64>,
+    #[serde(deserialize_with = "row::de::text")]
+    pub entity_key: Option<String>,
+    #[serde(deserialize_with = "row::de::int64")]
+    pub entity_type: Option<i64>,
+}
+
+/// The deleted log read once in a run: rows after `since`, and the highest Timestamp read.
+pub(super) struct DeletedLog {
+    pub rows: Vec<DeletedRow>,
+    pub max: Option<i64>,
+}
+
+impl DeletedLog {
+    /// The keys of `entity_type` deleted after `cursor`'s deleted-log position, and the cursor
+    /// moved past this read.
+    pub(super) fn keys_after(&self, entity_type: i64, cursor: &mut SyncCursor) -> BTreeSet<String> {
+        let after = cursor.at(cursor::DELETED);
+        let keys = self
+            .rows
+            .iter()
+            .filter(|r| r.entity_type == Some(entity_type) && r.timestamp > Some(after))
+            .filter_map(|r| r.entity_key.clone())
+            .collect();
+        cursor.advance(cursor::DELETED, self.max);
+        keys
+    }
+}
 
 /// One pull run: where it reads, where its pages go, the calls made since the last page, and
 /// what the run has read once for several data types.
@@ -39,6 +152,12 @@ pub(super) struct Run<'s, 'a> {
     calls_since_page: u32,
     /// Pages being filled, per data type.
     pending: BTreeMap<DataType, PulledPage>,
+    /// Data types asked for changes that this run reads in full after all (see
+    /// [`PulledPage::read_in_full`]).
+    in_full: BTreeSet<DataType>,
+    /// `sync/Cashflow/PaymentTerms` after the earliest position any source of the run needs,
+    /// read once for the invoices and the bills.
+    payment_terms: Option<(i64, SyncRead<PaymentTermRow>)>,
     /// The division's `system/Divisions` row, read at most once a run.
     division_row: Option<super::company_info::DivisionRow>,
     /// The division's VAT codes, read at most once a run (invoices and bills both need them).
@@ -52,6 +171,11 @@ impl Run<'_, '_> {
     /// The division the run reads (Exact's division code).
     pub(super) fn division_code(&self) -> &str {
         &self.division
+    }
+
+    /// The sales invoice ids by number a full read of the sales invoices gave in this run.
+    pub(super) fn invoice_ids(&self) -> Option<&HashMap<String, String>> {
+        self.invoice_ids.as_ref()
     }
 
     /// Keeps the sales invoice ids by number that a read of the sales invoices gave, so that a
@@ -84,13 +208,28 @@ impl Run<'_, '_> {
         let page = self
             .pending
             .entry(data_type)
-            .or_insert_with(|| PulledPage::new(data_type));
+            .or_insert_with(|| new_page(&self.in_full, data_type));
         page.upserts.push((id, json));
         if page.upserts.len() >= RECORDS_PER_PAGE {
             let full = self.pending.remove(&data_type).expect("just filled");
             self.deliver(full).await?;
         }
         Ok(())
+    }
+
+    /// `data_type`, asked for changes, is read in full in this run: its pages say so.
+    pub(super) fn read_in_full(&mut self, data_type: DataType) {
+        self.in_full.insert(data_type);
+    }
+
+    /// Reports a record of `data_type` deleted upstream (or no longer of this data type). An id
+    /// the store does not hold is ignored there.
+    pub(super) fn delete(&mut self, data_type: DataType, id: String) {
+        self.pending
+            .entry(data_type)
+            .or_insert_with(|| new_page(&self.in_full, data_type))
+            .deleted
+            .push(id);
     }
 
     /// Hands on the last page of `data_type` (empty if need be) with the cursor after it: the
@@ -103,10 +242,34 @@ impl Run<'_, '_> {
         let mut page = self
             .pending
             .remove(&data_type)
-            .unwrap_or_else(|| PulledPage::new(data_type));
+            .unwrap_or_else(|| new_page(&self.in_full, data_type));
         page.cursor = cursor;
         self.deliver(page).await
     }
+}
+
+fn new_page(in_full: &BTreeSet<DataType>, data_type: DataType) -> PulledPage {
+    PulledPage {
+        read_in_full: in_full.contains(&data_type),
+        ..PulledPage::new(data_type)
+    }
+}
+
+/// A `sync/Cashflow/PaymentTerms` row: which document's open item moved (EXACT.md §5).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default, rename_all = "PascalCase")]
+pub(super) struct PaymentTermRow {
+    #[serde(deserialize_with = "row::de::int64")]
+    pub timestamp: Option<i64>,
+    /// The sales invoice's number (receivables).
+    #[serde(deserialize_with = "row::de::text")]
+    pub invoice_number: Option<String>,
+    /// The financial entry (`EntryID` of its transaction lines) the term belongs to.
+    #[serde(rename = "TransactionEntryID", deserialize_with = "row::de::text")]
+    pub transaction_entry_id: Option<String>,
+    /// 20 receipt (receivable), 22 payment (payable).
+    #[serde(deserialize_with = "row::de::int64")]
+    pub line_type: Option<i64>,
 }
 
 impl ExactProvider {
@@ -117,12 +280,10 @@ impl ExactProvider {
         request: &PullRequest,
         sink: &mut dyn PageSink,
     ) -> Result<(), PullError> {
-        if let Some((data_type, _)) = request
-            .iter()
-            .find(|(_, mode)| matches!(mode, PullMode::Since(_)))
-        {
-            // Invoices' amounts due move through payments that never touch the invoice rows:
-            // an incremental pull needs the payment terms beside them (issue: sync engine).
+        if let Some((data_type, _)) = request.iter().find(|(d, mode)| {
+            matches!(mode, PullMode::Since(_)) && !INCREMENTAL.iter().any(|(i, _)| i == d)
+        }) {
+            // `can_pull_since` never offers these: asking anyway is the caller's bug.
             return Err(ProviderError::Unsupported(format!(
                 "incremental pulls of {} from Exact",
                 data_type.key()
@@ -142,6 +303,8 @@ impl ExactProvider {
             sink,
             calls_since_page: 0,
             pending: BTreeMap::new(),
+            in_full: BTreeSet::new(),
+            payment_terms: None,
             division_row: None,
             vat_codes: None,
             invoice_ids: None,
@@ -152,20 +315,103 @@ impl ExactProvider {
         if wanted.contains(&DataType::Accounts) {
             self.pull_gl_accounts(&mut run).await?;
         }
-        if wanted.contains(&DataType::Customers) || wanted.contains(&DataType::Suppliers) {
-            self.pull_relations(&mut run, &wanted).await?;
+        let ledger_types = [DataType::Bills, DataType::JournalEntries];
+        let relation_types = [DataType::Customers, DataType::Suppliers];
+        let sales_types = [DataType::Invoices, DataType::CreditNotes];
+        let mut modes = [
+            SourceMode::of(request, &relation_types),
+            SourceMode::of(request, &sales_types),
+            SourceMode::of(request, &ledger_types),
+        ];
+        // A division move regenerated every Timestamp: positions taken before it mean nothing.
+        if modes
+            .iter()
+            .any(|m| matches!(m, Some(SourceMode::Since(_))))
+        {
+            let moved_at = self.division_moved_at(&mut run).await?;
+            for (mode, types) in
+                modes
+                    .iter_mut()
+                    .zip([&relation_types, &sales_types, &ledger_types])
+            {
+                if let Some(SourceMode::Since(cursor)) = mode
+                    && cursor.at(cursor::DIVISION_MOVE) != moved_at
+                {
+                    tracing::info!(division = %run.division, "the division moved: pulling in full");
+                    *mode = Some(SourceMode::Full);
+                    for data_type in types.iter().filter(|d| wanted.contains(d)) {
+                        run.read_in_full(*data_type);
+                    }
+                }
+            }
         }
+        let [relations_mode, sales_mode, ledger_mode] = modes;
+        // The payment terms once, from the earliest position the invoices and bills need.
+        let terms_since = [&sales_mode, &ledger_mode]
+            .into_iter()
+            .filter_map(|mode| match mode {
+                Some(SourceMode::Since(cursor)) => Some(cursor.at(cursor::PAYMENT_TERMS)),
+                _ => None,
+            })
+            .min();
+        if let Some(since) = terms_since {
+            self.payment_terms_since(&mut run, since).await?;
+        }
+        // Customers and suppliers: one read of the accounts for both.
+        let relations = match relations_mode {
+            Some(SourceMode::Full) => {
+                self.pull_relations(&mut run, &wanted).await?;
+                None
+            }
+            Some(SourceMode::Since(cursor)) => {
+                Some(self.read_relations_since(&mut run, cursor).await?)
+            }
+            None => None,
+        };
         // Invoices and credit notes are both Exact sales invoices: one read for either or both.
-        if wanted.contains(&DataType::Invoices) || wanted.contains(&DataType::CreditNotes) {
-            self.pull_sales_invoices(&mut run, &wanted).await?;
-        }
+        let sales = match sales_mode {
+            Some(SourceMode::Full) => {
+                self.pull_sales_invoices(&mut run, &wanted).await?;
+                None
+            }
+            Some(SourceMode::Since(cursor)) => Some(self.read_sales_since(&mut run, cursor).await?),
+            None => None,
+        };
         // Bills and journal entries both come from the transaction lines: one read for both.
-        let from_transaction_lines: BTreeSet<DataType> =
-            [DataType::Bills, DataType::JournalEntries]
-                .into_iter()
-                .filter(|d| wanted.contains(d))
-                .collect();
-        if !from_transaction_lines.is_empty() {
+        let from_transaction_lines: BTreeSet<DataType> = ledger_types
+            .into_iter()
+            .filter(|d| wanted.contains(d))
+            .collect();
+        let ledger_in_full = matches!(ledger_mode, Some(SourceMode::Full));
+        let ledger = match ledger_mode {
+            Some(SourceMode::Since(cursor)) => {
+                Some(self.read_ledger_since(&mut run, cursor).await?)
+            }
+            _ => None,
+        };
+        // The deleted log once, after every incremental source's sync reads.
+        let since = relations
+            .iter()
+            .map(|r| r.cursor.at(cursor::DELETED))
+            .chain(sales.iter().map(|s| s.cursor.at(cursor::DELETED)))
+            .chain(ledger.iter().map(|l| l.cursor.at(cursor::DELETED)))
+            .min();
+        if let Some(since) = since {
+            let deleted = self.deleted_log(&mut run, since).await?;
+            if let Some(changes) = relations {
+                self.apply_relations(&mut run, &wanted, changes, &deleted)
+                    .await?;
+            }
+            if let Some(changes) = sales {
+                self.apply_sales(&mut run, &wanted, changes, &deleted)
+                    .await?;
+            }
+            if let Some(changes) = ledger {
+                self.apply_ledger(&mut run, &from_transaction_lines, changes, &deleted)
+                    .await?;
+            }
+        }
+        if ledger_in_full {
             self.pull_transaction_lines(&mut run, &from_transaction_lines)
                 .await?;
         }
@@ -219,8 +465,19 @@ impl ExactProvider {
         path: &str,
         filter: Option<&str>,
     ) -> Result<Vec<T>, ProviderError> {
-        let select = row::select::<T>();
-        let mut query = vec![("$select", select.as_str())];
+        self.typed_list_selecting(run, path, &row::select::<T>(), filter)
+            .await
+    }
+
+    /// Every row of a list in the run's division, typed, with the given `$select`.
+    pub(super) async fn typed_list_selecting<T: DeserializeOwned>(
+        &self,
+        run: &mut Run<'_, '_>,
+        path: &str,
+        select: &str,
+        filter: Option<&str>,
+    ) -> Result<Vec<T>, ProviderError> {
+        let mut query = vec![("$select", select)];
         if let Some(filter) = filter {
             query.push(("$filter", filter));
         }
@@ -230,6 +487,145 @@ impl ExactProvider {
             let (page, next) = self.typed_page::<T>(run, &this).await?;
             rows.extend(page);
             url = next;
+        }
+        Ok(rows)
+    }
+
+    /// Every row of a sync endpoint changed after `since`, typed, with `$select` of the row's
+    /// fields (1,000 a call, in Timestamp order).
+    pub(super) async fn sync_rows<T: DeserializeOwned>(
+        &self,
+        run: &mut Run<'_, '_>,
+        path: &str,
+        since: i64,
+        timestamp: fn(&T) -> Option<i64>,
+    ) -> Result<SyncRead<T>, ProviderError> {
+        let select = row::select::<T>();
+        let filter = format!("Timestamp gt {since}L");
+        let mut url = Some(self.division_url(
+            run,
+            path,
+            &[("$select", select.as_str()), ("$filter", filter.as_str())],
+        )?);
+        let mut rows = Vec::new();
+        let mut first_page_max = None;
+        while let Some(this) = url {
+            let (page, next) = self.typed_page::<T>(run, &this).await?;
+            if rows.is_empty() && first_page_max.is_none() {
+                first_page_max = page.iter().filter_map(timestamp).max();
+            }
+            rows.extend(page);
+            url = next;
+        }
+        let max = rows.iter().filter_map(timestamp).max();
+        Ok(SyncRead {
+            rows,
+            max,
+            first_page_max,
+        })
+    }
+
+    /// The division's `DivisionMoveDate` as a cursor holds it (epoch ms, 0 for none).
+    pub(super) async fn division_moved_at(
+        &self,
+        run: &mut Run<'_, '_>,
+    ) -> Result<i64, ProviderError> {
+        Ok(self
+            .division_row(run)
+            .await?
+            .division_move_date
+            .map_or(0, |at| at.and_utc().timestamp_millis()))
+    }
+
+    /// A full read's cursor before its positions: the division's move date.
+    pub(super) async fn fresh_cursor(
+        &self,
+        run: &mut Run<'_, '_>,
+    ) -> Result<SyncCursor, ProviderError> {
+        let mut cursor = SyncCursor::default();
+        cursor.set(cursor::DIVISION_MOVE, self.division_moved_at(run).await?);
+        Ok(cursor)
+    }
+
+    /// The payment terms changed after `since`: read once a run from the earliest position
+    /// asked (the run asks that first, see `pull_data`), then filtered for each asker.
+    pub(super) async fn payment_terms_since(
+        &self,
+        run: &mut Run<'_, '_>,
+        since: i64,
+    ) -> Result<(Vec<PaymentTermRow>, Option<i64>), ProviderError> {
+        let covered = run
+            .payment_terms
+            .as_ref()
+            .is_some_and(|(from, _)| *from <= since);
+        if !covered {
+            let read = self
+                .sync_rows::<PaymentTermRow>(run, "sync/Cashflow/PaymentTerms", since, |r| {
+                    r.timestamp
+                })
+                .await?;
+            run.payment_terms = Some((since, read));
+        }
+        let (_, read) = run.payment_terms.as_ref().expect("read above");
+        let rows = read
+            .rows
+            .iter()
+            .filter(|r| r.timestamp > Some(since))
+            .cloned()
+            .collect();
+        Ok((rows, read.max))
+    }
+
+    /// `sync/Deleted` after `since`, every entity type in one read.
+    async fn deleted_log(
+        &self,
+        run: &mut Run<'_, '_>,
+        since: i64,
+    ) -> Result<DeletedLog, ProviderError> {
+        let read = self
+            .sync_rows::<DeletedRow>(run, cursor::DELETED, since, |r| r.timestamp)
+            .await?;
+        Ok(DeletedLog {
+            rows: read.rows,
+            max: read.max,
+        })
+    }
+
+    /// Every row of a list whose `field` is one of `values` (each written as an OData literal by
+    /// `literal`), read [`KEYS_PER_FILTER`] values a filter.
+    pub(super) async fn typed_list_by<T: DeserializeOwned>(
+        &self,
+        run: &mut Run<'_, '_>,
+        path: &str,
+        field: &str,
+        values: &[String],
+        literal: fn(&str) -> String,
+    ) -> Result<Vec<T>, ProviderError> {
+        self.typed_list_by_selecting(run, path, &row::select::<T>(), field, values, literal)
+            .await
+    }
+
+    /// [`Self::typed_list_by`] with the given `$select`.
+    pub(super) async fn typed_list_by_selecting<T: DeserializeOwned>(
+        &self,
+        run: &mut Run<'_, '_>,
+        path: &str,
+        select: &str,
+        field: &str,
+        values: &[String],
+        literal: fn(&str) -> String,
+    ) -> Result<Vec<T>, ProviderError> {
+        let mut rows = Vec::new();
+        for chunk in values.chunks(KEYS_PER_FILTER) {
+            let filter = chunk
+                .iter()
+                .map(|v| format!("{field} eq {}", literal(v)))
+                .collect::<Vec<_>>()
+                .join(" or ");
+            rows.extend(
+                self.typed_list_selecting::<T>(run, path, select, Some(&filter))
+                    .await?,
+            );
         }
         Ok(rows)
     }

@@ -11,10 +11,11 @@ use serde::Deserialize;
 
 use super::ExactProvider;
 use super::bills::{self, BillContext, PayableRow};
+use super::cursor::{self, PAYMENT_TERMS, SyncCursor};
 use super::invoices::{VatCode, vat_code};
 use super::journal_entries::{self, JournalContext};
-use super::pull::Run;
-use super::row::de;
+use super::pull::{DeletedLog, Run};
+use super::row::{self, de};
 use crate::provider::{DataType, PullError};
 
 /// One row of `sync/Financial/TransactionLines`. Only what the mappings read; the pull's
@@ -105,6 +106,40 @@ pub fn by_entry(rows: Vec<TransactionLineRow>) -> BTreeMap<String, Vec<Transacti
     entries
 }
 
+/// `sync/Financial/TransactionLines`.
+const TRANSACTION_LINES: &str = "sync/Financial/TransactionLines";
+
+/// The sync endpoints a bills or journal entries cursor holds a position in.
+pub(super) const CURSOR_ENDPOINTS: &[&str] = &[
+    TRANSACTION_LINES,
+    PAYMENT_TERMS,
+    cursor::DELETED,
+    cursor::DIVISION_MOVE,
+];
+
+/// `sync/Deleted`'s EntityType for transaction lines (EXACT.md §5).
+const DELETED_TRANSACTION_LINES: i64 = 1;
+
+/// `PaymentTerms.LineType` of a payable (EXACT.md §5).
+const PAYMENT: i64 = 22;
+
+/// Entries touched since a cursor, waiting for the run's read of the deleted log.
+pub(super) struct LedgerChanges {
+    /// Entries with a changed line, and bills whose payment term moved.
+    touched: BTreeSet<String>,
+    /// Already past the rows read; the deleted log's position moves when it is applied.
+    pub(super) cursor: SyncCursor,
+}
+
+/// What mapping entries needs besides their lines, read only when there is something to map.
+struct LedgerSides {
+    division_currency: String,
+    vat_codes: HashMap<String, VatCode>,
+    vat_accounts: BTreeSet<String>,
+    outstanding: HashMap<String, Decimal>,
+    invoice_ids: HashMap<String, String>,
+}
+
 impl ExactProvider {
     /// Bills and/or journal entries (`wanted`) from one read of the transaction lines, plus the
     /// small lists each needs: VAT codes and payables for bills, invoice ids for journal entries.
@@ -113,50 +148,215 @@ impl ExactProvider {
         run: &mut Run<'_, '_>,
         wanted: &BTreeSet<DataType>,
     ) -> Result<(), PullError> {
-        let division_currency = self.division_currency(run).await?;
-        let want_bills = wanted.contains(&DataType::Bills);
-        let want_journals = wanted.contains(&DataType::JournalEntries);
+        // The rows first: a payment after their read has a higher Timestamp than the payment
+        // terms position, one before it is in the payables read after (see the sales pull).
+        let read = self
+            .sync_rows::<TransactionLineRow>(run, TRANSACTION_LINES, 0, |r| r.timestamp)
+            .await?;
+        let mut cursor = self.fresh_cursor(run).await?;
+        cursor.advance(TRANSACTION_LINES, Some(read.max.unwrap_or(0)));
+        cursor.advance(cursor::DELETED, Some(read.first_page_max.unwrap_or(0)));
+        let (_, terms_max) = self.payment_terms_since(run, read.max.unwrap_or(0)).await?;
+        cursor.advance(PAYMENT_TERMS, Some(read.max.unwrap_or(0)));
+        cursor.advance(PAYMENT_TERMS, terms_max);
+        let rows = read.rows;
+        let sides = self.ledger_sides(run, wanted, None).await?;
+        self.push_entries(run, wanted, by_entry(rows), &sides, false)
+            .await?;
+        self.finish_ledger(run, wanted, &cursor).await
+    }
 
-        let mut vat_codes: HashMap<String, VatCode> = HashMap::new();
-        let mut vat_accounts: BTreeSet<String> = BTreeSet::new();
-        let mut outstanding = HashMap::new();
-        if want_bills {
+    /// The entries touched after `cursor`: changed lines and moved payables (the deleted log
+    /// comes later, once for the run).
+    pub(in crate::provider::exact) async fn read_ledger_since(
+        &self,
+        run: &mut Run<'_, '_>,
+        mut cursor: SyncCursor,
+    ) -> Result<LedgerChanges, PullError> {
+        let rows = self
+            .sync_rows::<TransactionLineRow>(
+                run,
+                TRANSACTION_LINES,
+                cursor.at(TRANSACTION_LINES),
+                |r| r.timestamp,
+            )
+            .await?;
+        let (terms, terms_max) = self
+            .payment_terms_since(run, cursor.at(PAYMENT_TERMS))
+            .await?;
+        cursor.advance(TRANSACTION_LINES, rows.max);
+        cursor.advance(PAYMENT_TERMS, terms_max);
+        let mut touched: BTreeSet<String> =
+            rows.rows.into_iter().filter_map(|r| r.entry_id).collect();
+        touched.extend(
+            terms
+                .into_iter()
+                .filter(|t| t.line_type == Some(PAYMENT))
+                .filter_map(|t| t.transaction_entry_id),
+        );
+        Ok(LedgerChanges { touched, cursor })
+    }
+
+    /// Re-reads every touched entry whole and hands it on, or reports it deleted. Exact logs a
+    /// deleted entry as its deleted lines, which name no entry: when the log holds any, the
+    /// entries are read in full instead, and what is missing is deleted.
+    pub(in crate::provider::exact) async fn apply_ledger(
+        &self,
+        run: &mut Run<'_, '_>,
+        wanted: &BTreeSet<DataType>,
+        changes: LedgerChanges,
+        deleted: &DeletedLog,
+    ) -> Result<(), PullError> {
+        let LedgerChanges {
+            touched,
+            mut cursor,
+        } = changes;
+        if !deleted
+            .keys_after(DELETED_TRANSACTION_LINES, &mut cursor)
+            .is_empty()
+        {
+            for data_type in wanted {
+                run.read_in_full(*data_type);
+            }
+            return self.pull_transaction_lines(run, wanted).await;
+        }
+        let ids: Vec<String> = touched.into_iter().collect();
+        if !ids.is_empty() {
+            // The bulk endpoint has no Timestamp: the sync row's fields but that one.
+            let select = row::select::<TransactionLineRow>()
+                .split(',')
+                .filter(|f| *f != "Timestamp")
+                .collect::<Vec<_>>()
+                .join(",");
+            let rows = self
+                .typed_list_by_selecting::<TransactionLineRow>(
+                    run,
+                    "bulk/Financial/TransactionLines",
+                    &select,
+                    "EntryID",
+                    &ids,
+                    |id| format!("guid'{id}'"),
+                )
+                .await?;
+            let entries = by_entry(rows);
+            let numbers: BTreeSet<String> = entries
+                .values()
+                .flatten()
+                .filter_map(|r| r.invoice_number.clone())
+                .collect();
+            let sides = self.ledger_sides(run, wanted, Some(&numbers)).await?;
+            for id in ids.iter().filter(|id| !entries.contains_key(*id)) {
+                for data_type in wanted {
+                    run.delete(*data_type, id.clone());
+                }
+            }
+            self.push_entries(run, wanted, entries, &sides, true)
+                .await?;
+        }
+        self.finish_ledger(run, wanted, &cursor).await
+    }
+
+    /// The side lists: VAT codes and payables for bills, sales invoice ids for journal entries
+    /// (all of them, or those of `invoice_numbers` when re-reading a few entries).
+    async fn ledger_sides(
+        &self,
+        run: &mut Run<'_, '_>,
+        wanted: &BTreeSet<DataType>,
+        invoice_numbers: Option<&BTreeSet<String>>,
+    ) -> Result<LedgerSides, PullError> {
+        let mut sides = LedgerSides {
+            division_currency: self.division_currency(run).await?,
+            vat_codes: HashMap::new(),
+            vat_accounts: BTreeSet::new(),
+            outstanding: HashMap::new(),
+            invoice_ids: HashMap::new(),
+        };
+        if wanted.contains(&DataType::Bills) {
             for row in self.vat_code_rows(run).await? {
-                vat_accounts.extend(row.gl_to_pay.iter().chain(&row.gl_to_claim).cloned());
+                sides
+                    .vat_accounts
+                    .extend(row.gl_to_pay.iter().chain(&row.gl_to_claim).cloned());
                 if let Some(code) = vat_code(row) {
-                    vat_codes.insert(code.code.clone(), code);
+                    sides.vat_codes.insert(code.code.clone(), code);
                 }
             }
             let payables = self
                 .typed_list::<PayableRow>(run, "read/financial/PayablesList", None)
                 .await?;
-            outstanding = bills::outstanding_by_entry(&payables);
+            sides.outstanding = bills::outstanding_by_entry(&payables);
         }
-        let invoice_ids = if want_journals {
-            self.invoice_ids_by_number(run).await?
-        } else {
-            HashMap::new()
-        };
+        if wanted.contains(&DataType::JournalEntries) {
+            sides.invoice_ids = match invoice_numbers {
+                None => self.invoice_ids_by_number(run).await?,
+                Some(numbers) => self.invoice_ids_of(run, numbers).await?,
+            };
+        }
+        Ok(sides)
+    }
+
+    /// Sales invoice ids of a few invoice numbers (the run's full list when it has one).
+    async fn invoice_ids_of(
+        &self,
+        run: &mut Run<'_, '_>,
+        numbers: &BTreeSet<String>,
+    ) -> Result<HashMap<String, String>, PullError> {
+        let numbers: Vec<String> = numbers
+            .iter()
+            .filter(|n| n.parse::<i64>().is_ok())
+            .cloned()
+            .collect();
+        if numbers.is_empty() {
+            return Ok(HashMap::new());
+        }
+        if let Some(ids) = run.invoice_ids() {
+            return Ok(ids.clone());
+        }
+        #[derive(Debug, Default, Deserialize)]
+        #[serde(default, rename_all = "PascalCase")]
+        struct InvoiceNumberRow {
+            #[serde(rename = "InvoiceID", deserialize_with = "de::text")]
+            invoice_id: Option<String>,
+            #[serde(deserialize_with = "de::text")]
+            invoice_number: Option<String>,
+        }
         let rows = self
-            .typed_list::<TransactionLineRow>(
+            .typed_list_by::<InvoiceNumberRow>(
                 run,
-                "sync/Financial/TransactionLines",
-                Some("Timestamp gt 0L"),
+                "bulk/SalesInvoice/SalesInvoices",
+                "InvoiceNumber",
+                &numbers,
+                |n| n.to_string(),
             )
             .await?;
-        let cursor = rows.iter().filter_map(|r| r.timestamp).max();
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| Some((r.invoice_number?, r.invoice_id?)))
+            .collect())
+    }
 
+    /// Maps whole entries and pushes them; in an incremental pull an entry that is not (or no
+    /// longer) a bill is reported deleted there, as a full pull's absence would.
+    async fn push_entries(
+        &self,
+        run: &mut Run<'_, '_>,
+        wanted: &BTreeSet<DataType>,
+        entries: BTreeMap<String, Vec<TransactionLineRow>>,
+        sides: &LedgerSides,
+        incremental: bool,
+    ) -> Result<(), PullError> {
+        let want_bills = wanted.contains(&DataType::Bills);
+        let want_journals = wanted.contains(&DataType::JournalEntries);
         let bill_context = BillContext {
-            division_currency: &division_currency,
-            vat_codes: &vat_codes,
-            vat_accounts: &vat_accounts,
-            outstanding: &outstanding,
+            division_currency: &sides.division_currency,
+            vat_codes: &sides.vat_codes,
+            vat_accounts: &sides.vat_accounts,
+            outstanding: &sides.outstanding,
         };
         let journal_context = JournalContext {
-            division_currency: &division_currency,
-            invoice_ids: &invoice_ids,
+            division_currency: &sides.division_currency,
+            invoice_ids: &sides.invoice_ids,
         };
-        for (id, lines) in by_entry(rows) {
+        for (id, lines) in entries {
             if want_bills && bills::is_bill(&lines) {
                 match bills::map_bill(&lines, &bill_context) {
                     Ok(bill) => run.push(DataType::Bills, id.clone(), &bill).await?,
@@ -164,6 +364,8 @@ impl ExactProvider {
                         tracing::warn!(entry = %id, %why, "an Exact purchase entry could not be mapped; skipped");
                     }
                 }
+            } else if want_bills && incremental {
+                run.delete(DataType::Bills, id.clone());
             }
             if want_journals {
                 match journal_entries::map_journal_entry(&lines, &journal_context) {
@@ -174,9 +376,17 @@ impl ExactProvider {
                 }
             }
         }
-        let cursor = cursor.map(|c| c.to_string());
+        Ok(())
+    }
+
+    async fn finish_ledger(
+        &self,
+        run: &mut Run<'_, '_>,
+        wanted: &BTreeSet<DataType>,
+        cursor: &SyncCursor,
+    ) -> Result<(), PullError> {
         for data_type in wanted {
-            run.finish(*data_type, cursor.clone()).await?;
+            run.finish(*data_type, Some(cursor.to_text())).await?;
         }
         Ok(())
     }

@@ -157,6 +157,25 @@ impl Division {
         });
     }
 
+    /// Re-stamps an existing row (new `Modified` and rowversion) although none of its fields
+    /// changed: Exact moves a payment term's Timestamp whenever a payment is matched to it, even
+    /// one that leaves every field we serve as it was (a second part-payment on the same day).
+    pub fn touch(&mut self, set: EntitySet, key: &Key, modified: NaiveDateTime) {
+        let Some(old) = self.tables[idx(set)].get(key) else {
+            return;
+        };
+        let mut fields = old.fields.to_map();
+        fields.insert("Modified".into(), wire::datetime(modified));
+        let timestamp = self.next_ts();
+        let table = &mut self.tables[idx(set)];
+        let fields = table.encode(&fields);
+        table.put(Record {
+            key: key.clone(),
+            timestamp,
+            fields,
+        });
+    }
+
     /// Deletes a row, logging it in `sync/Deleted` when its set has an EntityType code.
     pub fn remove(&mut self, set: EntitySet, key: &Key) -> Option<Record> {
         let old = self.tables[idx(set)].remove(key)?;

@@ -89,6 +89,7 @@ pub(crate) fn division(seed: u64, spec: &DivisionSpec, is_main: bool) -> Divisio
         email,
         created: (history_start() - Duration::days(30))
             .and_time(NaiveTime::from_hms_opt(8, 30, 0).unwrap_or_default()),
+        move_date: None,
     };
     let now = ANCHOR_DATE
         .and_time(NaiveTime::from_hms_opt(12, 0, 0).unwrap_or_default())

@@ -312,6 +312,8 @@ pub struct DivisionInfo {
     pub website: String,
     /// `Created`: when the division was set up (local wall-clock time).
     pub created: chrono::NaiveDateTime,
+    /// `DivisionMoveDate`: when Exact last moved the division between databases (local time).
+    pub move_date: Option<chrono::NaiveDateTime>,
 }
 
 /// Why a books mutation was refused.
@@ -424,6 +426,15 @@ impl Books {
         date: Option<NaiveDate>,
     ) -> Result<(), BooksError> {
         mutate::record_payment(self.div_mut(division)?, set, key, amount_fc, date)
+    }
+
+    /// Records a move of the division between Exact's databases now (`DivisionMoveDate`). Exact
+    /// regenerates every sync Timestamp then; the sandbox keeps them (a client must start over
+    /// either way, which is what a test of the move checks).
+    pub fn move_division(&mut self, division: i32) -> Result<(), BooksError> {
+        let d = self.div_mut(division)?;
+        d.info.move_date = Some(d.now_local());
+        Ok(())
     }
 
     /// A division's `financial/ReportingBalance` rows, summed from its transaction lines now.

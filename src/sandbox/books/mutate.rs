@@ -267,6 +267,7 @@ pub(crate) fn record_payment(
             check_payments(doc.totals().incl_fc(), doc.head.paid_fc(), true)?;
             doc.head.modified = d.now_local();
             refresh_sales(d, doc);
+            touch_payment_term(d, id);
             Ok(())
         }
         EntitySet::PurchaseEntries => {
@@ -279,10 +280,19 @@ pub(crate) fn record_payment(
             check_payments(doc.totals().incl_fc(), doc.head.paid_fc(), true)?;
             doc.head.modified = d.now_local();
             refresh_purchase(d, doc);
+            touch_payment_term(d, id);
             Ok(())
         }
         other => Err(BooksError::NotMutable(other)),
     }
+}
+
+/// A payment moves the document's payment term (`sync/Cashflow/PaymentTerms`), as at Exact, even
+/// when the term's fields come out the same: that is how a sync client learns the amount due moved.
+fn touch_payment_term(d: &mut Division, document: Uuid) {
+    let now = d.now_local();
+    let term = Key::Guid(super::wire::derived_id(document, 3));
+    d.touch(EntitySet::PaymentTerms, &term, now);
 }
 
 /// Creates (`id` None) or patches a `crm/Accounts` row. Writable: every field of the row but `ID`.

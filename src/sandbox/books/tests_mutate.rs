@@ -170,13 +170,24 @@ fn timestamps_rise_on_every_mutation_and_only_changed_rows_move() {
         .expect("receivable moved")
         .clone();
     assert_eq!(cents(&recv.fields["Amount"]), 38589 - 10000);
+    // A second part-payment on the same day changes no field of the payment term, and still
+    // moves it: sync clients learn of payments from it.
+    last = b.last_timestamp(7).expect("ts");
+    b.record_payment(7, EntitySet::SalesInvoices, &key, 0.5, None)
+        .expect("another part-payment");
+    let moved = b
+        .table(7, EntitySet::PaymentTerms)
+        .expect("t")
+        .iter_by_timestamp(last)
+        .count();
+    assert_eq!(moved, 1, "the payment term moved");
     assert!(
         b.record_payment(7, EntitySet::SalesInvoices, &key, 1000.0, None)
             .is_err(),
         "overpayment refused"
     );
     last = b.last_timestamp(7).expect("ts");
-    b.record_payment(7, EntitySet::SalesInvoices, &key, 285.89, None)
+    b.record_payment(7, EntitySet::SalesInvoices, &key, 285.39, None)
         .expect("rest");
     assert!(
         b.table(7, EntitySet::ReceivablesList)

@@ -65,6 +65,10 @@ pub struct DivisionRow {
     pub website: Option<String>,
     #[serde(deserialize_with = "de::date")]
     pub created: Option<NaiveDateTime>,
+    /// When the division last moved between Exact's databases: every sync Timestamp was
+    /// regenerated then, so incremental pulls start over (EXACT.md §2).
+    #[serde(deserialize_with = "de::date")]
+    pub division_move_date: Option<NaiveDateTime>,
 }
 
 /// Maps the division's row to company info.

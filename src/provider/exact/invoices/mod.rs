@@ -45,7 +45,7 @@ use chrono::NaiveDateTime;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
-mod pull;
+pub(in crate::provider::exact) mod pull;
 
 use super::row::de;
 use crate::model::{

@@ -5,14 +5,182 @@
 //! pages, so its rows are all read (typed, compact) before the invoices are mapped and handed on.
 //! Exact charges per call, so one read feeds both data types, and each is handed on only when
 //! the run asks for it.
+//!
+//! Incremental (from a cursor holding a position in the sync endpoints below):
+//! - `sync/SalesInvoice/SalesInvoices` after the cursor names the invoices whose rows changed,
+//!   and `sync/Cashflow/PaymentTerms` after it (receivables, `LineType` 20) the invoice numbers
+//!   whose payments moved — an amount due changes through payments that never touch the invoice;
+//! - a changed row may be one line of several, so every touched invoice is re-read whole: its
+//!   lines from `bulk/SalesInvoice/SalesInvoiceLines` by `InvoiceID` (its header from a changed
+//!   row, or from `bulk/SalesInvoice/SalesInvoices` by number when only a payment touched it),
+//!   `KEYS_PER_FILTER` invoices a call; one that is gone is reported deleted;
+//! - `sync/Deleted` (EntityType 13, the run's one read) gives the deleted invoices;
+//! - the side lists (VAT codes, receivables, the division's currency) are read only when some
+//!   invoice was touched: nothing changed costs the two sync reads and the run's deleted log.
+//!
+//! Not seen incrementally: a line removed from an invoice without changing its totals (Exact
+//! logs the line's ID, which names no invoice); the next full pull corrects it.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use chrono::NaiveDateTime;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+
 use super::super::ExactProvider;
-use super::super::pull::Run;
+use super::super::cursor::{self, SyncCursor};
+use super::super::pull::{DeletedLog, Run};
+use super::super::row::de;
 use super::{InvoiceContext, Mapped, ReceivableRow, SalesInvoiceRow, VatCode};
 use crate::provider::exact::credit_notes::map_credit_note;
 use crate::provider::{DataType, PullError};
+
+const SALES_INVOICES: &str = "sync/SalesInvoice/SalesInvoices";
+use super::super::cursor::PAYMENT_TERMS;
+
+/// The sync endpoints an invoices or credit notes cursor holds a position in.
+pub(in crate::provider::exact) const CURSOR_ENDPOINTS: &[&str] = &[
+    SALES_INVOICES,
+    PAYMENT_TERMS,
+    cursor::DELETED,
+    cursor::DIVISION_MOVE,
+];
+
+/// `sync/Deleted`'s EntityType for sales invoices (EXACT.md §5).
+const DELETED_SALES_INVOICES: i64 = 13;
+
+/// `PaymentTerms.LineType` of a receivable (EXACT.md §5).
+const RECEIPT: i64 = 20;
+
+/// A `bulk/SalesInvoice/SalesInvoices` row: the header fields a flattened sync row carries.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "PascalCase")]
+struct SalesInvoiceHeaderRow {
+    #[serde(rename = "InvoiceID", deserialize_with = "de::text")]
+    invoice_id: Option<String>,
+    #[serde(deserialize_with = "de::text")]
+    invoice_number: Option<String>,
+    #[serde(deserialize_with = "de::text")]
+    invoice_to: Option<String>,
+    #[serde(deserialize_with = "de::text")]
+    invoice_to_name: Option<String>,
+    #[serde(deserialize_with = "de::date")]
+    invoice_date: Option<NaiveDateTime>,
+    #[serde(deserialize_with = "de::date")]
+    due_date: Option<NaiveDateTime>,
+    #[serde(deserialize_with = "de::text")]
+    currency: Option<String>,
+    #[serde(deserialize_with = "de::int64")]
+    status: Option<i64>,
+    #[serde(deserialize_with = "de::int64")]
+    r#type: Option<i64>,
+    #[serde(deserialize_with = "de::text")]
+    description: Option<String>,
+    #[serde(deserialize_with = "de::date")]
+    modified: Option<NaiveDateTime>,
+}
+
+impl SalesInvoiceHeaderRow {
+    /// The header as a flattened row without line fields.
+    fn into_row(self) -> SalesInvoiceRow {
+        SalesInvoiceRow {
+            invoice_id: self.invoice_id,
+            invoice_number: self.invoice_number,
+            invoice_to: self.invoice_to,
+            invoice_to_name: self.invoice_to_name,
+            invoice_date: self.invoice_date,
+            due_date: self.due_date,
+            currency: self.currency,
+            status: self.status,
+            r#type: self.r#type,
+            description: self.description,
+            modified: self.modified,
+            ..SalesInvoiceRow::default()
+        }
+    }
+}
+
+/// A `bulk/SalesInvoice/SalesInvoiceLines` row: the line fields of a flattened sync row (the
+/// line's text is `Description` here, `LineDescription` there).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, rename_all = "PascalCase")]
+struct SalesInvoiceLineRow {
+    #[serde(rename = "ID", deserialize_with = "de::text")]
+    id: Option<String>,
+    #[serde(rename = "InvoiceID", deserialize_with = "de::text")]
+    invoice_id: Option<String>,
+    #[serde(deserialize_with = "de::int64")]
+    line_number: Option<i64>,
+    #[serde(deserialize_with = "de::text")]
+    description: Option<String>,
+    #[serde(deserialize_with = "de::text")]
+    item: Option<String>,
+    #[serde(deserialize_with = "de::text")]
+    item_description: Option<String>,
+    #[serde(deserialize_with = "de::decimal")]
+    quantity: Option<Decimal>,
+    #[serde(deserialize_with = "de::decimal")]
+    unit_price: Option<Decimal>,
+    #[serde(deserialize_with = "de::decimal")]
+    net_price: Option<Decimal>,
+    #[serde(deserialize_with = "de::decimal")]
+    discount: Option<Decimal>,
+    #[serde(rename = "AmountFC", deserialize_with = "de::decimal")]
+    amount_fc: Option<Decimal>,
+    #[serde(rename = "AmountDC", deserialize_with = "de::decimal")]
+    amount_dc: Option<Decimal>,
+    #[serde(rename = "VATAmountFC", deserialize_with = "de::decimal")]
+    vat_amount_fc: Option<Decimal>,
+    #[serde(rename = "VATCode", deserialize_with = "de::text")]
+    vat_code: Option<String>,
+    #[serde(rename = "VATPercentage", deserialize_with = "de::decimal")]
+    vat_percentage: Option<Decimal>,
+    #[serde(rename = "GLAccount", deserialize_with = "de::text")]
+    gl_account: Option<String>,
+    #[serde(rename = "GLAccountDescription", deserialize_with = "de::text")]
+    gl_account_description: Option<String>,
+    #[serde(deserialize_with = "de::text")]
+    cost_center: Option<String>,
+    #[serde(deserialize_with = "de::date")]
+    modified: Option<NaiveDateTime>,
+}
+
+/// One line under its header, as the flattened sync row Exact would give: the mapping reads
+/// re-read invoices exactly as it reads a full pull's.
+fn flatten(header: &SalesInvoiceRow, line: SalesInvoiceLineRow) -> SalesInvoiceRow {
+    SalesInvoiceRow {
+        timestamp: None,
+        modified: header.modified.max(line.modified),
+        id: line.id,
+        line_number: line.line_number,
+        line_description: line.description,
+        item: line.item,
+        item_description: line.item_description,
+        quantity: line.quantity,
+        unit_price: line.unit_price,
+        net_price: line.net_price,
+        discount: line.discount,
+        amount_fc: line.amount_fc,
+        amount_dc: line.amount_dc,
+        vat_amount_fc: line.vat_amount_fc,
+        vat_code: line.vat_code,
+        vat_percentage: line.vat_percentage,
+        gl_account: line.gl_account,
+        gl_account_description: line.gl_account_description,
+        cost_center: line.cost_center,
+        ..header.clone()
+    }
+}
+
+/// Sales invoices touched since a cursor, waiting for the run's read of the deleted log.
+pub(in crate::provider::exact) struct SalesChanges {
+    /// The newest changed row of each touched invoice, by `InvoiceID` (its header fields).
+    headers: BTreeMap<String, SalesInvoiceRow>,
+    /// Invoice numbers whose receivable's payment term moved.
+    paid_numbers: BTreeSet<String>,
+    /// Already past the rows read; the deleted log's position moves when it is applied.
+    pub(in crate::provider::exact) cursor: SyncCursor,
+}
 
 impl ExactProvider {
     /// Every sales invoice of the run's division, mapped to Codat's Invoice or CreditNote by its
@@ -22,6 +190,169 @@ impl ExactProvider {
         run: &mut Run<'_, '_>,
         wanted: &BTreeSet<DataType>,
     ) -> Result<(), PullError> {
+        let read = self
+            .sync_rows::<SalesInvoiceRow>(run, SALES_INVOICES, 0, |r| r.timestamp)
+            .await?;
+        let mut cursor = self.fresh_cursor(run).await?;
+        cursor.advance(SALES_INVOICES, Some(read.max.unwrap_or(0)));
+        // Deletions before the first call show as absence; later ones have higher Timestamps.
+        cursor.advance(cursor::DELETED, Some(read.first_page_max.unwrap_or(0)));
+        // The payment terms' position: the latest Timestamp known to precede the receivables
+        // read below (which holds every payment up to it). The terms that moved after the
+        // invoice rows (one call, as a rule) bring it close to that read, so that the next
+        // incremental pull does not re-read invoices whose payments this pull already has.
+        let (_, terms_max) = self.payment_terms_since(run, read.max.unwrap_or(0)).await?;
+        cursor.advance(PAYMENT_TERMS, Some(read.max.unwrap_or(0)));
+        cursor.advance(PAYMENT_TERMS, terms_max);
+        let rows = read.rows;
+        run.remember_invoice_ids(
+            rows.iter()
+                .filter_map(|r| Some((r.invoice_number.clone()?, r.invoice_id.clone()?)))
+                .collect(),
+        );
+        // The groups own their rows, so each invoice's rows are freed as soon as it is mapped.
+        let mut by_invoice: BTreeMap<String, Vec<SalesInvoiceRow>> = BTreeMap::new();
+        for row in rows {
+            if let Some(id) = row.invoice_id.clone() {
+                by_invoice.entry(id).or_default().push(row);
+            }
+        }
+        self.push_sales(run, wanted, by_invoice, false).await?;
+        self.finish_sales(run, wanted, &cursor).await
+    }
+
+    /// The invoices touched after `cursor`: changed rows and moved payment terms (the deleted
+    /// log comes later, once for the run).
+    pub(in crate::provider::exact) async fn read_sales_since(
+        &self,
+        run: &mut Run<'_, '_>,
+        mut cursor: SyncCursor,
+    ) -> Result<SalesChanges, PullError> {
+        let rows = self
+            .sync_rows::<SalesInvoiceRow>(run, SALES_INVOICES, cursor.at(SALES_INVOICES), |r| {
+                r.timestamp
+            })
+            .await?;
+        let (terms, terms_max) = self
+            .payment_terms_since(run, cursor.at(PAYMENT_TERMS))
+            .await?;
+        cursor.advance(SALES_INVOICES, rows.max);
+        cursor.advance(PAYMENT_TERMS, terms_max);
+        let mut headers: BTreeMap<String, SalesInvoiceRow> = BTreeMap::new();
+        for row in rows.rows {
+            let Some(id) = row.invoice_id.clone() else {
+                continue;
+            };
+            match headers.get(&id) {
+                Some(seen) if seen.timestamp >= row.timestamp => {}
+                _ => {
+                    headers.insert(id, row);
+                }
+            }
+        }
+        let paid_numbers = terms
+            .into_iter()
+            .filter(|t| t.line_type == Some(RECEIPT))
+            .filter_map(|t| t.invoice_number)
+            .collect();
+        Ok(SalesChanges {
+            headers,
+            paid_numbers,
+            cursor,
+        })
+    }
+
+    /// Re-reads every touched invoice whole, hands on those that still exist and reports the
+    /// deleted ones.
+    pub(in crate::provider::exact) async fn apply_sales(
+        &self,
+        run: &mut Run<'_, '_>,
+        wanted: &BTreeSet<DataType>,
+        changes: SalesChanges,
+        deleted: &DeletedLog,
+    ) -> Result<(), PullError> {
+        let SalesChanges {
+            mut headers,
+            paid_numbers,
+            mut cursor,
+        } = changes;
+        let deleted_ids = deleted.keys_after(DELETED_SALES_INVOICES, &mut cursor);
+        // Invoices touched only by a payment: their headers by number.
+        let known_numbers: BTreeSet<&String> = headers
+            .values()
+            .filter_map(|h| h.invoice_number.as_ref())
+            .collect();
+        let unknown: Vec<String> = paid_numbers
+            .iter()
+            .filter(|n| !known_numbers.contains(n) && n.parse::<i64>().is_ok())
+            .cloned()
+            .collect();
+        if !unknown.is_empty() {
+            let read = self
+                .typed_list_by::<SalesInvoiceHeaderRow>(
+                    run,
+                    "bulk/SalesInvoice/SalesInvoices",
+                    "InvoiceNumber",
+                    &unknown,
+                    |n| n.to_string(),
+                )
+                .await?;
+            for header in read {
+                if let Some(id) = header.invoice_id.clone() {
+                    headers.entry(id).or_insert_with(|| header.into_row());
+                }
+            }
+        }
+        let ids: Vec<String> = headers.keys().cloned().collect();
+        let mut by_invoice: BTreeMap<String, Vec<SalesInvoiceRow>> = BTreeMap::new();
+        if !ids.is_empty() {
+            let mut lines = self
+                .typed_list_by::<SalesInvoiceLineRow>(
+                    run,
+                    "bulk/SalesInvoice/SalesInvoiceLines",
+                    "InvoiceID",
+                    &ids,
+                    |id| format!("guid'{id}'"),
+                )
+                .await?;
+            lines.sort_by_key(|l| l.line_number.unwrap_or(i64::MAX));
+            for line in lines {
+                let Some(header) = line.invoice_id.as_ref().and_then(|id| headers.get(id)) else {
+                    continue;
+                };
+                let row = flatten(header, line);
+                if let Some(id) = row.invoice_id.clone() {
+                    by_invoice.entry(id).or_default().push(row);
+                }
+            }
+        }
+        // Touched, but without lines now: gone since the sync read (or never a whole invoice).
+        let gone = ids.into_iter().filter(|id| !by_invoice.contains_key(id));
+        let mut to_delete: BTreeSet<String> = deleted_ids;
+        to_delete.extend(gone);
+        self.push_sales(run, wanted, by_invoice, true).await?;
+        for id in to_delete {
+            for data_type in [DataType::Invoices, DataType::CreditNotes] {
+                if wanted.contains(&data_type) {
+                    run.delete(data_type, id.clone());
+                }
+            }
+        }
+        self.finish_sales(run, wanted, &cursor).await
+    }
+
+    /// Maps whole invoices (rows grouped by `InvoiceID`) and pushes each to its data type. The
+    /// side lists are read here, so only when there is something to map.
+    async fn push_sales(
+        &self,
+        run: &mut Run<'_, '_>,
+        wanted: &BTreeSet<DataType>,
+        by_invoice: BTreeMap<String, Vec<SalesInvoiceRow>>,
+        incremental: bool,
+    ) -> Result<(), PullError> {
+        if incremental && by_invoice.is_empty() {
+            return Ok(());
+        }
         let invoices = wanted.contains(&DataType::Invoices);
         let credit_notes = wanted.contains(&DataType::CreditNotes);
         let division_currency = self.division_currency(run).await?;
@@ -36,27 +367,6 @@ impl ExactProvider {
             .typed_list::<ReceivableRow>(run, "read/financial/ReceivablesList", None)
             .await?;
         let outstanding = super::outstanding_by_invoice(&receivables);
-        let rows = self
-            .typed_list::<SalesInvoiceRow>(
-                run,
-                "sync/SalesInvoice/SalesInvoices",
-                Some("Timestamp gt 0L"),
-            )
-            .await?;
-
-        let cursor = rows.iter().filter_map(|r| r.timestamp).max();
-        run.remember_invoice_ids(
-            rows.iter()
-                .filter_map(|r| Some((r.invoice_number.clone()?, r.invoice_id.clone()?)))
-                .collect(),
-        );
-        // The groups own their rows, so each invoice's rows are freed as soon as it is mapped.
-        let mut by_invoice: BTreeMap<String, Vec<SalesInvoiceRow>> = BTreeMap::new();
-        for row in rows {
-            if let Some(id) = row.invoice_id.clone() {
-                by_invoice.entry(id).or_default().push(row);
-            }
-        }
         let context = InvoiceContext {
             division_currency: &division_currency,
             vat_codes: &vat_codes,
@@ -84,12 +394,19 @@ impl ExactProvider {
                 }
             }
         }
-        let cursor = cursor.map(|c| c.to_string());
-        for data_type in [DataType::Invoices, DataType::CreditNotes]
-            .into_iter()
-            .filter(|d| wanted.contains(d))
-        {
-            run.finish(data_type, cursor.clone()).await?;
+        Ok(())
+    }
+
+    async fn finish_sales(
+        &self,
+        run: &mut Run<'_, '_>,
+        wanted: &BTreeSet<DataType>,
+        cursor: &SyncCursor,
+    ) -> Result<(), PullError> {
+        for data_type in [DataType::Invoices, DataType::CreditNotes] {
+            if wanted.contains(&data_type) {
+                run.finish(data_type, Some(cursor.to_text())).await?;
+            }
         }
         Ok(())
     }
@@ -98,6 +415,7 @@ impl ExactProvider {
 #[cfg(test)]
 mod tests {
     use super::super::SalesInvoiceRow;
+    use super::{SalesInvoiceHeaderRow, SalesInvoiceLineRow, flatten};
     use crate::provider::exact::row;
 
     #[test]
@@ -114,5 +432,32 @@ mod tests {
             assert!(select.split(',').any(|f| f == field), "{field} in {select}");
         }
         assert!(!select.contains("__metadata"));
+    }
+
+    #[test]
+    fn a_re_read_line_flattens_under_its_header_like_a_sync_row() {
+        let header: SalesInvoiceHeaderRow = row::parse(serde_json::json!({
+            "InvoiceID": "8f1c0000-0000-4000-8000-000000000001", "InvoiceNumber": 10042,
+            "InvoiceTo": "a1", "Currency": "EUR", "Status": 50, "Type": 8020,
+            "Description": "Header text", "Modified": "/Date(1700000000000)/"
+        }))
+        .unwrap();
+        let line: SalesInvoiceLineRow = row::parse(serde_json::json!({
+            "ID": "l1", "InvoiceID": "8f1c0000-0000-4000-8000-000000000001", "LineNumber": 2,
+            "Description": "Line text", "AmountFC": 100.5, "VATCode": "2  ",
+            "Modified": "/Date(1700000360000)/"
+        }))
+        .unwrap();
+        let flat = flatten(&header.into_row(), line);
+        assert_eq!(flat.invoice_number.as_deref(), Some("10042"));
+        assert_eq!(flat.description.as_deref(), Some("Header text"));
+        assert_eq!(flat.line_description.as_deref(), Some("Line text"));
+        assert_eq!(flat.line_number, Some(2));
+        assert_eq!(flat.amount_fc, Some("100.5".parse().unwrap()));
+        // The later of the two: what a sync row's Modified would show.
+        assert_eq!(
+            flat.modified.map(|m| m.and_utc().timestamp()),
+            Some(1_700_000_360)
+        );
     }
 }

@@ -28,7 +28,7 @@
 use chrono::NaiveDateTime;
 use serde::Deserialize;
 
-mod pull;
+pub(in crate::provider::exact) mod pull;
 
 use super::row::de;
 use crate::model::{
