@@ -26,6 +26,7 @@
 //! server's log (the budget's waits, each pull's counts). At 100,000 invoices the process needs
 //! about 4 GB of memory, 0.85 GB of it the sandbox's generated books.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -283,6 +284,59 @@ struct Body(Vec<u8>);
 impl Body {
     fn json(&self) -> Value {
         serde_json::from_slice(&self.0).unwrap_or_default()
+    }
+}
+
+/// The sandbox's count of calls per endpoint our app made to the bench division.
+fn endpoint_calls(stats: &Value, client_id: &str) -> BTreeMap<String, u64> {
+    stats["regions"]["nl"]["apps"][client_id]["divisions"][DIVISION.to_string()]
+        ["calls_by_endpoint"]
+        .as_object()
+        .map(|calls| {
+            calls
+                .iter()
+                .map(|(endpoint, n)| (endpoint.clone(), n.as_u64().unwrap_or_default()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `after − before` per endpoint, as `endpoint n` pairs, most calls first.
+fn calls_between(before: &BTreeMap<String, u64>, after: &BTreeMap<String, u64>) -> String {
+    let mut calls: Vec<(u64, &str)> = after
+        .iter()
+        .map(|(endpoint, n)| {
+            (
+                n - before.get(endpoint).copied().unwrap_or(0),
+                endpoint.as_str(),
+            )
+        })
+        .filter(|(n, _)| *n > 0)
+        .collect();
+    calls.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
+    calls
+        .iter()
+        .map(|(n, endpoint)| format!("{endpoint} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Waits until every data type's latest pull of the company is complete.
+async fn wait_for_every_data_type(api: &TenantApi, company: &str) -> anyhow::Result<()> {
+    loop {
+        let status = api.get(&format!("/companies/{company}/dataStatus")).await?;
+        let mut done = true;
+        for data_type in ledgerline::model::DataType::all() {
+            match status[data_type.key()]["currentStatus"].as_str() {
+                Some("Complete") => {}
+                Some(s) if s.ends_with("Error") => bail!("the {} pull ended {s}", data_type.key()),
+                _ => done = false,
+            }
+        }
+        if done {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
@@ -545,8 +599,10 @@ async fn main() -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     let first = wait_for(&state, company_id, first).await?;
+    wait_for_every_data_type(&api, &company).await?;
     let pull_wall = started.elapsed();
     let stats = get_json(&http, admin.join("stats")?.as_str()).await?;
+    let link_endpoints = endpoint_calls(&stats, &app.client_id.to_string());
     let sandbox_calls = division_calls(&stats, &app.client_id.to_string());
     let division_stats = &stats["regions"]["nl"]["apps"][app.client_id.to_string()]["divisions"]
         [DIVISION.to_string()];
@@ -568,8 +624,12 @@ async fn main() -> anyhow::Result<()> {
         );
     }
     table.add(
-        "first pull: upstream calls (pull's count / sandbox, division)",
+        "first pull: upstream calls (the invoices' count / sandbox, division, every data type)",
         format!("{calls} / {sandbox_calls}"),
+    );
+    table.add(
+        "first pull of every data type: calls per endpoint (sandbox, link included)",
+        calls_between(&BTreeMap::new(), &link_endpoints),
     );
     table.add(
         "first pull: at 60/minute, at least",
@@ -750,6 +810,30 @@ async fn main() -> anyhow::Result<()> {
     let second = wait_for(&state, company_id, second).await?;
     let wall = started.elapsed();
     let stats = get_json(&http, admin.join("stats")?.as_str()).await?;
+    let invoices_endpoints = endpoint_calls(&stats, &app.client_id.to_string());
+    // And every data type, nothing changed either.
+    let everything_started = Instant::now();
+    api.send(
+        reqwest::Method::POST,
+        &format!("/companies/{company}/data/all"),
+        None,
+    )
+    .await?;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    wait_for_every_data_type(&api, &company).await?;
+    let everything_wall = everything_started.elapsed();
+    let everything_stats = get_json(&http, admin.join("stats")?.as_str()).await?;
+    table.add(
+        "second pull of every data type (data/all), nothing changed: wall time",
+        ms(everything_wall),
+    );
+    table.add(
+        "  calls per endpoint (sandbox)",
+        calls_between(
+            &invoices_endpoints,
+            &endpoint_calls(&everything_stats, &app.client_id.to_string()),
+        ),
+    );
     let sandbox_calls = division_calls(&stats, &app.client_id.to_string()) - sandbox_before;
     let version_after = version(state.store.datasets(company_id).await?);
     let changed =
@@ -767,7 +851,11 @@ async fn main() -> anyhow::Result<()> {
         );
     }
     table.add(
-        "second pull: upstream calls (pull's count / sandbox)",
+        "  the invoices' own second pull, calls per endpoint (sandbox)",
+        calls_between(&link_endpoints, &invoices_endpoints),
+    );
+    table.add(
+        "second pull of invoices: upstream calls (pull's count / sandbox)",
         format!(
             "{} / {sandbox_calls}",
             second.upstream_calls.unwrap_or_default()
