@@ -205,6 +205,18 @@ impl Freshness {
         response
     }
 
+    /// The data type's cached records, or the 409 that says why there are none to read yet.
+    async fn dataset(&self, state: &AppState) -> ApiResult<Arc<CachedDataset>> {
+        match state
+            .cache
+            .dataset(&state.store, self.company_id, self.data_type.key())
+            .await?
+        {
+            Lookup::Ready(dataset) => Ok(dataset),
+            _ => Err(self.not_synced(state).await),
+        }
+    }
+
     /// The 409 for a data type with nothing to read yet, saying why: its first pull is running
     /// (retry), its last pull failed (and why), or it was never queued.
     async fn not_synced(&self, state: &AppState) -> ApiError {
@@ -272,20 +284,13 @@ async fn select(
 async fn list_records(
     state: &AppState,
     freshness: &Freshness,
-    data_type: DataType,
     params: PageQuery,
 ) -> ApiResult<Response> {
     let paging = params.paging()?;
-    let spec = data_type.spec();
+    let spec = freshness.data_type.spec();
     let selection = Selection::parse(spec.record_name, spec.query_paths, &params)?;
     let company_id = freshness.company_id;
-    let Lookup::Ready(dataset) = state
-        .cache
-        .dataset(&state.store, company_id, data_type.key())
-        .await?
-    else {
-        return Err(freshness.not_synced(state).await);
-    };
+    let dataset = freshness.dataset(state).await?;
     let selected = select(&state.cache, &dataset, selection).await?;
     let total = selected
         .as_ref()
@@ -302,7 +307,7 @@ async fn list_records(
             .map(|&position| &*dataset.records[position].1)
             .collect(),
     };
-    let path = format!("/companies/{company_id}/data/{}", data_type.key());
+    let path = format!("/companies/{company_id}/data/{}", spec.key);
     let links = Links::new(total as i64, paging, &path, &params.filter_params());
     let links = serde_json::to_string(&links).expect("links serialise");
     let mut body =
@@ -324,21 +329,14 @@ async fn list_records(
 async fn get_record(
     state: &AppState,
     freshness: &Freshness,
-    data_type: DataType,
     record_id: &str,
 ) -> ApiResult<Response> {
-    let Lookup::Ready(dataset) = state
-        .cache
-        .dataset(&state.store, freshness.company_id, data_type.key())
-        .await?
-    else {
-        return Err(freshness.not_synced(state).await);
-    };
+    let dataset = freshness.dataset(state).await?;
     let json = dataset.get(record_id).ok_or_else(|| {
         // Codat's words name the read path (`accounts`), not the dataStatus key.
         ApiError::not_found(format!(
             "No data available for {} for ID {record_id}",
-            data_type.spec().path
+            freshness.data_type.spec().path
         ))
     })?;
     Ok(([(CONTENT_TYPE, "application/json")], json.to_string()).into_response())
@@ -356,9 +354,9 @@ async fn list_dataset(
     let company = load_company(&state, &tenant, &company_id).await?;
     let freshness = Freshness::of(&state, company.id, data_type).await?;
     let answer = if data_type.spec().id_param.is_none() {
-        single_record(&state, &freshness, data_type).await
+        single_record(&state, &freshness).await
     } else {
-        list_records(&state, &freshness, data_type, params).await
+        list_records(&state, &freshness, params).await
     };
     Ok(freshness.stamp(answer.into_response()))
 }
@@ -377,7 +375,7 @@ async fn get_dataset_record(
     }
     let company = load_company(&state, &tenant, &company_id).await?;
     let freshness = Freshness::of(&state, company.id, data_type).await?;
-    let answer = get_record(&state, &freshness, data_type, &record_id).await;
+    let answer = get_record(&state, &freshness, &record_id).await;
     Ok(freshness.stamp(answer.into_response()))
 }
 
@@ -397,18 +395,8 @@ fn data_type_at(path: &str) -> ApiResult<DataType> {
 
 /// Answers the one record of a single-record data type (company info), stored under its own
 /// key like any other record.
-async fn single_record(
-    state: &AppState,
-    freshness: &Freshness,
-    data_type: DataType,
-) -> ApiResult<Response> {
-    let Lookup::Ready(dataset) = state
-        .cache
-        .dataset(&state.store, freshness.company_id, data_type.key())
-        .await?
-    else {
-        return Err(freshness.not_synced(state).await);
-    };
+async fn single_record(state: &AppState, freshness: &Freshness) -> ApiResult<Response> {
+    let dataset = freshness.dataset(state).await?;
     let Some((_, json)) = dataset.records.first() else {
         return Err(freshness.not_synced(state).await);
     };

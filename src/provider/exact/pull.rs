@@ -232,6 +232,32 @@ impl Run<'_, '_> {
             .push(id);
     }
 
+    /// Reports `id` deleted in those of `data_types` (read from one source) the run asked for.
+    pub(super) fn delete_wanted(
+        &mut self,
+        data_types: &[DataType],
+        wanted: &BTreeSet<DataType>,
+        id: &str,
+    ) {
+        for data_type in data_types.iter().filter(|d| wanted.contains(d)) {
+            self.delete(*data_type, id.to_string());
+        }
+    }
+
+    /// [`Run::finish`] for those of `data_types` (read from one source) the run asked for, all
+    /// at the source's cursor.
+    pub(super) async fn finish_wanted(
+        &mut self,
+        data_types: &[DataType],
+        wanted: &BTreeSet<DataType>,
+        cursor: String,
+    ) -> Result<(), PullError> {
+        for data_type in data_types.iter().filter(|d| wanted.contains(d)) {
+            self.finish(*data_type, Some(cursor.clone())).await?;
+        }
+        Ok(())
+    }
+
     /// Hands on the last page of `data_type` (empty if need be) with the cursor after it: the
     /// cursor goes with the last page, since only then is everything before it stored.
     pub(super) async fn finish(

@@ -108,6 +108,8 @@ pub fn by_entry(rows: Vec<TransactionLineRow>) -> BTreeMap<String, Vec<Transacti
 
 /// `sync/Financial/TransactionLines`.
 const TRANSACTION_LINES: &str = "sync/Financial/TransactionLines";
+/// The data types the transaction lines feed.
+const LEDGER: &[DataType] = &[DataType::Bills, DataType::JournalEntries];
 
 /// The sync endpoints a bills or journal entries cursor holds a position in.
 pub(super) const CURSOR_ENDPOINTS: &[&str] = &[
@@ -163,7 +165,7 @@ impl ExactProvider {
         let sides = self.ledger_sides(run, wanted, None).await?;
         self.push_entries(run, wanted, by_entry(rows), &sides, false)
             .await?;
-        self.finish_ledger(run, wanted, &cursor).await
+        run.finish_wanted(LEDGER, wanted, cursor.to_text()).await
     }
 
     /// The entries touched after `cursor`: changed lines and moved payables (the deleted log
@@ -253,7 +255,7 @@ impl ExactProvider {
             self.push_entries(run, wanted, entries, &sides, true)
                 .await?;
         }
-        self.finish_ledger(run, wanted, &cursor).await
+        run.finish_wanted(LEDGER, wanted, cursor.to_text()).await
     }
 
     /// The side lists: VAT codes and payables for bills, sales invoice ids for journal entries
@@ -375,18 +377,6 @@ impl ExactProvider {
                     }
                 }
             }
-        }
-        Ok(())
-    }
-
-    async fn finish_ledger(
-        &self,
-        run: &mut Run<'_, '_>,
-        wanted: &BTreeSet<DataType>,
-        cursor: &SyncCursor,
-    ) -> Result<(), PullError> {
-        for data_type in wanted {
-            run.finish(*data_type, Some(cursor.to_text())).await?;
         }
         Ok(())
     }

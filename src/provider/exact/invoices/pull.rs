@@ -36,6 +36,8 @@ use crate::provider::exact::credit_notes::map_credit_note;
 use crate::provider::{DataType, PullError};
 
 const SALES_INVOICES: &str = "sync/SalesInvoice/SalesInvoices";
+/// The data types the sales invoices feed.
+const SALES: &[DataType] = &[DataType::Invoices, DataType::CreditNotes];
 use super::super::cursor::PAYMENT_TERMS;
 
 /// The sync endpoints an invoices or credit notes cursor holds a position in.
@@ -218,7 +220,7 @@ impl ExactProvider {
             }
         }
         self.push_sales(run, wanted, by_invoice, false).await?;
-        self.finish_sales(run, wanted, &cursor).await
+        run.finish_wanted(SALES, wanted, cursor.to_text()).await
     }
 
     /// The invoices touched after `cursor`: changed rows and moved payment terms (the deleted
@@ -332,13 +334,9 @@ impl ExactProvider {
         to_delete.extend(gone);
         self.push_sales(run, wanted, by_invoice, true).await?;
         for id in to_delete {
-            for data_type in [DataType::Invoices, DataType::CreditNotes] {
-                if wanted.contains(&data_type) {
-                    run.delete(data_type, id.clone());
-                }
-            }
+            run.delete_wanted(SALES, wanted, &id);
         }
-        self.finish_sales(run, wanted, &cursor).await
+        run.finish_wanted(SALES, wanted, cursor.to_text()).await
     }
 
     /// Maps whole invoices (rows grouped by `InvoiceID`) and pushes each to its data type. The
@@ -392,20 +390,6 @@ impl ExactProvider {
                     Ok(Mapped::CreditNote { .. }) => {}
                     Err(why) => skipped(&id, &why),
                 }
-            }
-        }
-        Ok(())
-    }
-
-    async fn finish_sales(
-        &self,
-        run: &mut Run<'_, '_>,
-        wanted: &BTreeSet<DataType>,
-        cursor: &SyncCursor,
-    ) -> Result<(), PullError> {
-        for data_type in [DataType::Invoices, DataType::CreditNotes] {
-            if wanted.contains(&data_type) {
-                run.finish(data_type, Some(cursor.to_text())).await?;
             }
         }
         Ok(())

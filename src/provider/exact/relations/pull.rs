@@ -14,6 +14,8 @@ use super::AccountRow;
 use crate::provider::{DataType, PullError};
 
 const ACCOUNTS: &str = "sync/CRM/Accounts";
+/// The data types Exact's accounts feed.
+const RELATIONS: &[DataType] = &[DataType::Customers, DataType::Suppliers];
 
 /// The sync endpoints a customers or suppliers cursor holds a position in.
 pub(in crate::provider::exact) const CURSOR_ENDPOINTS: &[&str] =
@@ -44,7 +46,7 @@ impl ExactProvider {
         // Deletions before the first call show as absence; later ones have higher Timestamps.
         cursor.advance(cursor::DELETED, Some(read.first_page_max.unwrap_or(0)));
         self.push_relations(run, wanted, read.rows, false).await?;
-        self.finish_relations(run, wanted, &cursor).await
+        run.finish_wanted(RELATIONS, wanted, cursor.to_text()).await
     }
 
     /// The accounts changed after `cursor` (the deleted log comes later, once for the run).
@@ -74,13 +76,9 @@ impl ExactProvider {
         let RelationChanges { rows, mut cursor } = changes;
         self.push_relations(run, wanted, rows, true).await?;
         for id in deleted.keys_after(DELETED_ACCOUNTS, &mut cursor) {
-            for data_type in [DataType::Customers, DataType::Suppliers] {
-                if wanted.contains(&data_type) {
-                    run.delete(data_type, id.clone());
-                }
-            }
+            run.delete_wanted(RELATIONS, wanted, &id);
         }
-        self.finish_relations(run, wanted, &cursor).await
+        run.finish_wanted(RELATIONS, wanted, cursor.to_text()).await
     }
 
     /// Maps and pushes accounts; `report_lost_roles` reports an account that is not (or no longer)
@@ -133,20 +131,6 @@ impl ExactProvider {
                 Err(why) => {
                     tracing::warn!(account = %id, %why, "an Exact account could not be mapped; skipped");
                 }
-            }
-        }
-        Ok(())
-    }
-
-    async fn finish_relations(
-        &self,
-        run: &mut Run<'_, '_>,
-        wanted: &BTreeSet<DataType>,
-        cursor: &SyncCursor,
-    ) -> Result<(), PullError> {
-        for data_type in [DataType::Customers, DataType::Suppliers] {
-            if wanted.contains(&data_type) {
-                run.finish(data_type, Some(cursor.to_text())).await?;
             }
         }
         Ok(())
