@@ -307,7 +307,7 @@ async fn list_records(
             .map(|&position| &*dataset.records[position].1)
             .collect(),
     };
-    let path = format!("/companies/{company_id}/data/{}", spec.key);
+    let path = format!("/companies/{company_id}/data/{}", spec.path);
     let links = Links::new(total as i64, paging, &path, &params.filter_params());
     let links = serde_json::to_string(&links).expect("links serialise");
     let mut body =

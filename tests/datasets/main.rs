@@ -94,3 +94,37 @@ async fn a_data_path_ledgerline_does_not_serve_is_404_naming_the_ones_it_does() 
         assert_eq!(one, records[0]);
     }
 }
+
+/// A page's `_links` lead back to the same data type's read path (`/data/accounts`), which is
+/// not always its dataStatus key (`chartOfAccounts`): following `next` must work.
+#[tokio::test]
+async fn page_links_follow_the_read_path_of_every_data_type() {
+    let world = World::start().await;
+    world
+        .configure("exact-online-nl", world::NL_APP, true)
+        .await;
+    let company = world
+        .linked_and_pulled("Links BV", "exact-online-nl", "101001")
+        .await;
+    for spec in ledgerline::model::DATASETS
+        .iter()
+        .filter(|s| s.id_param.is_some())
+    {
+        let first = world
+            .get_json(&format!(
+                "/companies/{company}/data/{}?pageSize=1",
+                spec.path
+            ))
+            .await;
+        let path = format!("/companies/{company}/data/{}", spec.path);
+        assert_eq!(
+            first["_links"]["self"]["href"],
+            path.as_str(),
+            "{}",
+            spec.key
+        );
+        let next = first["_links"]["next"]["href"].as_str().unwrap();
+        let second = world.get_json(next).await;
+        assert_eq!(second["pageNumber"], 2, "{} next: {next}", spec.key);
+    }
+}
