@@ -73,7 +73,10 @@ use chrono::NaiveDateTime;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
+pub mod balances;
 mod pull;
+
+pub(super) use pull::CURSOR_ENDPOINTS;
 
 use super::row::de;
 use crate::model::refs::Metadata;
@@ -169,21 +172,9 @@ pub const EXACT_GL_TYPES: [i64; 37] = [
 pub struct AccountContext<'a> {
     /// The division's currency: every GL account is kept in it.
     pub division_currency: &'a str,
-    /// Σ `ReportingBalance.Amount` per GL account ID; an account without rows has none.
+    /// The balance per GL account ID (lower case, see [`balances`]); an account without
+    /// transactions has none.
     pub balances: &'a std::collections::HashMap<String, Decimal>,
-}
-
-/// The balance of every GL account that has transactions, summed over the ReportingBalance rows.
-pub fn balances_by_account(
-    rows: &[ReportingBalanceRow],
-) -> std::collections::HashMap<String, Decimal> {
-    let mut balances: std::collections::HashMap<String, Decimal> = Default::default();
-    for row in rows {
-        if let (Some(gl), Some(amount)) = (&row.gl_account, row.amount) {
-            *balances.entry(gl.to_ascii_lowercase()).or_default() += amount;
-        }
-    }
-    balances
 }
 
 /// Maps one GL account.
