@@ -175,7 +175,7 @@ pub(super) struct Run<'s, 'a> {
     invoice_ids: Option<HashMap<String, String>>,
     /// Every sync read of the run: its endpoint, the position it read from and the highest
     /// Timestamp it saw, so that a data type can learn whether an endpoint changed without
-    /// reading it again (see [`Run::changed_after`]).
+    /// reading it again (see [`Run::seen_after`]).
     sync_reads: Vec<(String, i64, Option<i64>)>,
 }
 
@@ -196,16 +196,21 @@ impl Run<'_, '_> {
         self.invoice_ids = Some(ids);
     }
 
-    /// Whether the sync endpoint `path` changed after position `at`, as a read of it earlier in
-    /// the run showed; `None` when the run read it from no position at or before `at`.
-    pub(super) fn changed_after(&self, path: &str, at: i64) -> Option<bool> {
-        let covering: Vec<bool> = self
+    /// The highest Timestamp after position `at` that a read of the sync endpoint `path` earlier
+    /// in the run saw (`Some(None)`: it saw none, nothing changed); `None` when the run read it
+    /// from no position at or before `at`.
+    pub(super) fn seen_after(&self, path: &str, at: i64) -> Option<Option<i64>> {
+        let mut covered = false;
+        let mut highest = None;
+        for (_, _, max) in self
             .sync_reads
             .iter()
             .filter(|(read, since, _)| read == path && *since <= at)
-            .map(|(_, _, max)| *max > Some(at))
-            .collect();
-        (!covering.is_empty()).then(|| covering.contains(&true))
+        {
+            covered = true;
+            highest = highest.max(max.filter(|m| *m > at));
+        }
+        covered.then_some(highest)
     }
 
     /// Hands a page on, charging it the calls made since the previous one.
@@ -551,6 +556,39 @@ impl ExactProvider {
             .collect::<Result<Vec<T>, String>>()
             .map_err(ProviderError::Upstream)?;
         Ok((rows, page.next))
+    }
+
+    /// How many rows a list of the run's division holds: one call (`$top=1` with
+    /// `$inlinecount=allpages`, EXACT.md §4), whatever its page size.
+    pub(super) async fn row_count(
+        &self,
+        run: &mut Run<'_, '_>,
+        path: &str,
+        key_field: &str,
+    ) -> Result<i64, ProviderError> {
+        let url = self.division_url(
+            run,
+            path,
+            &[
+                ("$select", key_field),
+                ("$top", "1"),
+                ("$inlinecount", "allpages"),
+            ],
+        )?;
+        let budget_key: BudgetKey = (
+            run.session.integration_key.to_string(),
+            run.division.clone(),
+        );
+        let body = self
+            .api
+            .get(run.session, &self.budget, Some(&budget_key), &url)
+            .await?;
+        run.calls_since_page += 1;
+        let count = &body["d"]["__count"];
+        count
+            .as_i64()
+            .or_else(|| count.as_str().and_then(|c| c.parse().ok()))
+            .ok_or_else(|| ProviderError::Upstream(format!("{path} answered no __count")))
     }
 
     /// Every row of a list in the run's division, typed, with `$select` of the row's fields.
