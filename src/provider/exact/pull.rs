@@ -7,14 +7,20 @@
 //! Customers and suppliers = one read of `sync/CRM/Accounts` for both (see `relations/`);
 //! invoices and credit notes = one read of the sales invoices for both (see `invoices/`).
 //!
-//! Incremental pulls ([`PullMode::Since`], see `cursor`): customers and suppliers, invoices and
-//! credit notes, bills and journal entries. Each source first reads its sync endpoints from its
-//! positions (the payment terms once for invoices and bills); then the run reads `sync/Deleted`
-//! ONCE for all of them (after their sync reads, so that a deletion it misses has a higher
-//! Timestamp than every row they read); then each applies its changes and deletions, re-reading
-//! touched documents whole. The chart of accounts and company info are always read in full: one
-//! `system/Divisions` call, and the GL accounts' balances (`financial/ReportingBalance`) move with
-//! every posting without touching the accounts' rows.
+//! Incremental pulls ([`PullMode::Since`], see `cursor`): the chart of accounts, customers and
+//! suppliers, invoices and credit notes, bills and journal entries. Each source first reads its
+//! sync endpoints from its positions (the payment terms once for invoices and bills; the chart
+//! of accounts after the ledger, whose read of the transaction lines tells it whether a balance
+//! moved); then the run reads `sync/Deleted` ONCE for all of them (after their sync reads, so
+//! that a deletion it misses has a higher Timestamp than every row they read); then each applies
+//! its changes and deletions, re-reading touched documents whole. Company info is always read in
+//! full: one `system/Divisions` call, shared with the division move check.
+//!
+//! Order: the incremental sources' sync reads and the ledger's read come first, then the chart
+//! of accounts is handed on, before the data types whose lines name its accounts (invoices,
+//! bills, journal entries), which follow in pull order. A full read of the transaction lines is
+//! held until its turn and gives the accounts their balances without a call of their own (see
+//! `accounts`).
 //!
 //! Bills and journal entries = `sync/Financial/TransactionLines` (the general ledger, 1,000 rows
 //! a call) grouped by `EntryID`, read once for both (see `transaction_lines`), with the VAT codes
