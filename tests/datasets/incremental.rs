@@ -216,9 +216,12 @@ async fn a_second_pull_with_nothing_changed_reads_each_sync_endpoint_once_and_re
         for endpoint in [
             "sync/CRM/Accounts",
             "sync/SalesInvoice/SalesInvoices",
+            "sync/Financial/GLAccounts",
+            // Read once for bills, journal entries and the accounts' balances.
             "sync/Financial/TransactionLines",
             "sync/Cashflow/PaymentTerms",
             "sync/Deleted",
+            "system/Divisions",
         ] {
             assert_eq!(
                 second.get(endpoint),
@@ -232,6 +235,7 @@ async fn a_second_pull_with_nothing_changed_reads_each_sync_endpoint_once_and_re
             "bulk/SalesInvoice/SalesInvoices",
             "bulk/SalesInvoice/SalesInvoiceLines",
             "bulk/Financial/TransactionLines",
+            "financial/ReportingBalance",
         ] {
             assert_eq!(
                 second.get(endpoint),
@@ -239,6 +243,8 @@ async fn a_second_pull_with_nothing_changed_reads_each_sync_endpoint_once_and_re
                 "{region}: nothing to re-read: {second:?}"
             );
         }
+        // Issue #10's floor: one call per endpoint read, the deleted log's included.
+        assert!(second.values().all(|n| *n == 1), "{region}: {second:?}");
         // Every other endpoint is a full read, as in the first pull, never more.
         for (endpoint, n) in &second {
             if let Some(full) = first.get(endpoint) {
@@ -248,6 +254,7 @@ async fn a_second_pull_with_nothing_changed_reads_each_sync_endpoint_once_and_re
         // The incremental data types delivered nothing: nothing changed.
         for pull in &pulls {
             let incremental = [
+                "chartOfAccounts",
                 "customers",
                 "suppliers",
                 "invoices",
@@ -429,6 +436,18 @@ async fn after_create_update_pay_and_delete_an_incremental_pull_equals_the_books
         );
         let journal = all_records(&world, &company, "journalEntries", 5000).await;
         assert_journal_matches(&journal, &summary["journal_entries"], region);
+        // The payments posted to the bank and the ledger: the balances follow the books.
+        let accounts = all_records(&world, &company, "accounts", 5000).await;
+        let balances = summary["gl_balances"].as_object().unwrap();
+        for account in live(&accounts) {
+            let id = account["id"].as_str().unwrap();
+            assert_eq!(
+                decimal(&account["currentBalance"]),
+                balances.get(id).map(decimal).unwrap_or_default(),
+                "{region} {}: balance",
+                account["name"]
+            );
+        }
 
         // One line of the new invoice changes (its totals do not): Exact's sync rows show that
         // line only, and the invoice is still served whole.

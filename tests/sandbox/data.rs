@@ -588,6 +588,74 @@ async fn reporting_balance_pages_by_sixty_and_sums_to_each_accounts_balance() {
     assert!(one["d"]["GLAccountCode"].is_string() && one["d"]["BalanceType"].is_string());
 }
 
+/// What the connector's chart of accounts relies on: Σ `AmountDC` of a GL account's lines in
+/// `sync/Financial/TransactionLines` (1,000 a page) equals Σ `Amount` of its
+/// `financial/ReportingBalance` rows (60 a page), for every GL account, NL and UK, summed by the
+/// connector's own code from the rows served.
+#[tokio::test]
+async fn every_gl_accounts_transaction_lines_sum_to_its_reporting_balance() {
+    use ledgerline::provider::exact::accounts::balances::{self, LineAmountRow};
+    use ledgerline::provider::exact::accounts::{GlAccountRow, ReportingBalanceRow};
+    use ledgerline::provider::exact::row;
+    use rust_decimal::Decimal;
+
+    let sb = start().await;
+    for (region, division) in [(Region::Nl, NL_MAIN), (Region::Uk, UK_MAIN)] {
+        let t = sb.connect(region, "demo", None).await;
+        let read = |path: String| {
+            let (sb, token) = (&sb, t.access.clone());
+            async move { sb.all_pages(region, &token, &path).await }
+        };
+        let (gl, _) = read(format!(
+            "{division}/sync/Financial/GLAccounts?$select={}&$filter=Timestamp gt 0L",
+            row::select::<GlAccountRow>()
+        ))
+        .await;
+        let (lines, line_pages) = read(format!(
+            "{division}/sync/Financial/TransactionLines?$select={}&$filter=Timestamp gt 0L",
+            row::select::<LineAmountRow>()
+        ))
+        .await;
+        let (reporting, _) = read(format!(
+            "{division}/financial/ReportingBalance?$select={}",
+            row::select::<ReportingBalanceRow>()
+        ))
+        .await;
+        assert_eq!(line_pages, lines.len().div_ceil(1000), "1,000 lines a page");
+        fn typed<T: serde::de::DeserializeOwned>(rows: Vec<Value>) -> Vec<T> {
+            rows.into_iter().map(|r| row::parse(r).unwrap()).collect()
+        }
+        let lines: Vec<LineAmountRow> = typed(lines);
+        let reporting: Vec<ReportingBalanceRow> = typed(reporting);
+        let gl: Vec<GlAccountRow> = typed(gl);
+        let from_lines = balances::from_lines(&lines);
+        let from_reporting = balances::from_reporting(&reporting);
+        let mut with_lines = 0;
+        for account in &gl {
+            let id = account.id.clone().unwrap().to_ascii_lowercase();
+            let (a, b) = (
+                from_lines.get(&id).copied().unwrap_or_default(),
+                from_reporting.get(&id).copied().unwrap_or_default(),
+            );
+            assert_eq!(
+                a, b,
+                "{region:?} {:?}: lines vs ReportingBalance",
+                account.code
+            );
+            with_lines += usize::from(a != Decimal::ZERO);
+        }
+        assert!(
+            with_lines > 10,
+            "{region:?}: {with_lines} accounts with a balance"
+        );
+        // No line posts to an account outside the chart.
+        assert!(from_lines.keys().all(|k| {
+            gl.iter()
+                .any(|g| g.id.as_deref().map(str::to_ascii_lowercase).as_deref() == Some(k))
+        }));
+    }
+}
+
 #[tokio::test]
 async fn a_division_row_carries_the_company_details() {
     let (sb, t) = nl().await;

@@ -231,8 +231,8 @@ impl Provider for ExactProvider {
         }
     }
 
-    /// Customers, suppliers, invoices and credit notes, from a cursor of the current format
-    /// holding a position for each sync endpoint they read (see `pull`).
+    /// The data types in `pull::INCREMENTAL`, from a cursor of the current format holding a
+    /// position for each sync endpoint they read (see `pull`).
     fn can_pull_since(&self, data_type: crate::provider::DataType, cursor: &str) -> bool {
         pull::INCREMENTAL
             .iter()

@@ -7,14 +7,20 @@
 //! Customers and suppliers = one read of `sync/CRM/Accounts` for both (see `relations/`);
 //! invoices and credit notes = one read of the sales invoices for both (see `invoices/`).
 //!
-//! Incremental pulls ([`PullMode::Since`], see `cursor`): customers and suppliers, invoices and
-//! credit notes, bills and journal entries. Each source first reads its sync endpoints from its
-//! positions (the payment terms once for invoices and bills); then the run reads `sync/Deleted`
-//! ONCE for all of them (after their sync reads, so that a deletion it misses has a higher
-//! Timestamp than every row they read); then each applies its changes and deletions, re-reading
-//! touched documents whole. The chart of accounts and company info are always read in full: one
-//! `system/Divisions` call, and the GL accounts' balances (`financial/ReportingBalance`) move with
-//! every posting without touching the accounts' rows.
+//! Incremental pulls ([`PullMode::Since`], see `cursor`): the chart of accounts, customers and
+//! suppliers, invoices and credit notes, bills and journal entries. Each source first reads its
+//! sync endpoints from its positions (the payment terms once for invoices and bills; the chart
+//! of accounts after the ledger, whose read of the transaction lines tells it whether a balance
+//! moved); then the run reads `sync/Deleted` ONCE for all of them (after their sync reads, so
+//! that a deletion it misses has a higher Timestamp than every row they read); then each applies
+//! its changes and deletions, re-reading touched documents whole. Company info is always read in
+//! full: one `system/Divisions` call, shared with the division move check.
+//!
+//! Order: the incremental sources' sync reads and the ledger's read come first, then the chart
+//! of accounts is handed on, before the data types whose lines name its accounts (invoices,
+//! bills, journal entries), which follow in pull order. A full read of the transaction lines is
+//! held until its turn and gives the accounts their balances without a call of their own (see
+//! `accounts`).
 //!
 //! Bills and journal entries = `sync/Financial/TransactionLines` (the general ledger, 1,000 rows
 //! a call) grouped by `EntryID`, read once for both (see `transaction_lines`), with the VAT codes
@@ -45,7 +51,8 @@ const RECORDS_PER_PAGE: usize = 1_000;
 pub(super) const KEYS_PER_FILTER: usize = 20;
 
 /// The data types Exact pulls incrementally, and the sync endpoints their cursors hold.
-pub(super) const INCREMENTAL: [(DataType, &[&str]); 6] = [
+pub(super) const INCREMENTAL: [(DataType, &[&str]); 7] = [
+    (DataType::Accounts, super::accounts::CURSOR_ENDPOINTS),
     (
         DataType::Customers,
         super::relations::pull::CURSOR_ENDPOINTS,
@@ -141,6 +148,13 @@ impl DeletedLog {
         cursor.advance(cursor::DELETED, self.max);
         keys
     }
+
+    /// Whether the log holds a deletion of `entity_type` after the deleted-log position `after`.
+    pub(super) fn any_after(&self, entity_type: i64, after: i64) -> bool {
+        self.rows
+            .iter()
+            .any(|r| r.entity_type == Some(entity_type) && r.timestamp > Some(after))
+    }
 }
 
 /// One pull run: where it reads, where its pages go, the calls made since the last page, and
@@ -165,6 +179,10 @@ pub(super) struct Run<'s, 'a> {
     /// Sales invoice ids (`InvoiceID`) by invoice number, from whichever read of the sales
     /// invoices came first in the run (journal entries point at the invoice behind them).
     invoice_ids: Option<HashMap<String, String>>,
+    /// Every sync read of the run: its endpoint, the position it read from and the highest
+    /// Timestamp it saw, so that a data type can learn whether an endpoint changed without
+    /// reading it again (see [`Run::seen_after`]).
+    sync_reads: Vec<(String, i64, Option<i64>)>,
 }
 
 impl Run<'_, '_> {
@@ -182,6 +200,23 @@ impl Run<'_, '_> {
     /// later data type of the run need not read them again.
     pub(super) fn remember_invoice_ids(&mut self, ids: HashMap<String, String>) {
         self.invoice_ids = Some(ids);
+    }
+
+    /// The highest Timestamp after position `at` that a read of the sync endpoint `path` earlier
+    /// in the run saw (`Some(None)`: it saw none, nothing changed); `None` when the run read it
+    /// from no position at or before `at`.
+    pub(super) fn seen_after(&self, path: &str, at: i64) -> Option<Option<i64>> {
+        let mut covered = false;
+        let mut highest = None;
+        for (_, _, max) in self
+            .sync_reads
+            .iter()
+            .filter(|(read, since, _)| read == path && *since <= at)
+        {
+            covered = true;
+            highest = highest.max(max.filter(|m| *m > at));
+        }
+        covered.then_some(highest)
     }
 
     /// Hands a page on, charging it the calls made since the previous one.
@@ -334,20 +369,20 @@ impl ExactProvider {
             division_row: None,
             vat_codes: None,
             invoice_ids: None,
+            sync_reads: Vec::new(),
         };
         if wanted.contains(&DataType::CompanyInfo) {
             self.pull_company_info(&mut run).await?;
         }
-        if wanted.contains(&DataType::Accounts) {
-            self.pull_gl_accounts(&mut run).await?;
-        }
         let ledger_types = [DataType::Bills, DataType::JournalEntries];
         let relation_types = [DataType::Customers, DataType::Suppliers];
         let sales_types = [DataType::Invoices, DataType::CreditNotes];
+        let account_types = [DataType::Accounts];
         let mut modes = [
             SourceMode::of(request, &relation_types),
             SourceMode::of(request, &sales_types),
             SourceMode::of(request, &ledger_types),
+            SourceMode::of(request, &account_types),
         ];
         // A division move regenerated every Timestamp: positions taken before it mean nothing.
         if modes
@@ -355,11 +390,12 @@ impl ExactProvider {
             .any(|m| matches!(m, Some(SourceMode::Since(_))))
         {
             let moved_at = self.division_moved_at(&mut run).await?;
-            for (mode, types) in
-                modes
-                    .iter_mut()
-                    .zip([&relation_types, &sales_types, &ledger_types])
-            {
+            for (mode, types) in modes.iter_mut().zip([
+                &relation_types[..],
+                &sales_types,
+                &ledger_types,
+                &account_types,
+            ]) {
                 if let Some(SourceMode::Since(cursor)) = mode
                     && cursor.at(cursor::DIVISION_MOVE) != moved_at
                 {
@@ -371,7 +407,13 @@ impl ExactProvider {
                 }
             }
         }
-        let [relations_mode, sales_mode, ledger_mode] = modes;
+        let [relations_mode, sales_mode, ledger_mode, accounts_mode] = modes;
+        let in_full = |mode: &Option<SourceMode>| matches!(mode, Some(SourceMode::Full));
+        let (relations_in_full, sales_in_full, accounts_in_full) = (
+            in_full(&relations_mode),
+            in_full(&sales_mode),
+            in_full(&accounts_mode),
+        );
         // The payment terms once, from the earliest position the invoices and bills need.
         let terms_since = [&sales_mode, &ledger_mode]
             .into_iter()
@@ -383,35 +425,41 @@ impl ExactProvider {
         if let Some(since) = terms_since {
             self.payment_terms_since(&mut run, since).await?;
         }
-        // Customers and suppliers: one read of the accounts for both.
+        // The incremental sources read their changes first: customers and suppliers from one
+        // read of the accounts, invoices and credit notes from one of the sales invoices.
         let relations = match relations_mode {
-            Some(SourceMode::Full) => {
-                self.pull_relations(&mut run, &wanted).await?;
-                None
-            }
             Some(SourceMode::Since(cursor)) => {
                 Some(self.read_relations_since(&mut run, cursor).await?)
             }
-            None => None,
+            _ => None,
         };
-        // Invoices and credit notes are both Exact sales invoices: one read for either or both.
         let sales = match sales_mode {
-            Some(SourceMode::Full) => {
-                self.pull_sales_invoices(&mut run, &wanted).await?;
-                None
-            }
             Some(SourceMode::Since(cursor)) => Some(self.read_sales_since(&mut run, cursor).await?),
-            None => None,
+            _ => None,
         };
-        // Bills and journal entries both come from the transaction lines: one read for both.
+        // Bills and journal entries both come from the transaction lines: one read for both,
+        // in full or of the changes. A full read is handed on last (its entries refer to the
+        // accounts) and gives the accounts their balances.
         let from_transaction_lines: BTreeSet<DataType> = ledger_types
             .into_iter()
             .filter(|d| wanted.contains(d))
             .collect();
-        let ledger_in_full = matches!(ledger_mode, Some(SourceMode::Full));
-        let ledger = match ledger_mode {
+        let mut ledger_full = None;
+        let mut ledger = None;
+        match ledger_mode {
+            Some(SourceMode::Full) => {
+                ledger_full = Some(self.read_transaction_lines(&mut run).await?)
+            }
             Some(SourceMode::Since(cursor)) => {
-                Some(self.read_ledger_since(&mut run, cursor).await?)
+                ledger = Some(self.read_ledger_since(&mut run, cursor).await?)
+            }
+            None => {}
+        }
+        // The GL accounts' changes, after the ledger's read, which tells them whether any line
+        // moved a balance.
+        let accounts = match accounts_mode {
+            Some(SourceMode::Since(cursor)) => {
+                Some(self.read_gl_accounts_since(&mut run, cursor).await?)
             }
             _ => None,
         };
@@ -421,25 +469,57 @@ impl ExactProvider {
             .map(|r| r.cursor.at(cursor::DELETED))
             .chain(sales.iter().map(|s| s.cursor.at(cursor::DELETED)))
             .chain(ledger.iter().map(|l| l.cursor.at(cursor::DELETED)))
+            .chain(accounts.iter().map(|a| a.cursor.at(cursor::DELETED)))
             .min();
-        if let Some(since) = since {
-            let deleted = self.deleted_log(&mut run, since).await?;
-            if let Some(changes) = relations {
-                self.apply_relations(&mut run, &wanted, changes, &deleted)
-                    .await?;
+        let deleted = match since {
+            Some(since) => Some(self.deleted_log(&mut run, since).await?),
+            None => None,
+        };
+        if let (Some(changes), Some(deleted)) = (&ledger, &deleted)
+            && changes.lines_deleted(deleted)
+        {
+            for data_type in &from_transaction_lines {
+                run.read_in_full(*data_type);
             }
-            if let Some(changes) = sales {
-                self.apply_sales(&mut run, &wanted, changes, &deleted)
-                    .await?;
-            }
-            if let Some(changes) = ledger {
-                self.apply_ledger(&mut run, &from_transaction_lines, changes, &deleted)
-                    .await?;
-            }
+            ledger = None;
+            ledger_full = Some(self.read_transaction_lines(&mut run).await?);
         }
-        if ledger_in_full {
-            self.pull_transaction_lines(&mut run, &from_transaction_lines)
-                .await?;
+        let ledger_lines = ledger_full.as_ref().map(|read| &read.lines);
+        // The chart of accounts before the data types that refer to it.
+        match (accounts_in_full, accounts, &deleted) {
+            (true, _, _) => self.pull_gl_accounts(&mut run, ledger_lines).await?,
+            (_, Some(changes), Some(deleted)) => {
+                self.apply_gl_accounts(&mut run, changes, deleted, ledger_lines)
+                    .await?
+            }
+            _ => {}
+        }
+        match (relations_in_full, relations, &deleted) {
+            (true, _, _) => self.pull_relations(&mut run, &wanted).await?,
+            (_, Some(changes), Some(deleted)) => {
+                self.apply_relations(&mut run, &wanted, changes, deleted)
+                    .await?
+            }
+            _ => {}
+        }
+        match (sales_in_full, sales, &deleted) {
+            (true, _, _) => self.pull_sales_invoices(&mut run, &wanted).await?,
+            (_, Some(changes), Some(deleted)) => {
+                self.apply_sales(&mut run, &wanted, changes, deleted)
+                    .await?
+            }
+            _ => {}
+        }
+        match (ledger_full, ledger, &deleted) {
+            (Some(read), _, _) => {
+                self.push_transaction_lines(&mut run, &from_transaction_lines, read)
+                    .await?
+            }
+            (None, Some(changes), Some(deleted)) => {
+                self.apply_ledger(&mut run, &from_transaction_lines, changes, deleted)
+                    .await?
+            }
+            _ => {}
         }
         // A new data type: its source's pull here, once however many data types it feeds.
         Ok(())
@@ -482,6 +562,39 @@ impl ExactProvider {
             .collect::<Result<Vec<T>, String>>()
             .map_err(ProviderError::Upstream)?;
         Ok((rows, page.next))
+    }
+
+    /// How many rows a list of the run's division holds: one call (`$top=1` with
+    /// `$inlinecount=allpages`, EXACT.md §4), whatever its page size.
+    pub(super) async fn row_count(
+        &self,
+        run: &mut Run<'_, '_>,
+        path: &str,
+        key_field: &str,
+    ) -> Result<i64, ProviderError> {
+        let url = self.division_url(
+            run,
+            path,
+            &[
+                ("$select", key_field),
+                ("$top", "1"),
+                ("$inlinecount", "allpages"),
+            ],
+        )?;
+        let budget_key: BudgetKey = (
+            run.session.integration_key.to_string(),
+            run.division.clone(),
+        );
+        let body = self
+            .api
+            .get(run.session, &self.budget, Some(&budget_key), &url)
+            .await?;
+        run.calls_since_page += 1;
+        let count = &body["d"]["__count"];
+        count
+            .as_i64()
+            .or_else(|| count.as_str().and_then(|c| c.parse().ok()))
+            .ok_or_else(|| ProviderError::Upstream(format!("{path} answered no __count")))
     }
 
     /// Every row of a list in the run's division, typed, with `$select` of the row's fields.
@@ -544,6 +657,7 @@ impl ExactProvider {
             url = next;
         }
         let max = rows.iter().filter_map(timestamp).max();
+        run.sync_reads.push((path.to_string(), since, max));
         Ok(SyncRead {
             rows,
             max,

@@ -14,7 +14,7 @@ use super::bills::{self, BillContext, PayableRow};
 use super::cursor::{self, PAYMENT_TERMS, SyncCursor};
 use super::invoices::{VatCode, vat_code};
 use super::journal_entries::{self, JournalContext};
-use super::pull::{DeletedLog, Run};
+use super::pull::{DeletedLog, Run, SyncRead};
 use super::row::{self, de};
 use crate::provider::{DataType, PullError};
 
@@ -107,7 +107,7 @@ pub fn by_entry(rows: Vec<TransactionLineRow>) -> BTreeMap<String, Vec<Transacti
 }
 
 /// `sync/Financial/TransactionLines`.
-const TRANSACTION_LINES: &str = "sync/Financial/TransactionLines";
+pub(super) const TRANSACTION_LINES: &str = "sync/Financial/TransactionLines";
 /// The data types the transaction lines feed.
 const LEDGER: &[DataType] = &[DataType::Bills, DataType::JournalEntries];
 
@@ -120,7 +120,7 @@ pub(super) const CURSOR_ENDPOINTS: &[&str] = &[
 ];
 
 /// `sync/Deleted`'s EntityType for transaction lines (EXACT.md §5).
-const DELETED_TRANSACTION_LINES: i64 = 1;
+pub(super) const DELETED_TRANSACTION_LINES: i64 = 1;
 
 /// `PaymentTerms.LineType` of a payable (EXACT.md §5).
 const PAYMENT: i64 = 22;
@@ -133,6 +133,21 @@ pub(super) struct LedgerChanges {
     pub(super) cursor: SyncCursor,
 }
 
+impl LedgerChanges {
+    /// Whether the deleted log holds lines deleted after the cursor. Exact logs a deleted entry
+    /// as its deleted lines, which name no entry: the entries are then read in full instead,
+    /// and what is missing is deleted.
+    pub(super) fn lines_deleted(&self, deleted: &DeletedLog) -> bool {
+        deleted.any_after(DELETED_TRANSACTION_LINES, self.cursor.at(cursor::DELETED))
+    }
+}
+
+/// A full read of the transaction lines, waiting to be handed on as bills and journal entries.
+pub(super) struct LedgerRead {
+    pub(super) lines: SyncRead<TransactionLineRow>,
+    cursor: SyncCursor,
+}
+
 /// What mapping entries needs besides their lines, read only when there is something to map.
 struct LedgerSides {
     division_currency: String,
@@ -143,27 +158,41 @@ struct LedgerSides {
 }
 
 impl ExactProvider {
-    /// Bills and/or journal entries (`wanted`) from one read of the transaction lines, plus the
-    /// small lists each needs: VAT codes and payables for bills, invoice ids for journal entries.
-    pub(in crate::provider::exact) async fn pull_transaction_lines(
+    /// Every transaction line, with the cursor a full pull of bills and journal entries stores:
+    /// read before the run's other data types are handed on, so that the chart of accounts can
+    /// take its balances from it and still reach the sink before the entries (see `pull`).
+    pub(in crate::provider::exact) async fn read_transaction_lines(
         &self,
         run: &mut Run<'_, '_>,
-        wanted: &BTreeSet<DataType>,
-    ) -> Result<(), PullError> {
+    ) -> Result<LedgerRead, PullError> {
         // The rows first: a payment after their read has a higher Timestamp than the payment
         // terms position, one before it is in the payables read after (see the sales pull).
-        let read = self
+        let lines = self
             .sync_rows::<TransactionLineRow>(run, TRANSACTION_LINES, 0, |r| r.timestamp)
             .await?;
         let mut cursor = self.fresh_cursor(run).await?;
-        cursor.advance(TRANSACTION_LINES, Some(read.max.unwrap_or(0)));
-        cursor.advance(cursor::DELETED, Some(read.first_page_max.unwrap_or(0)));
-        let (_, terms_max) = self.payment_terms_since(run, read.max.unwrap_or(0)).await?;
-        cursor.advance(PAYMENT_TERMS, Some(read.max.unwrap_or(0)));
+        cursor.advance(TRANSACTION_LINES, Some(lines.max.unwrap_or(0)));
+        cursor.advance(cursor::DELETED, Some(lines.first_page_max.unwrap_or(0)));
+        let (_, terms_max) = self
+            .payment_terms_since(run, lines.max.unwrap_or(0))
+            .await?;
+        cursor.advance(PAYMENT_TERMS, Some(lines.max.unwrap_or(0)));
         cursor.advance(PAYMENT_TERMS, terms_max);
-        let rows = read.rows;
+        Ok(LedgerRead { lines, cursor })
+    }
+
+    /// Bills and/or journal entries (`wanted`) from a full read of the transaction lines, plus
+    /// the small lists each needs: VAT codes and payables for bills, invoice ids for journal
+    /// entries.
+    pub(in crate::provider::exact) async fn push_transaction_lines(
+        &self,
+        run: &mut Run<'_, '_>,
+        wanted: &BTreeSet<DataType>,
+        read: LedgerRead,
+    ) -> Result<(), PullError> {
+        let LedgerRead { lines, cursor } = read;
         let sides = self.ledger_sides(run, wanted, None).await?;
-        self.push_entries(run, wanted, by_entry(rows), &sides, false)
+        self.push_entries(run, wanted, by_entry(lines.rows), &sides, false)
             .await?;
         run.finish_wanted(LEDGER, wanted, cursor.to_text()).await
     }
@@ -199,9 +228,9 @@ impl ExactProvider {
         Ok(LedgerChanges { touched, cursor })
     }
 
-    /// Re-reads every touched entry whole and hands it on, or reports it deleted. Exact logs a
-    /// deleted entry as its deleted lines, which name no entry: when the log holds any, the
-    /// entries are read in full instead, and what is missing is deleted.
+    /// Re-reads every touched entry whole and hands it on, or reports it deleted. The run has
+    /// read the entries in full instead when the deleted log held deleted lines (see
+    /// [`LedgerChanges::lines_deleted`]).
     pub(in crate::provider::exact) async fn apply_ledger(
         &self,
         run: &mut Run<'_, '_>,
@@ -213,15 +242,8 @@ impl ExactProvider {
             touched,
             mut cursor,
         } = changes;
-        if !deleted
-            .keys_after(DELETED_TRANSACTION_LINES, &mut cursor)
-            .is_empty()
-        {
-            for data_type in wanted {
-                run.read_in_full(*data_type);
-            }
-            return self.pull_transaction_lines(run, wanted).await;
-        }
+        let lines_deleted = deleted.keys_after(DELETED_TRANSACTION_LINES, &mut cursor);
+        debug_assert!(lines_deleted.is_empty(), "read in full instead");
         let ids: Vec<String> = touched.into_iter().collect();
         if !ids.is_empty() {
             // The bulk endpoint has no Timestamp: the sync row's fields but that one.

@@ -1,8 +1,7 @@
 //! Exact GL accounts → Codat's Account (data type `chartOfAccounts`).
 //!
-//! Read from `sync/Financial/GLAccounts` (1,000 rows a call) and, for the balances,
-//! `financial/ReportingBalance` once a run (Exact's sums of the transaction lines per reporting
-//! year, period, account, transaction type and status; 60 rows a call).
+//! Read from `sync/Financial/GLAccounts` (1,000 rows a call); the balances are the sums of the
+//! accounts' lines in `sync/Financial/TransactionLines` (see [`balances`]).
 //!
 //! | Exact | Account | why |
 //! |---|---|---|
@@ -12,17 +11,42 @@
 //! | `Type`, `BalanceType`, `BalanceSide` | `type`, `fullyQualifiedCategory` | the table below |
 //! | category + `Description` | `fullyQualifiedName` | `Liability.Current.VAT on Sales` |
 //! | division `Currency` | `currency` | Exact keeps every GL account in the division's currency |
-//! | Σ `ReportingBalance.Amount` of the account | `currentBalance` | every year, period, type and status: the balance after entry, debit positive (Exact's sign) |
+//! | Σ `TransactionLines.AmountDC` of the account | `currentBalance` | every year, type and status: the balance after entry, debit positive (Exact's sign); what `financial/ReportingBalance` sums per period (a sandbox test checks every account against it) |
 //! | `IsBlocked` | `status` | blocked → `Archived`, else `Active` |
 //! | `Type` 10, 12, 14, 16 | `isBankAccount` | cash, bank, credit card, payment service: the accounts money moves through |
 //! | `Modified` | `sourceModifiedDate` | local time |
 //!
-//! `currentBalance` sums every reporting year: Exact's year-end closing books the balance sheet's
+//! `currentBalance` sums every year: Exact's year-end closing books the balance sheet's
 //! closing (Type 327) and opening (328) lines, which cancel out across years, and moves the
 //! year's result from the profit and loss accounts to equity, so the sum is the balance now for
 //! both kinds of account. An account with no transactions has a balance of 0. The sign is
 //! Exact's, debit positive, the convention of Codat's journal lines (`netAmount`); Codat does not
 //! document a sign for `currentBalance` (UNCONFIRMED how it signs credit balances).
+//!
+//! # Pulls and what they cost (calls to Exact)
+//!
+//! The balances come from the general ledger, 1,000 lines a call, instead of
+//! `financial/ReportingBalance`, 60 rows a call (14 calls at 10,000 sandbox invoices, on every
+//! pull): a run that reads the lines in full for bills or journal entries has them for free, and
+//! an incremental pull learns from the lines' Timestamps whether any balance moved at all.
+//!
+//! | pull | calls |
+//! |---|---|
+//! | in full | ⌈GL/1000⌉ + ⌈lines/1000⌉ (none when the run reads the ledger in full for bills or journal entries: its sums) + 1 to count ReportingBalance's rows (kept in the cursor) + `system/Divisions` (once a run) |
+//! | nothing changed | `sync/Financial/GLAccounts` since the cursor (1) + the lines since it (1, or none when the run's ledger read covers it) + the run's `sync/Deleted` and `system/Divisions` (shared): 4 for the chart alone; in a run of everything only the GL accounts' call is the chart's own |
+//! | lines changed or deleted (`EntityType` 1) | + every balance, from the run's full ledger read if any, else the cheaper of every line's `Timestamp,ID,GLAccount,AmountDC` (⌈lines/1000⌉) and every ReportingBalance row (⌈rows/60⌉), by the sizes in the cursor; + every GL account (⌈GL/1000⌉), all pushed (the sink rewrites only those that differ), absence meaning deletion |
+//! | only GL accounts changed | + their balances: the run's full ledger read if any, else their own ReportingBalance rows (20 accounts a `$filter`) when the cursor's sizes say that costs no more than reading every balance, else every balance |
+//! | a GL account deleted (`EntityType` 7) | nothing more: served with `metadata.isDeleted` |
+//!
+//! Why the balances of renamed or blocked accounts are read at all: their balance did not move,
+//! but the provider cannot read the stored record to keep it, and a pushed record replaces it.
+//! Their own ReportingBalance rows cost ⌈rows/60⌉ per 20 accounts (one call for a few accounts of a
+//! sandbox division), every line ⌈lines/1000⌉; a renamed bank account with years of periods may
+//! tip it, so the cursor's sizes decide. Only ReportingBalance's size is not known from a read the
+//! pull makes anyway: the full pull counts it (`$top=1&$inlinecount=allpages`, one call).
+//!
+//! Why a changed line recomputes every balance rather than the touched accounts': a line moved to
+//! another account names only its new one, and a deleted line (`sync/Deleted`) names none.
 //!
 //! # Exact's GL account types (EXACT.md §7), every one of them
 //!
@@ -73,7 +97,10 @@ use chrono::NaiveDateTime;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
+pub mod balances;
 mod pull;
+
+pub(super) use pull::CURSOR_ENDPOINTS;
 
 use super::row::de;
 use crate::model::refs::Metadata;
@@ -169,21 +196,9 @@ pub const EXACT_GL_TYPES: [i64; 37] = [
 pub struct AccountContext<'a> {
     /// The division's currency: every GL account is kept in it.
     pub division_currency: &'a str,
-    /// Σ `ReportingBalance.Amount` per GL account ID; an account without rows has none.
+    /// The balance per GL account ID (lower case, see [`balances`]); an account without
+    /// transactions has none.
     pub balances: &'a std::collections::HashMap<String, Decimal>,
-}
-
-/// The balance of every GL account that has transactions, summed over the ReportingBalance rows.
-pub fn balances_by_account(
-    rows: &[ReportingBalanceRow],
-) -> std::collections::HashMap<String, Decimal> {
-    let mut balances: std::collections::HashMap<String, Decimal> = Default::default();
-    for row in rows {
-        if let (Some(gl), Some(amount)) = (&row.gl_account, row.amount) {
-            *balances.entry(gl.to_ascii_lowercase()).or_default() += amount;
-        }
-    }
-    balances
 }
 
 /// Maps one GL account.

@@ -39,7 +39,7 @@ fn balances(rows: &[(&str, f64)]) -> HashMap<String, Decimal> {
             )
         })
         .collect();
-    balances_by_account(&rows)
+    balances::from_reporting(&rows)
 }
 
 const NL_BANK: &str = "3f5d0a4e-6b1c-4a8e-9d2f-1c0b7e6a5d41";
