@@ -343,3 +343,63 @@ async fn a_changed_and_a_deleted_contact_arrive_incrementally_nl_and_uk() {
         );
     }
 }
+
+/// When more relations changed than re-reading them by key pays for (20 a call, against
+/// ⌈rows/1000⌉ for all), the run reads them all instead: the calls stay at the floor.
+#[tokio::test]
+async fn many_changed_relations_are_read_in_full_not_twenty_a_call() {
+    let world = World::start().await;
+    world.configure("exact-online-nl", NL_APP, true).await;
+    let (region, division) = ("nl", "101001");
+    let company = world
+        .linked_and_pulled("Mass Change BV", "exact-online-nl", division)
+        .await;
+    let accounts = books(
+        &world,
+        Method::GET,
+        &format!("{region}/{division}/Accounts"),
+        None,
+    )
+    .await;
+    let accounts = accounts.as_array().unwrap();
+    let contacts = books(
+        &world,
+        Method::GET,
+        &format!("{region}/{division}/Contacts"),
+        None,
+    )
+    .await;
+    let floor = (accounts.len() as u64).div_ceil(1000)
+        + (contacts.as_array().unwrap().len() as u64).div_ceil(1000);
+    // Enough changed relations that their people by key (20 a call) would cost more than the
+    // floor.
+    let changes = floor as usize * 20 + 1;
+    assert!(accounts.len() >= changes, "{} accounts", accounts.len());
+    for account in &accounts[..changes] {
+        let id = account["ID"].as_str().unwrap();
+        books(
+            &world,
+            Method::PATCH,
+            &format!("{region}/{division}/Accounts/guid'{id}'"),
+            Some(json!({"Website": "https://changed.example"})),
+        )
+        .await;
+    }
+    let before = calls(&world, region, NL_APP.0, division).await;
+    pull_everything(&world, &company).await;
+    let spent = spent(&before, &calls(&world, region, NL_APP.0, division).await);
+    eprintln!("{region}: after {changes} changed relations: {spent:?}");
+    assert!(!spent.contains_key("bulk/CRM/Contacts"), "{spent:?}");
+    let relations = spent["sync/CRM/Accounts"] + spent["sync/CRM/Contacts"];
+    assert_eq!(
+        relations,
+        2 + floor,
+        "one incremental read each, then all: {spent:?}"
+    );
+    let expected = expected_people(&world, region, division).await;
+    for customer in all_records(&world, &company, "customers", 5000).await {
+        let books = &expected[customer["id"].as_str().unwrap()];
+        assert_eq!(customer["contactName"].as_str(), books.main.as_deref());
+        assert_eq!(names(&customer), books.names);
+    }
+}

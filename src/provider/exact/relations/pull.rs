@@ -9,7 +9,9 @@
 //! `Account` (`bulk/CRM/Contacts`), 20 relations a call — a record is whole or
 //! not at all. A deleted contact (`EntityType` 5) is logged with its own GUID only, not its
 //! relation's, and Ledgerline keeps no map from one to the other: the run then reads the
-//! relations in full (⌈accounts/1000⌉ + ⌈contacts/1000⌉ calls, what a first pull costs).
+//! relations in full (⌈accounts/1000⌉ + ⌈contacts/1000⌉ calls, what a first pull costs). So it
+//! does when so many relations changed that re-reading them by key would cost more calls than
+//! that (the cursor keeps each endpoint's row count at the last full read to tell).
 //! A changed account that is no longer a customer (or supplier) is reported deleted there, as a
 //! full pull's absence would.
 
@@ -31,6 +33,14 @@ const RELATIONS: &[DataType] = &[DataType::Customers, DataType::Suppliers];
 /// The sync endpoints a customers or suppliers cursor holds a position in.
 pub(in crate::provider::exact) const CURSOR_ENDPOINTS: &[&str] =
     &[ACCOUNTS, CONTACTS, cursor::DELETED, cursor::DIVISION_MOVE];
+
+/// Not positions: the rows of each endpoint at the last full read, to tell whether re-reading
+/// touched relations by key would cost more calls than reading them all.
+const ACCOUNT_ROWS: &str = "sync/CRM/Accounts.rows";
+const CONTACT_ROWS: &str = "sync/CRM/Contacts.rows";
+
+/// Keys per `$filter` of a by-key re-read (see `pull::KEYS_PER_FILTER`).
+const KEYS_PER_CALL: usize = super::super::pull::KEYS_PER_FILTER;
 
 /// `sync/Deleted`'s EntityType for accounts and for contacts (EXACT.md §5).
 const DELETED_ACCOUNTS: i64 = 2;
@@ -93,6 +103,18 @@ fn bulk_select<T: serde::de::DeserializeOwned>() -> String {
         .join(",")
 }
 
+/// The calls of re-reading changed relations by key (the `touched` accounts, then the people of
+/// every relation pushed) against those of reading all of them, by the row counts the cursor
+/// kept from the last full read.
+fn rereading_costs(changed: usize, touched: usize, cursor: &SyncCursor) -> (usize, usize) {
+    let by_key = touched.div_ceil(KEYS_PER_CALL) + (changed + touched).div_ceil(KEYS_PER_CALL);
+    let in_full = [ACCOUNT_ROWS, CONTACT_ROWS]
+        .iter()
+        .map(|rows| (cursor.at(rows).max(1) as usize).div_ceil(1000))
+        .sum();
+    (by_key, in_full)
+}
+
 fn guid(id: &str) -> String {
     format!("guid'{id}'")
 }
@@ -125,6 +147,8 @@ impl ExactProvider {
             .await?;
         cursor.advance(ACCOUNTS, Some(accounts.max.unwrap_or(0)));
         cursor.advance(CONTACTS, Some(contacts.max.unwrap_or(0)));
+        cursor.set(ACCOUNT_ROWS, accounts.rows.len() as i64);
+        cursor.set(CONTACT_ROWS, contacts.rows.len() as i64);
         // Deletions before the first call show as absence; later ones have higher Timestamps
         // than the first page of the accounts, read first.
         cursor.advance(cursor::DELETED, Some(accounts.first_page_max.unwrap_or(0)));
@@ -170,21 +194,7 @@ impl ExactProvider {
             mut cursor,
         } = changes;
         let deleted_contacts = deleted.keys_after(DELETED_CONTACTS, &mut cursor.clone());
-        if !deleted_contacts.is_empty() {
-            tracing::info!(
-                division = %run.division_code(),
-                contacts = deleted_contacts.len(),
-                "contacts were deleted: reading the relations in full"
-            );
-            for data_type in RELATIONS.iter().filter(|d| wanted.contains(d)) {
-                run.read_in_full(*data_type);
-            }
-            // The full read covers every deletion logged so far: the log's position moves past
-            // this read of it, so the same deletion never asks for a full read again.
-            cursor.advance(cursor::DELETED, deleted.max);
-            return self.read_relations_in_full(run, wanted, cursor).await;
-        }
-        let deleted_accounts = deleted.keys_after(DELETED_ACCOUNTS, &mut cursor);
+        let deleted_accounts = deleted.keys_after(DELETED_ACCOUNTS, &mut cursor.clone());
         let mut accounts = latest(accounts, |a| a.id.clone(), |a| a.timestamp);
         // Relations touched only through their people: their accounts by key.
         let changed: BTreeSet<String> = accounts.iter().filter_map(|a| a.id.clone()).collect();
@@ -195,6 +205,24 @@ impl ExactProvider {
             .into_iter()
             .filter(|a| !changed.contains(a) && !deleted_accounts.contains(a))
             .collect();
+        let (by_key, in_full) = rereading_costs(changed.len(), touched.len(), &cursor);
+        if !deleted_contacts.is_empty() || by_key > in_full {
+            tracing::info!(
+                division = %run.division_code(),
+                deleted_contacts = deleted_contacts.len(),
+                by_key,
+                in_full,
+                "reading the relations in full"
+            );
+            for data_type in RELATIONS.iter().filter(|d| wanted.contains(d)) {
+                run.read_in_full(*data_type);
+            }
+            // The full read covers every deletion logged so far: the log's position moves past
+            // this read of it, so the same deletion never asks for a full read again.
+            cursor.advance(cursor::DELETED, deleted.max);
+            return self.read_relations_in_full(run, wanted, cursor).await;
+        }
+        cursor.advance(cursor::DELETED, deleted.max);
         if !touched.is_empty() {
             accounts.extend(
                 self.typed_list_by_selecting::<AccountRow>(
@@ -283,7 +311,27 @@ impl ExactProvider {
 #[cfg(test)]
 mod tests {
     use super::super::AccountRow;
+    use super::*;
     use crate::provider::exact::row;
+
+    #[test]
+    fn changed_relations_are_reread_by_key_only_while_that_costs_fewer_calls_than_all() {
+        let mut cursor = SyncCursor::default();
+        cursor.set(ACCOUNT_ROWS, 1_500);
+        cursor.set(CONTACT_ROWS, 2_200);
+        // All of them: 2 + 3 calls.
+        assert_eq!(rereading_costs(0, 0, &cursor), (0, 5));
+        assert_eq!(rereading_costs(20, 0, &cursor), (1, 5));
+        // 20 accounts touched through their people: 1 call for them, 2 for 40 relations' people.
+        assert_eq!(rereading_costs(20, 20, &cursor), (3, 5));
+        assert_eq!(
+            rereading_costs(120, 0, &cursor),
+            (6, 5),
+            "more than all: read all"
+        );
+        // A cursor without counts reads all as soon as by key costs more than two calls.
+        assert_eq!(rereading_costs(41, 0, &SyncCursor::default()), (3, 2));
+    }
 
     #[test]
     fn the_account_select_is_derived_from_the_typed_row() {
