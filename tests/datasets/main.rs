@@ -9,6 +9,7 @@ mod common;
 mod world;
 
 mod bills;
+mod contacts;
 mod credit_notes;
 mod customers;
 mod incremental;
