@@ -227,6 +227,17 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    serve_with_routes(listener, state, axum::Router::new(), shutdown).await
+}
+
+/// [`serve`], with `extra` routes beside the API behind the same layers: benchmarks mount a
+/// static route there, to compare the API with the machine's speed on the same server.
+pub async fn serve_with_routes(
+    listener: TcpListener,
+    state: AppState,
+    extra: axum::Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let store = state.store.clone();
     let sync = state.sync.clone();
     let (tasks, grace) = (state.tasks.clone(), state.shutdown_grace);
@@ -242,7 +253,7 @@ pub async fn serve(
         )
         .run(),
     );
-    let app = crate::api::router(state).layer((
+    let app = crate::api::router(state).merge(extra).layer((
         DefaultBodyLimit::max(BODY_LIMIT_BYTES),
         crate::api::request_log::trace_layer(),
         TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT),
