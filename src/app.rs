@@ -241,6 +241,8 @@ pub async fn serve_with_routes(
     let store = state.store.clone();
     let sync = state.sync.clone();
     let (tasks, grace) = (state.tasks.clone(), state.shutdown_grace);
+    // What other instances change, for what this one remembers for reads.
+    let changes = tokio::spawn(state.store.clone().follow_changes());
     // Refresh dormant connections before their refresh tokens die.
     let keep_alive = tokio::spawn(state.tokens.clone().keep_alive_loop(KEEP_ALIVE_EVERY));
     // Refresh every Linked connection's data types on their sync schedules.
@@ -268,6 +270,7 @@ pub async fn serve_with_routes(
     scheduler.abort();
     sync.stop_pulls();
     keep_alive.abort();
+    changes.abort();
     tasks.drain(grace).await;
     store.close().await;
     Ok(())
