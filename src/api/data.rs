@@ -488,6 +488,36 @@ pub fn document_datasets(openapi: &mut utoipa::openapi::OpenApi) {
         );
             response
         };
+    // Every data answer is tagged, and a current tag in `If-None-Match` answers 304.
+    let tagged = |mut response: utoipa::openapi::Response| {
+        use utoipa::openapi::header::HeaderBuilder;
+        response.headers.insert(
+            "ETag".into(),
+            HeaderBuilder::new()
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                .description(Some(
+                    "Changes whenever the answer's content does; send it back in \
+                     `If-None-Match` to get a 304 while it holds",
+                ))
+                .build()
+                .into(),
+        );
+        response
+    };
+    let not_modified = tagged(
+        ResponseBuilder::new()
+            .description("Not modified since the `If-None-Match` tag: no body")
+            .build(),
+    );
+    let if_none_match = ParameterBuilder::new()
+        .name("If-None-Match")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "The `ETag` of an earlier answer: 304 if it is still current",
+        ))
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+        .build();
     let path_param = |name: &str, description: &str| {
         ParameterBuilder::new()
             .name(name)
@@ -535,7 +565,12 @@ pub fn document_datasets(openapi: &mut utoipa::openapi::OpenApi) {
                 .description(Some(spec.about))
                 .operation_id(Some(format!("get_{}", spec.key)))
                 .parameter(company)
-                .response("200", fresh(&format!("The {one}"), spec.record_name))
+                .parameter(if_none_match.clone())
+                .response(
+                    "200",
+                    tagged(fresh(&format!("The {one}"), spec.record_name)),
+                )
+                .response("304", not_modified.clone())
                 .response("404", json("No such company", "ErrorMessage"))
                 .response("409", fresh(not_pulled, "ErrorMessage"));
             openapi
@@ -577,7 +612,12 @@ pub fn document_datasets(openapi: &mut utoipa::openapi::OpenApi) {
             list = list.parameter(parameter);
         }
         let list = list
-            .response("200", fresh(&format!("A page of {many}"), &page_schema))
+            .parameter(if_none_match.clone())
+            .response(
+                "200",
+                tagged(fresh(&format!("A page of {many}"), &page_schema)),
+            )
+            .response("304", not_modified.clone())
             .response(
                 "400",
                 json("Invalid paging, query or orderBy", "ErrorMessage"),
@@ -592,7 +632,12 @@ pub fn document_datasets(openapi: &mut utoipa::openapi::OpenApi) {
             .operation_id(Some(format!("get_{}", one.replace(' ', "_"))))
             .parameter(company)
             .parameter(path_param(id_param, &format!("The {one}'s id")))
-            .response("200", fresh(&format!("The {one}"), spec.record_name))
+            .parameter(if_none_match.clone())
+            .response(
+                "200",
+                tagged(fresh(&format!("The {one}"), spec.record_name)),
+            )
+            .response("304", not_modified.clone())
             .response(
                 "404",
                 json(&format!("No such company or {one}"), "ErrorMessage"),
