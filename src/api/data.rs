@@ -496,7 +496,7 @@ pub fn document_datasets(openapi: &mut utoipa::openapi::OpenApi) {
             HeaderBuilder::new()
                 .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
                 .description(Some(
-                    "Changes whenever the answer's content does; send it back in \
+                    "Ledgerline extension: changes whenever the answer's content does; send it back in \
                      `If-None-Match` to get a 304 while it holds",
                 ))
                 .build()
@@ -506,7 +506,9 @@ pub fn document_datasets(openapi: &mut utoipa::openapi::OpenApi) {
     };
     let not_modified = tagged(
         ResponseBuilder::new()
-            .description("Not modified since the `If-None-Match` tag: no body")
+            .description(
+                "Ledgerline extension: not modified since the `If-None-Match` tag; no body",
+            )
             .build(),
     );
     let if_none_match = ParameterBuilder::new()
@@ -514,7 +516,7 @@ pub fn document_datasets(openapi: &mut utoipa::openapi::OpenApi) {
         .parameter_in(ParameterIn::Header)
         .required(Required::False)
         .description(Some(
-            "The `ETag` of an earlier answer: 304 if it is still current",
+            "Ledgerline extension: the `ETag` of an earlier answer; 304 if it is still current",
         ))
         .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
         .build();
