@@ -10,6 +10,7 @@ mod errors;
 mod hardening;
 mod openapi;
 mod process;
+mod read_path;
 mod settings;
 mod store;
 mod tenants;
