@@ -11,6 +11,7 @@ mod world;
 mod bills;
 mod credit_notes;
 mod customers;
+mod full_pull;
 mod incremental;
 mod journal_entries;
 mod refs;
