@@ -12,4 +12,5 @@ mod openapi;
 mod process;
 mod settings;
 mod store;
+mod sync_settings;
 mod tenants;
