@@ -16,6 +16,7 @@ mod incremental;
 mod journal_entries;
 mod refs;
 mod schedules;
+mod takeover;
 
 use reqwest::Method;
 use rust_decimal::Decimal;
