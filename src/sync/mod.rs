@@ -5,6 +5,7 @@ pub mod cache;
 mod lease;
 pub mod schedule;
 mod sink;
+pub mod window;
 
 use lease::PullLease;
 
@@ -431,6 +432,15 @@ impl SyncEngine {
             }
         };
         let mut modes = data_types.into_iter().zip(modes);
+        let settings = match inner.store.sync_settings(connection.tenant_id).await {
+            Ok(settings) => settings,
+            Err(e) => {
+                // Storing more history than asked is the safe side of a failed read.
+                tracing::warn!(error = %e, "sync settings could not be read; storing all history");
+                Vec::new()
+            }
+        };
+        let now = inner.clock.now_ms();
         let mut request = Vec::new();
         for pull in pulls {
             let Some(data_type) = DataType::from_key(&pull.data_type) else {
@@ -449,7 +459,11 @@ impl SyncEngine {
             let mode = modes
                 .find(|(d, _)| *d == data_type)
                 .map_or(PullMode::Full, |(_, mode)| mode);
-            sink.expect(data_type, pull, mode == PullMode::Full);
+            let sync_from = settings
+                .iter()
+                .find(|s| s.data_type == data_type.key())
+                .and_then(|setting| window::sync_from(data_type, setting, now));
+            sink.expect(data_type, pull, mode == PullMode::Full, sync_from);
             request.push((data_type, mode));
         }
         if request.is_empty() {

@@ -151,3 +151,66 @@ async fn a_full_pull_on_request_reads_everything_again_and_flags_what_exact_no_l
     );
     assert_eq!(one.get("sync/SalesInvoice/SalesInvoices"), None, "{one:?}");
 }
+
+/// Codat's `syncFromUtc`: invoices modified at Exact before it are not stored, and those an
+/// earlier pull stored are flagged deleted when a full pull reads them again; other data types
+/// keep their history.
+#[tokio::test]
+async fn sync_from_utc_leaves_older_invoices_out_and_a_full_pull_applies_it_to_stored_ones() {
+    let world = World::start().await;
+    let (name, key, _, _, division) = REGIONS[0];
+    let company = world.linked_and_pulled(name, key, division).await;
+    let invoices = all_records(&world, &company, "invoices", 5000).await;
+    let customers_before = all_records(&world, &company, "customers", 5000).await;
+    let mut dates: Vec<String> = invoices
+        .iter()
+        .map(|i| i["sourceModifiedDate"].as_str().unwrap().to_string())
+        .collect();
+    dates.sort();
+    // A cut between two distinct dates, with invoices on both sides.
+    let cut = dates[dates.len() / 2].clone();
+    let older: Vec<&Value> = invoices
+        .iter()
+        .filter(|i| i["sourceModifiedDate"].as_str().unwrap() < cut.as_str())
+        .collect();
+    assert!(!older.is_empty() && older.len() < invoices.len(), "{cut}");
+
+    let response = world
+        .api(Method::POST, "/profile/syncSettings")
+        .json(&json!({
+            "clientId": uuid::Uuid::nil(),
+            "overridesDefaults": true,
+            "settings": [{"dataType": "invoices", "fetchOnFirstLink": true, "syncSchedule": 24,
+                          "syncOrder": 0, "syncFromUtc": format!("{cut}Z"),
+                          "monthsToSync": 1}],
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204, "{}", response.text().await.unwrap());
+    world.advance(61).await;
+    let (status, _) = post(
+        &world,
+        &format!("/companies/{company}/data/all?fullPull=true"),
+    )
+    .await;
+    assert_eq!(status, 204);
+    world.wait_for_pull(&company).await;
+
+    let after = all_records(&world, &company, "invoices", 5000).await;
+    let served = by_id(&after);
+    for invoice in &invoices {
+        let id = invoice["id"].as_str().unwrap();
+        let date = invoice["sourceModifiedDate"].as_str().unwrap();
+        let deleted = served[id]["metadata"]["isDeleted"] == true;
+        assert_eq!(
+            deleted,
+            date < cut.as_str(),
+            "{id} modified {date}, cut {cut}"
+        );
+    }
+    // The other data types keep their whole history (`monthsToSync` limits nothing served).
+    let customers = all_records(&world, &company, "customers", 5000).await;
+    assert_eq!(customers.len(), customers_before.len());
+    assert!(customers.iter().all(|c| c["metadata"]["isDeleted"] != true));
+}
