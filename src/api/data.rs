@@ -30,8 +30,8 @@ use crate::app::AppState;
 use crate::model::DATASETS;
 use crate::provider::DataType;
 use crate::store::{DatasetState, PullOperationRow};
-use crate::sync::QueueError;
 use crate::sync::cache::{CachedDataset, DataCache};
+use crate::sync::{QueueError, QueueOptions};
 
 /// Codat's PullOperation: one queued or finished pull of a data type.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -101,12 +101,41 @@ pub struct DataStatus {
     pub latest_successful_sync_id: Option<Uuid>,
 }
 
-/// `?connectionId=` on the queue endpoint.
+/// `?connectionId=` and `?fullPull=` on the queue endpoint.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct QueueQuery {
     pub connection_id: Option<String>,
+    pub full_pull: Option<String>,
 }
+
+/// `?fullPull=` on `data/all`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueueAllQuery {
+    pub full_pull: Option<String>,
+}
+
+/// What `fullPull` says, validated: absent is `false` (pull since the stored cursors, Codat's
+/// behaviour, which has no such parameter).
+fn full_pull(raw: Option<&str>) -> ApiResult<bool> {
+    match raw {
+        None => Ok(false),
+        Some(text) if text.eq_ignore_ascii_case("true") => Ok(true),
+        Some(text) if text.eq_ignore_ascii_case("false") => Ok(false),
+        Some(text) => Err(ApiError::invalid_field(
+            "fullPull",
+            format!("must be true or false, got '{}'", text.escape_default()),
+        )),
+    }
+}
+
+/// The OpenAPI description of `fullPull`.
+const FULL_PULL_DOC: &str = "Ledgerline extension (Codat has no such parameter): `true` reads every \
+    record from the upstream instead of only what changed since the last pull, and flags records \
+    the upstream no longer has as deleted (`metadata.isDeleted`) — for instance deletions older \
+    than Exact's two-month deleted log. It costs a first pull's calls. Default `false`. A pull \
+    of the data type already running is returned as it is.";
 
 fn pull_view(row: &PullOperationRow) -> PullOperation {
     let is_completed = row.status == "Complete";
@@ -685,16 +714,18 @@ fn queue_error(error: QueueError) -> ApiError {
 /// 200 with the queued PullOperation, or with the running one when a pull of the data type is
 /// already under way (queueing is idempotent). 404 when the company has no linked connection
 /// (or not `connectionId`), 403 when the integration is disabled in the tenant's settings.
+/// The pull reads what changed since the last one; `fullPull=true` reads everything.
 #[utoipa::path(post, path = "/companies/{companyId}/data/queue/{dataType}", tag = PULL_TAG,
     params(
         ("companyId" = String, Path, description = "The company's id"),
         ("dataType" = String, Path, description = "`invoices`"),
         ("connectionId" = Option<String>, Query, description = "Pull from this connection"),
+        ("fullPull" = Option<bool>, Query, description = FULL_PULL_DOC),
     ),
     security(("auth_header" = [])),
     responses(
         (status = 200, description = "The queued pull, or the one already running", body = PullOperation),
-        (status = 400, description = "A malformed parameter (for instance a control character in `connectionId`)", body = ErrorMessage),
+        (status = 400, description = "A malformed parameter (for instance a control character in `connectionId`, or `fullPull` neither true nor false)", body = ErrorMessage),
         (status = 401, description = "Missing or unknown API key", body = ErrorMessage),
         (status = 403, description = "The integration is disabled in the tenant's settings", body = ErrorMessage),
         (status = 404, description = "No such company, no linked connection, or an unsupported data type", body = ErrorMessage),
@@ -707,6 +738,10 @@ async fn queue_data_type(
 ) -> ApiResult<Json<PullOperation>> {
     let company = load_company(&state, &tenant, &company_id).await?;
     let data_type = data_type_or_404(&data_type)?;
+    let options = QueueOptions {
+        full: full_pull(query.full_pull.as_deref())?,
+        ..QueueOptions::default()
+    };
     let connection_id = match query.connection_id.as_deref() {
         Some(raw) => Some(
             Uuid::parse_str(raw)
@@ -716,7 +751,7 @@ async fn queue_data_type(
     };
     match state
         .sync
-        .queue(tenant.0.id, company.id, data_type, connection_id)
+        .queue_with(tenant.0.id, company.id, data_type, connection_id, options)
         .await
     {
         Ok(pull) => Ok(Json(pull_view(&pull))),
@@ -728,12 +763,17 @@ async fn queue_data_type(
 /// Queue every data type
 ///
 /// Answers 204 once every supported data type is queued (or already running); 404 when the
-/// company has no linked connection, 403 when its integration is disabled.
+/// company has no linked connection, 403 when its integration is disabled. The pulls read what
+/// changed since the last ones; `fullPull=true` reads everything.
 #[utoipa::path(post, path = "/companies/{companyId}/data/all", tag = PULL_TAG,
-    params(("companyId" = String, Path, description = "The company's id")),
+    params(
+        ("companyId" = String, Path, description = "The company's id"),
+        ("fullPull" = Option<bool>, Query, description = FULL_PULL_DOC),
+    ),
     security(("auth_header" = [])),
     responses(
         (status = 204, description = "Queued"),
+        (status = 400, description = "`fullPull` neither true nor false", body = ErrorMessage),
         (status = 401, description = "Missing or unknown API key", body = ErrorMessage),
         (status = 403, description = "The integration is disabled in the tenant's settings", body = ErrorMessage),
         (status = 404, description = "No such company, or no linked connection", body = ErrorMessage),
@@ -742,12 +782,17 @@ async fn queue_all(
     State(state): State<AppState>,
     tenant: Tenant,
     Path(company_id): Path<String>,
+    ApiQuery(query): ApiQuery<QueueAllQuery>,
 ) -> ApiResult<StatusCode> {
     let company = load_company(&state, &tenant, &company_id).await?;
+    let options = QueueOptions {
+        full: full_pull(query.full_pull.as_deref())?,
+        ..QueueOptions::default()
+    };
     let all: Vec<DataType> = DataType::all().collect();
     state
         .sync
-        .queue_many(tenant.0.id, company.id, &all, None)
+        .queue_many_with(tenant.0.id, company.id, &all, None, options)
         .await
         .map_err(queue_error)?;
     Ok(StatusCode::NO_CONTENT)

@@ -16,7 +16,8 @@ mod tenants;
 mod tokens;
 
 pub use call_budget::{
-    CallBudgetRow, CallLimits, CallTake, DAY_MS, MINUTE_MS, ObservedLimits, day_start, minute_start,
+    CallBudgetRow, CallClaim, CallLimits, CallTake, DAY_MS, MINUTE_MS, ON_DEMAND_HOLD_MS,
+    ObservedLimits, day_start, minute_start,
 };
 pub use companies::{CompanyRow, NewCompany};
 pub use connections::{ConnectionErrorRow, ConnectionRow, ConnectionStatus, UpstreamCompanyRef};

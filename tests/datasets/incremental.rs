@@ -16,7 +16,7 @@ use super::world::{NL_APP, UK_APP, World};
 use super::{all_records, decimal};
 
 /// A company name, its platform key, the sandbox app, region and division.
-type Region = (
+pub(super) type Region = (
     &'static str,
     &'static str,
     (&'static str, &'static str),
@@ -24,7 +24,7 @@ type Region = (
     &'static str,
 );
 
-const REGIONS: [Region; 2] = [
+pub(super) const REGIONS: [Region; 2] = [
     ("Incremental BV", "exact-online-nl", NL_APP, "nl", "101001"),
     ("Incremental Ltd", "exact-online-uk", UK_APP, "uk", "201001"),
 ];
@@ -112,14 +112,14 @@ async fn stamps(world: &World, path: &str) -> Vec<i64> {
 }
 
 /// Served records that are not deleted.
-fn live(records: &[Value]) -> Vec<&Value> {
+pub(super) fn live(records: &[Value]) -> Vec<&Value> {
     records
         .iter()
         .filter(|r| r["metadata"]["isDeleted"] != true)
         .collect()
 }
 
-fn by_id(records: &[Value]) -> BTreeMap<String, &Value> {
+pub(super) fn by_id(records: &[Value]) -> BTreeMap<String, &Value> {
     records
         .iter()
         .map(|r| (r["id"].as_str().unwrap().to_string(), r))
@@ -128,7 +128,7 @@ fn by_id(records: &[Value]) -> BTreeMap<String, &Value> {
 
 /// Served invoices (or credit notes) equal the books: per currency, the count, the total and
 /// what is due (`field` = `amountDue` or `remainingCredit`).
-fn assert_totals_match(records: &[Value], expected: &Value, field: &str, what: &str) {
+pub(super) fn assert_totals_match(records: &[Value], expected: &Value, field: &str, what: &str) {
     // The books sum credit notes negative; Codat's credit notes are positive.
     let sign = if field == "remainingCredit" {
         Decimal::NEGATIVE_ONE

@@ -12,10 +12,12 @@ mod bills;
 mod contacts;
 mod credit_notes;
 mod customers;
+mod full_pull;
 mod incremental;
 mod journal_entries;
 mod refs;
 mod schedules;
+mod takeover;
 
 use reqwest::Method;
 use rust_decimal::Decimal;

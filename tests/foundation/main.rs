@@ -13,4 +13,5 @@ mod process;
 mod read_path;
 mod settings;
 mod store;
+mod sync_settings;
 mod tenants;

@@ -443,6 +443,12 @@ impl Books {
         Ok(())
     }
 
+    /// Empties the division's deleted log, as Exact does with deletions older than two months.
+    pub fn forget_deletions(&mut self, division: i32) -> Result<(), BooksError> {
+        self.div_mut(division)?.deleted.clear();
+        Ok(())
+    }
+
     /// A division's `financial/ReportingBalance` rows, summed from its transaction lines now.
     pub fn reporting_balance(&self, division: i32) -> Option<Vec<Record>> {
         self.divisions
