@@ -387,8 +387,10 @@ async fn on_demand_pulls_go_before_scheduled_ones_in_the_minute(world: &World) {
         "the scheduled pull yielded the minute to the on-demand one: {waiting:?}"
     );
     let stats = division_stats(&world.stats().await);
+    // The on-demand pull's calls were made in the new minute (a second pull of every data type:
+    // one call per Exact endpoint, since nothing changed).
     assert!(
-        stats["calls_total"].as_u64().unwrap() > calls_before + 10,
+        stats["calls_total"].as_u64().unwrap() > calls_before + 5,
         "{stats}"
     );
 
