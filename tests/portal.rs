@@ -116,7 +116,12 @@ async fn a_session_of_one_tenant_never_shows_or_changes_another_tenants_anything
     let (_, search) = page(&world, &cookie_b, "/portal/companies?search=Secret").await;
     assert!(!search.contains("Secret Customer of A"));
     // URL manipulation: A's company id in B's session is as unknown as a made-up one.
-    let (status, detail) = page(&world, &cookie_b, &format!("/portal/companies/{company_id}")).await;
+    let (status, detail) = page(
+        &world,
+        &cookie_b,
+        &format!("/portal/companies/{company_id}"),
+    )
+    .await;
     assert_eq!(status, 404);
     assert!(!detail.contains("Secret Customer of A"));
     let (status, _) = post(
@@ -127,17 +132,41 @@ async fn a_session_of_one_tenant_never_shows_or_changes_another_tenants_anything
     )
     .await;
     assert_eq!(status, 404);
-    let (status, _) = post(&world, &cookie_b, &format!("/portal/companies/{company_id}/pull"), &[("csrf", &token)]).await;
+    let (status, _) = post(
+        &world,
+        &cookie_b,
+        &format!("/portal/companies/{company_id}/pull"),
+        &[("csrf", &token)],
+    )
+    .await;
     assert_eq!(status, 404);
     let a_company = world.get_json(&format!("/companies/{company_id}")).await;
-    assert_eq!(a_company["dataConnections"], json!([]), "B added a connection to A's company");
+    assert_eq!(
+        a_company["dataConnections"],
+        json!([]),
+        "B added a connection to A's company"
+    );
     // B switching off "its" NL touches nothing of A's.
-    let (status, _) = post(&world, &cookie_b, "/portal/integrations/exact-online-nl/enabled", &[("csrf", &token), ("enabled", "false")]).await;
+    let (status, _) = post(
+        &world,
+        &cookie_b,
+        "/portal/integrations/exact-online-nl/enabled",
+        &[("csrf", &token), ("enabled", "false")],
+    )
+    .await;
     assert_eq!(status, 303);
-    let a_settings = world.get_json("/settings/integrations/exact-online-nl").await;
+    let a_settings = world
+        .get_json("/settings/integrations/exact-online-nl")
+        .await;
     assert_eq!(a_settings["enabled"], json!(true));
     // A form without B's token is refused, even from B's own session.
-    let (status, _) = post(&world, &cookie_b, "/portal/companies", &[("csrf", "forged"), ("name", "X")]).await;
+    let (status, _) = post(
+        &world,
+        &cookie_b,
+        "/portal/companies",
+        &[("csrf", "forged"), ("name", "X")],
+    )
+    .await;
     assert_eq!(status, 403);
     let (status, _) = post(&world, &cookie_b, "/portal/companies", &[("name", "X")]).await;
     assert!(status == 422 || status == 400 || status == 403, "{status}");
@@ -158,7 +187,10 @@ async fn readyz_says_ready_when_the_database_is_up_and_migrated() {
         .unwrap();
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
-    assert_eq!(body, json!({"status": "ready", "database": "reachable", "pendingMigrations": []}));
+    assert_eq!(
+        body,
+        json!({"status": "ready", "database": "reachable", "pendingMigrations": []})
+    );
     world.server.state.store.close().await;
     let response = world
         .http
@@ -181,14 +213,20 @@ fn portal_python(repo: &Path) -> Result<PathBuf, String> {
     if venv.exists() {
         return Ok(venv);
     }
-    Err(format!("no Python with selenium: LEDGERLINE_PORTAL_PYTHON is unset and {} does not exist", venv.display()))
+    Err(format!(
+        "no Python with selenium: LEDGERLINE_PORTAL_PYTHON is unset and {} does not exist",
+        venv.display()
+    ))
 }
 
 fn skip_unless_ci(why: &str) {
     if std::env::var_os("CI").is_some() {
         panic!("{why}.\nCI must run the portal's browser test. Install: {INSTALL_HINT}");
     }
-    let _ = writeln!(std::io::stderr(), "SKIPPED the portal browser test (tests/portal.rs): {why}.\nInstall: {INSTALL_HINT}");
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED the portal browser test (tests/portal.rs): {why}.\nInstall: {INSTALL_HINT}"
+    );
 }
 
 #[tokio::test]

@@ -55,7 +55,11 @@ pub struct CsrfForm {
     csrf: String,
 }
 
-pub async fn list(State(state): State<AppState>, session: Session, Query(query): Query<ListQuery>) -> Response {
+pub async fn list(
+    State(state): State<AppState>,
+    session: Session,
+    Query(query): Query<ListQuery>,
+) -> Response {
     render_list(&state, &session, &query, None, StatusCode::OK).await
 }
 
@@ -67,12 +71,28 @@ pub async fn create(
     if let Err(refused) = session.check_csrf(&form.csrf) {
         return refused;
     }
-    let body = CompanyRequestBody { name: form.name.clone(), description: None, tags: None };
-    match companies::create_company(State(state.clone()), session.tenant.clone(), ApiJson(body)).await {
-        Ok(company) => see_other(&format!("/portal/companies/{}?notice=company-created", company.0.id)),
+    let body = CompanyRequestBody {
+        name: form.name.clone(),
+        description: None,
+        tags: None,
+    };
+    match companies::create_company(State(state.clone()), session.tenant.clone(), ApiJson(body))
+        .await
+    {
+        Ok(company) => see_other(&format!(
+            "/portal/companies/{}?notice=company-created",
+            company.0.id
+        )),
         Err(error) => {
             let status = error.status();
-            render_list(&state, &session, &ListQuery::default(), Some((error, form.name)), status).await
+            render_list(
+                &state,
+                &session,
+                &ListQuery::default(),
+                Some((error, form.name)),
+                status,
+            )
+            .await
         }
     }
 }
@@ -84,13 +104,22 @@ async fn render_list(
     failed: Option<(ApiError, String)>,
     status: StatusCode,
 ) -> Response {
-    let search = query.search.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let search = query
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
     let page = query.page.unwrap_or(1).max(1);
     let page_query = PageQuery {
         page: Some(page.to_string()),
         page_size: Some(PAGE_SIZE.to_string()),
         // Codat's query language; the quoted value escapes quotes and backslashes.
-        query: search.map(|s| format!("name ~ \"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))),
+        query: search.map(|s| {
+            format!(
+                "name ~ \"{}\"",
+                s.replace('\\', "\\\\").replace('"', "\\\"")
+            )
+        }),
         order_by: None,
     };
     let listed = companies::list_companies(
@@ -107,7 +136,14 @@ async fn render_list(
     let error = failed.as_ref().map(|(e, _)| e);
     let name = failed.as_ref().map(|(_, n)| n.as_str()).unwrap_or_default();
     let pages = (companies.total_results.max(1) as u32).div_ceil(PAGE_SIZE);
-    let search_param = search.map(|s| format!("&search={}", percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC))).unwrap_or_default();
+    let search_param = search
+        .map(|s| {
+            format!(
+                "&search={}",
+                percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC)
+            )
+        })
+        .unwrap_or_default();
     let body = html! {
         h1 { "Companies" }
         (pages::notice_banner(query.notice.as_deref()))
@@ -157,7 +193,11 @@ async fn render_list(
             }
         }
     };
-    (status, pages::layout("Companies", Some(session), Some(Section::Companies), body)).into_response()
+    (
+        status,
+        pages::layout("Companies", Some(session), Some(Section::Companies), body),
+    )
+        .into_response()
 }
 
 pub async fn detail(
@@ -178,9 +218,20 @@ pub async fn connect(
     if let Err(refused) = session.check_csrf(&form.csrf) {
         return refused;
     }
-    let body = ConnectionRequest { platform_key: form.platform_key };
-    match connections::create_connection(State(state.clone()), session.tenant.clone(), Path(company_id.clone()), Ok(ApiJson(body))).await {
-        Ok(_) => see_other(&format!("/portal/companies/{company_id}?notice=connection-created")),
+    let body = ConnectionRequest {
+        platform_key: form.platform_key,
+    };
+    match connections::create_connection(
+        State(state.clone()),
+        session.tenant.clone(),
+        Path(company_id.clone()),
+        Ok(ApiJson(body)),
+    )
+    .await
+    {
+        Ok(_) => see_other(&format!(
+            "/portal/companies/{company_id}?notice=connection-created"
+        )),
         Err(error) => render_detail(&state, &session, &company_id, None, Some(error)).await,
     }
 }
@@ -194,8 +245,16 @@ pub async fn queue_pull(
     if let Err(refused) = session.check_csrf(&form.csrf) {
         return refused;
     }
-    match data::queue_all(State(state.clone()), session.tenant.clone(), Path(company_id.clone())).await {
-        Ok(_) => see_other(&format!("/portal/companies/{company_id}?notice=pull-queued")),
+    match data::queue_all(
+        State(state.clone()),
+        session.tenant.clone(),
+        Path(company_id.clone()),
+    )
+    .await
+    {
+        Ok(_) => see_other(&format!(
+            "/portal/companies/{company_id}?notice=pull-queued"
+        )),
         Err(error) => render_detail(&state, &session, &company_id, None, Some(error)).await,
     }
 }
@@ -207,11 +266,21 @@ async fn render_detail(
     notice: Option<&str>,
     failed: Option<ApiError>,
 ) -> Response {
-    let company = match companies::get_company(State(state.clone()), session.tenant.clone(), Path(company_id.to_string())).await {
+    let company = match companies::get_company(
+        State(state.clone()),
+        session.tenant.clone(),
+        Path(company_id.to_string()),
+    )
+    .await
+    {
         Ok(company) => company.0,
         // Another tenant's company is as unknown as a made-up id.
         Err(error) if error.status() == StatusCode::NOT_FOUND => {
-            return (StatusCode::NOT_FOUND, pages::message_page("Company not found", error.message())).into_response();
+            return (
+                StatusCode::NOT_FOUND,
+                pages::message_page("Company not found", error.message()),
+            )
+                .into_response();
         }
         Err(error) => return error.into_response(),
     };
@@ -246,14 +315,25 @@ async fn render_detail(
             (connection_card(connection, &datasets))
         }
     };
-    (status, pages::layout(&company.name, Some(session), Some(Section::Companies), body)).into_response()
+    (
+        status,
+        pages::layout(&company.name, Some(session), Some(Section::Companies), body),
+    )
+        .into_response()
 }
 
 fn connection_card(connection: &Connection, datasets: &[crate::store::DatasetRow]) -> Markup {
     let status = connection.status.as_str();
     let info = &connection.connection_info;
-    let active_errors: Vec<_> = connection.data_connection_errors.iter().filter(|e| e.status == "Active").collect();
-    let pulls: Vec<_> = datasets.iter().filter(|d| d.connection_id == connection.id).collect();
+    let active_errors: Vec<_> = connection
+        .data_connection_errors
+        .iter()
+        .filter(|e| e.status == "Active")
+        .collect();
+    let pulls: Vec<_> = datasets
+        .iter()
+        .filter(|d| d.connection_id == connection.id)
+        .collect();
     let id = format!("link-{}", connection.id);
     html! {
         section.card.connection data-status=(status) aria-labelledby={ "conn-" (connection.id) } {
@@ -297,4 +377,3 @@ fn connection_card(connection: &Connection, datasets: &[crate::store::DatasetRow
         }
     }
 }
-

@@ -83,7 +83,11 @@ pub async fn save_credentials(
     {
         Ok(_) => see_other("/portal/integrations?notice=saved"),
         Err(error) => {
-            let failed = Failed { key: &key, error, client_id: Some(form.client_id) };
+            let failed = Failed {
+                key: &key,
+                error,
+                client_id: Some(form.client_id),
+            };
             render(&state, &session, None, Some(failed)).await
         }
     }
@@ -110,7 +114,11 @@ pub async fn toggle(
         Ok(_) if enabled => see_other("/portal/integrations?notice=enabled"),
         Ok(_) => see_other("/portal/integrations?notice=disabled"),
         Err(error) => {
-            let failed = Failed { key: &key, error, client_id: None };
+            let failed = Failed {
+                key: &key,
+                error,
+                client_id: None,
+            };
             render(&state, &session, None, Some(failed)).await
         }
     }
@@ -127,10 +135,13 @@ async fn render(
     notice: Option<&str>,
     failed: Option<Failed<'_>>,
 ) -> Response {
-    let list = match settings::list_integration_settings(State(state.clone()), session.tenant.clone()).await {
-        Ok(list) => list.0,
-        Err(error) => return error.into_response(),
-    };
+    let list =
+        match settings::list_integration_settings(State(state.clone()), session.tenant.clone())
+            .await
+        {
+            Ok(list) => list.0,
+            Err(error) => return error.into_response(),
+        };
     // A failure for a key that is no integration shows above them all.
     let stray = failed
         .as_ref()
@@ -151,10 +162,23 @@ async fn render(
             }
         }
     };
-    (status, pages::layout("Integrations", Some(session), Some(Section::Integrations), body)).into_response()
+    (
+        status,
+        pages::layout(
+            "Integrations",
+            Some(session),
+            Some(Section::Integrations),
+            body,
+        ),
+    )
+        .into_response()
 }
 
-fn card(session: &Session, integration: &IntegrationSettings, failed: Option<&Failed<'_>>) -> Markup {
+fn card(
+    session: &Session,
+    integration: &IntegrationSettings,
+    failed: Option<&Failed<'_>>,
+) -> Markup {
     let key = &integration.key;
     let error = failed.map(|f| &f.error);
     let (state_class, state_text) = match (integration.credentials_set, integration.enabled) {

@@ -33,15 +33,32 @@ pub fn router() -> axum::Router<AppState> {
         .route("/portal/sign-in", get(sign_in_page).post(sign_in))
         .route("/portal/sign-out", post(sign_out))
         .route("/portal/integrations", get(integrations::page))
-        .route("/portal/integrations/{key}/credentials", post(integrations::save_credentials))
-        .route("/portal/integrations/{key}/enabled", post(integrations::toggle))
-        .route("/portal/companies", get(companies::list).post(companies::create))
+        .route(
+            "/portal/integrations/{key}/credentials",
+            post(integrations::save_credentials),
+        )
+        .route(
+            "/portal/integrations/{key}/enabled",
+            post(integrations::toggle),
+        )
+        .route(
+            "/portal/companies",
+            get(companies::list).post(companies::create),
+        )
         .route("/portal/companies/{companyId}", get(companies::detail))
-        .route("/portal/companies/{companyId}/connections", post(companies::connect))
-        .route("/portal/companies/{companyId}/pull", post(companies::queue_pull))
+        .route(
+            "/portal/companies/{companyId}/connections",
+            post(companies::connect),
+        )
+        .route(
+            "/portal/companies/{companyId}/pull",
+            post(companies::queue_pull),
+        )
         .route("/portal/assets/portal.css", get(stylesheet))
         .route("/portal/assets/portal.js", get(script))
-        .layer(axum::middleware::map_response(crate::html_headers::for_portal))
+        .layer(axum::middleware::map_response(
+            crate::html_headers::for_portal,
+        ))
 }
 
 async fn home(session: Result<Session, Response>) -> Response {
@@ -63,7 +80,10 @@ fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
     (
         [
             (CONTENT_TYPE, HeaderValue::from_static(content_type)),
-            (CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")),
+            (
+                CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=3600"),
+            ),
         ],
         body,
     )
@@ -124,11 +144,17 @@ struct SignOutForm {
     csrf: String,
 }
 
-async fn sign_out(State(state): State<AppState>, session: Session, Form(form): Form<SignOutForm>) -> Response {
+async fn sign_out(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<SignOutForm>,
+) -> Response {
     if let Err(refused) = session.check_csrf(&form.csrf) {
         return refused;
     }
     let mut response = integrations::see_other("/portal/sign-in");
-    response.headers_mut().insert(SET_COOKIE, session::sign_out_cookie(&state));
+    response
+        .headers_mut()
+        .insert(SET_COOKIE, session::sign_out_cookie(&state));
     response
 }

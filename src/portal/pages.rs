@@ -14,7 +14,12 @@ pub enum Section {
 }
 
 /// A full page: `<title>`, the stylesheet, the navigation and sign-out for a signed-in admin.
-pub fn layout(title: &str, session: Option<&Session>, section: Option<Section>, body: Markup) -> Markup {
+pub fn layout(
+    title: &str,
+    session: Option<&Session>,
+    section: Option<Section>,
+    body: Markup,
+) -> Markup {
     let current = |s: Section| (section == Some(s)).then_some("page");
     html! {
         (DOCTYPE)
