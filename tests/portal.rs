@@ -177,6 +177,38 @@ async fn a_session_of_one_tenant_never_shows_or_changes_another_tenants_anything
 }
 
 #[tokio::test]
+async fn a_linked_connection_shows_its_divisions_calls_against_exacts_limits() {
+    let world = World::start().await;
+    let company = world
+        .linked_and_pulled("Plotted BV", "exact-online-nl", "101001")
+        .await;
+    // The budget kept each counted call in the per-minute history the plots read.
+    let history = world
+        .server
+        .state
+        .store
+        .upstream_call_history("exact-online-nl", "101001", 0)
+        .await
+        .unwrap();
+    let calls: i64 = history.iter().map(|(_, calls)| calls).sum();
+    assert!(calls > 0, "no calls recorded: {history:?}");
+    let cookie = sign_in(&world, &world.key).await;
+    let (status, html) = page(&world, &cookie, &format!("/portal/companies/{company}")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("<svg id=\"minutes-"), "no per-minute plot");
+    assert!(html.contains("<svg id=\"days-"), "no per-day plot");
+    // Both pictures count today's calls, each against its limit.
+    assert!(
+        html.contains(&format!("against a limit of 60; {calls} in all")),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!("against a limit of 5000; {calls} in all")),
+        "{html}"
+    );
+}
+
+#[tokio::test]
 async fn readyz_says_ready_when_the_database_is_up_and_migrated() {
     let world = World::start().await;
     let response = world

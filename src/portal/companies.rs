@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use super::integrations::see_other;
 use super::pages::{self, Section, copy_box, csrf_field, field_error, names_field, problem_banner};
+use super::plots;
 use super::session::Session;
 use crate::api::companies::{self, CompanyRequestBody, TagsQuery};
 use crate::api::connections::{self, Connection, ConnectionRequest};
@@ -20,7 +21,7 @@ use crate::api::extract::{ApiJson, ApiQuery};
 use crate::api::paging::PageQuery;
 use crate::api::time::iso_utc;
 use crate::app::AppState;
-use crate::store::ConnectionStatus;
+use crate::store::{ConnectionStatus, DAY_MS};
 
 /// Companies per page of the list.
 const PAGE_SIZE: u32 = 20;
@@ -285,6 +286,20 @@ async fn render_detail(
         Err(error) => return error.into_response(),
     };
     let datasets = state.store.datasets(company.id).await.unwrap_or_default();
+    let now = state.clock.now_ms();
+    let mut histories = Vec::new();
+    for connection in &company.data_connections {
+        let info = &connection.connection_info;
+        let history = match (info.get("integrationKey"), info.get("upstreamCompanyId")) {
+            (Some(app), Some(division)) => state
+                .store
+                .upstream_call_history(app, division, now - 30 * DAY_MS)
+                .await
+                .ok(),
+            _ => None,
+        };
+        histories.push(history);
+    }
     let status = failed.as_ref().map_or(StatusCode::OK, |e| e.status());
     let body = html! {
         p { a href="/portal/companies" { "← Companies" } }
@@ -311,8 +326,8 @@ async fn render_detail(
                 }
             }
         }
-        @for connection in &company.data_connections {
-            (connection_card(connection, &datasets))
+        @for (connection, history) in company.data_connections.iter().zip(&histories) {
+            (connection_card(connection, &datasets, history.as_deref(), now))
         }
     };
     (
@@ -322,7 +337,17 @@ async fn render_detail(
         .into_response()
 }
 
-fn connection_card(connection: &Connection, datasets: &[crate::store::DatasetRow]) -> Markup {
+fn connection_card(
+    connection: &Connection,
+    datasets: &[crate::store::DatasetRow],
+    history: Option<&[(i64, i64)]>,
+    now: i64,
+) -> Markup {
+    let per_day_limit = connection
+        .connection_info
+        .get("upstreamCallsPerDay")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5000);
     let status = connection.status.as_str();
     let info = &connection.connection_info;
     let active_errors: Vec<_> = connection
@@ -362,6 +387,13 @@ fn connection_card(connection: &Connection, datasets: &[crate::store::DatasetRow
             }
             @if matches!(connection.status, ConnectionStatus::PendingAuth | ConnectionStatus::Deauthorized) {
                 (copy_box(&id, "Link URL for the end customer", &connection.link_url))
+            }
+            @if let Some(history) = history {
+                h3 { "Exact's limits for this division" }
+                (plots::bar_chart(&format!("minutes-{}", connection.id), "Calls a minute, last hour",
+                    &plots::per_minute(history, now), plots::PER_MINUTE_LIMIT, "an hour ago", "now"))
+                (plots::bar_chart(&format!("days-{}", connection.id), "Calls a day (UTC), last 30 days",
+                    &plots::per_day(history, now), per_day_limit, "30 days ago", "today"))
             }
             @if !pulls.is_empty() {
                 h3 { "Last successful pull per data type" }

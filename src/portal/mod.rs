@@ -7,6 +7,7 @@
 mod companies;
 mod integrations;
 mod pages;
+mod plots;
 mod session;
 
 use axum::Form;

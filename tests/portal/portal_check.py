@@ -6,6 +6,7 @@ Exits non-zero (with the assertion) on the first thing that is not as an admin s
 
 import os
 import sys
+import time
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -130,6 +131,16 @@ try:
     assert "Division" in card.text and "known once linked" not in card.text, card.text
     driver.find_element(By.XPATH, "//button[starts-with(text(), 'Queue a pull')]").click()
     wait.until(EC.url_contains("notice=pull-queued"))
+
+    # Exact's limits as pictures: once the pull has made calls, the minute plot draws bars.
+    for _ in range(40):
+        driver.get(company_url)
+        if driver.find_elements(By.CSS_SELECTOR, "svg[id^=minutes-] rect.bar"):
+            break
+        time.sleep(0.5)
+    plot = driver.find_element(By.CSS_SELECTOR, "svg[id^=minutes-]")
+    assert plot.find_elements(By.CSS_SELECTOR, "rect.bar"), "no bars in the minute plot"
+    assert driver.find_elements(By.CSS_SELECTOR, "svg[id^=days-] rect.bar"), "no bars in the day plot"
     shot("05-company-linked")
 
     # The list finds it by name, and not by another.
