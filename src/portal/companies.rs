@@ -70,7 +70,7 @@ pub async fn create(
     Form(form): Form<CompanyForm>,
 ) -> Response {
     if let Err(refused) = session.check_csrf(&form.csrf) {
-        return refused;
+        return refused.into_response();
     }
     let body = CompanyRequestBody {
         name: form.name.clone(),
@@ -217,7 +217,7 @@ pub async fn connect(
     Form(form): Form<ConnectForm>,
 ) -> Response {
     if let Err(refused) = session.check_csrf(&form.csrf) {
-        return refused;
+        return refused.into_response();
     }
     let body = ConnectionRequest {
         platform_key: form.platform_key,
@@ -244,7 +244,7 @@ pub async fn queue_pull(
     Form(form): Form<CsrfForm>,
 ) -> Response {
     if let Err(refused) = session.check_csrf(&form.csrf) {
-        return refused;
+        return refused.into_response();
     }
     match data::queue_all(
         State(state.clone()),

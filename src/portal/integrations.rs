@@ -66,7 +66,7 @@ pub async fn save_credentials(
     Form(form): Form<CredentialsForm>,
 ) -> Response {
     if let Err(refused) = session.check_csrf(&form.csrf) {
-        return refused;
+        return refused.into_response();
     }
     let body = IntegrationCredentials {
         client_id: Some(form.client_id.clone()),
@@ -100,7 +100,7 @@ pub async fn toggle(
     Form(form): Form<ToggleForm>,
 ) -> Response {
     if let Err(refused) = session.check_csrf(&form.csrf) {
-        return refused;
+        return refused.into_response();
     }
     let enabled = form.enabled == "true";
     match settings::toggle_integration(

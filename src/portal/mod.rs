@@ -151,7 +151,7 @@ async fn sign_out(
     Form(form): Form<SignOutForm>,
 ) -> Response {
     if let Err(refused) = session.check_csrf(&form.csrf) {
-        return refused;
+        return refused.into_response();
     }
     let mut response = integrations::see_other("/portal/sign-in");
     response

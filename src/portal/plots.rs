@@ -112,7 +112,8 @@ mod tests {
             "older than an hour is not drawn"
         );
         let days = per_day(&history, now);
-        assert_eq!((days[29], days[28]), (60, 4));
+        // 61 minutes before 00:10 is yesterday.
+        assert_eq!((days[29], days[28]), (10, 54));
     }
 
     #[test]

@@ -47,7 +47,7 @@ pub struct Session {
 impl Session {
     /// Refuses a form whose hidden `csrf` field is not this session's token. A page of another
     /// site cannot read it, so it cannot forge a form that passes.
-    pub fn check_csrf(&self, sent: &str) -> Result<(), Response> {
+    pub fn check_csrf(&self, sent: &str) -> Result<(), CsrfRefused> {
         // Constant-time comparison of equal-length tokens.
         let same = sent.len() == self.csrf.len()
             && sent
@@ -55,19 +55,25 @@ impl Session {
                 .zip(self.csrf.bytes())
                 .fold(0u8, |acc, (a, b)| acc | (a ^ b))
                 == 0;
-        if same {
-            Ok(())
-        } else {
-            Err((
-                StatusCode::FORBIDDEN,
-                super::pages::message_page(
-                    "Form expired",
-                    "This form was not sent from your portal session (or the session changed). \
-                     Go back, reload the page and try again.",
-                ),
-            )
-                .into_response())
-        }
+        if same { Ok(()) } else { Err(CsrfRefused) }
+    }
+}
+
+/// A form without the session's CSRF token: 403 with a page that says what to do.
+#[derive(Debug)]
+pub struct CsrfRefused;
+
+impl IntoResponse for CsrfRefused {
+    fn into_response(self) -> Response {
+        (
+            StatusCode::FORBIDDEN,
+            super::pages::message_page(
+                "Form expired",
+                "This form was not sent from your portal session (or the session changed). \
+                 Go back, reload the page and try again.",
+            ),
+        )
+            .into_response()
     }
 }
 
