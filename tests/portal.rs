@@ -310,3 +310,59 @@ async fn an_admin_sets_up_exact_and_links_a_company_in_a_real_browser() {
     );
     assert!(shots.join("05-company-linked.png").exists());
 }
+
+#[tokio::test]
+async fn the_session_cookie_is_secure_when_the_public_url_is_https() {
+    use tower::ServiceExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = ledgerline::config::ServerConfig::for_data_dir(dir.path());
+    config.database_url = Some(format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("ledgerline.db").display()
+    ));
+    config.admin_key = Some(ADMIN_KEY.into());
+    config.master_key = Some(world::MASTER_KEY_HEX.into());
+    let public = url::Url::parse("https://ledgerline.example").unwrap();
+    let (state, _) =
+        ledgerline::app::build_state(&config, public, ledgerline::app::KeyPolicy::Required)
+            .await
+            .unwrap();
+    let app = ledgerline::api::router(state);
+    let request = |method: &str, uri: &str, content_type: &str, body: String| {
+        axum::http::Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("content-type", content_type)
+            .header("authorization", format!("Bearer {ADMIN_KEY}"))
+            .body(axum::body::Body::from(body))
+            .unwrap()
+    };
+    let response = app
+        .clone()
+        .oneshot(request(
+            "POST",
+            "/admin/tenants",
+            "application/json",
+            json!({"name": "Https SaaS"}).to_string(),
+        ))
+        .await
+        .unwrap();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    let tenant: Value = serde_json::from_slice(&bytes).unwrap();
+    let key = tenant["apiKey"].as_str().unwrap();
+    let response = app
+        .oneshot(request(
+            "POST",
+            "/portal/sign-in",
+            "application/x-www-form-urlencoded",
+            format!("apiKey={key}"),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    let cookie = response.headers()["set-cookie"].to_str().unwrap();
+    assert!(cookie.contains("; Secure"), "{cookie}");
+    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
+}
