@@ -225,6 +225,37 @@ async fn plots_of_calls(options: WorldOptions) {
         html.contains(&format!("against a limit of 5000; {calls} in all")),
         "{html}"
     );
+    assert!(
+        !html.contains("id=\"link-"),
+        "a Linked connection offers no link URL"
+    );
+
+    // Deauthorized: the reason, what to do, and the link URL to send again.
+    let connections = world
+        .get_json(&format!("/companies/{company}/connections"))
+        .await;
+    let id = connections["results"][0]["id"].as_str().unwrap();
+    world
+        .server
+        .state
+        .store
+        .deauthorize_connection(
+            id.parse().unwrap(),
+            "Exact refused the refresh token: reconnect",
+        )
+        .await
+        .unwrap();
+    let (_, html) = page(&world, &cookie, &format!("/portal/companies/{company}")).await;
+    assert!(html.contains("data-status=\"Deauthorized\""), "{html}");
+    assert!(
+        html.contains("Exact refused the refresh token: reconnect"),
+        "{html}"
+    );
+    assert!(html.contains("must follow the link URL again"), "{html}");
+    assert!(
+        html.contains(&format!("id=\"link-{id}\"")),
+        "no link URL to copy"
+    );
 }
 
 #[tokio::test]
