@@ -7,7 +7,11 @@
 //! - reads: a cold first page (loads the dataset from the store), warm pages of 100 and 5,000, a
 //!   deep page, a GET by id, `query=amountDue > 0` cold (parses the query view) and warm (the
 //!   selection is remembered), `orderBy=-issueDate`; p50/p95 over repetitions;
-//! - a second pull with nothing changed upstream: its cost, and that it changes no record.
+//! - a second pull with nothing changed upstream: its cost, and that it changes no record;
+//! - per data type, the first pull's records and calls (`data/history`);
+//! - a pull of everything after 50 invoices changed, 10 paid in full and 5 deleted in the books:
+//!   its calls per endpoint (the same count as the unchanged one), and whether the served
+//!   invoices then equal the books (count, total and amount due per currency).
 //!
 //! Exact's real limits stay on (60 calls a clock minute, 5,000 a UTC day, for the sandbox and for
 //! Ledgerline's budget). So that a pull of 300+ calls does not take 5+ real minutes, the bench
@@ -21,8 +25,10 @@
 //! (`/proc/self/clear_refs`) and reads it (`VmHWM`) after the pull and after the reads.
 //!
 //! Run: `cargo run --release --example pull_bench [invoices] [--postgres URL] [--real-time]`
-//! (default 100,000 invoices, SQLite in a temporary folder; with `--postgres` use an empty
-//! database). It prints figures and asserts nothing. `RUST_LOG=ledgerline=debug` adds the
+//! (default the sync engine's benchmark division, issue #10: 10,000 invoices, 2,000 relations
+//! (1,700 customers, 300 suppliers), the sandbox's chart of accounts, 1,000 purchase entries and
+//! 100 journal entries; SQLite in a temporary folder; with `--postgres` use an empty database).
+//! It prints figures and asserts nothing (it says when served data and books disagree). `RUST_LOG=ledgerline=debug` adds the
 //! server's log (the budget's waits, each pull's counts). At 100,000 invoices the process needs
 //! about 4 GB of memory, 0.85 GB of it the sandbox's generated books.
 
@@ -57,7 +63,7 @@ struct Args {
 
 fn args() -> anyhow::Result<Args> {
     let mut args = Args {
-        invoices: 100_000,
+        invoices: 10_000,
         postgres: None,
         real_time: false,
     };
@@ -433,6 +439,61 @@ async fn records_modified_after(
     Ok(count)
 }
 
+/// Every invoice the company serves, page by page.
+async fn all_invoices(api: &TenantApi, company: &str) -> anyhow::Result<Vec<Value>> {
+    let mut all = Vec::new();
+    for page in 1.. {
+        let body = api
+            .get(&format!(
+                "/companies/{company}/data/invoices?page={page}&pageSize=5000"
+            ))
+            .await?;
+        all.extend(body["results"].as_array().into_iter().flatten().cloned());
+        if body["_links"].get("next").is_none() {
+            break;
+        }
+    }
+    Ok(all)
+}
+
+/// "equal", or how the served invoices (not deleted) differ from the books' summary.
+fn compare_with_books(served: &[Value], books: &Value) -> String {
+    use rust_decimal::Decimal;
+    let decimal = |v: &Value| v.to_string().parse::<Decimal>().unwrap_or_default();
+    let mut totals: BTreeMap<String, (u64, Decimal, Decimal)> = BTreeMap::new();
+    for invoice in served.iter().filter(|i| i["metadata"]["isDeleted"] != true) {
+        let t = totals
+            .entry(invoice["currency"].as_str().unwrap_or_default().to_string())
+            .or_default();
+        t.0 += 1;
+        t.1 += decimal(&invoice["totalAmount"]);
+        t.2 += decimal(&invoice["amountDue"]);
+    }
+    let expected: BTreeMap<String, (u64, Decimal, Decimal)> = books
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(currency, e)| {
+            (
+                currency.clone(),
+                (
+                    e["count"].as_u64().unwrap_or(0),
+                    decimal(&e["amount_fc"]),
+                    decimal(&e["unpaid_fc"]),
+                ),
+            )
+        })
+        .collect();
+    if totals == expected {
+        format!(
+            "equal ({} invoices)",
+            totals.values().map(|t| t.0).sum::<u64>()
+        )
+    } else {
+        format!("DIFFERENT: served {totals:?}, books {expected:?}")
+    }
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = args()?;
@@ -468,7 +529,7 @@ async fn main() -> anyhow::Result<()> {
             code: DIVISION,
             region: Region::Nl,
             description: "Bench B.V.".into(),
-            customers: 2_000,
+            customers: 1_700,
             suppliers: 300,
             sales_invoices: args.invoices,
             purchase_entries: 1_000,
@@ -506,11 +567,22 @@ async fn main() -> anyhow::Result<()> {
     .await?;
     let sync_rows = summary["counts"]["SyncSalesInvoices"].as_u64().unwrap_or(0);
     let receivables = summary["counts"]["ReceivablesList"].as_u64().unwrap_or(0);
+    let count = |set: &str| summary["counts"][set].as_u64().unwrap_or(0);
     println!("sandbox:");
     table.add("sandbox books generated", ms(started.elapsed()));
     table.add(
         "sandbox rows (sync invoice lines / receivables)",
         format!("{sync_rows} / {receivables}"),
+    );
+    table.add(
+        "sandbox division: invoices / relations / GL accounts / transaction lines",
+        format!(
+            "{} / {} / {} / {}",
+            count("SalesInvoices"),
+            count("Accounts"),
+            count("GLAccounts"),
+            count("TransactionLines")
+        ),
     );
     let rss_before_server = proc_kib("VmRSS");
     table.add(
@@ -880,6 +952,130 @@ async fn main() -> anyhow::Result<()> {
             "{} / {}",
             refreshes["accepted"], refreshes["refused_too_early"]
         ),
+    );
+
+    // The first pull, per data type (the link's pulls in data/history).
+    let history = api
+        .get(&format!(
+            "/companies/{company}/data/history?page=1&pageSize=100"
+        ))
+        .await?;
+    let mut first_pulls: BTreeMap<String, (i64, i64, String)> = BTreeMap::new();
+    for pull in history["results"].as_array().into_iter().flatten() {
+        let requested = pull["requested"].as_str().unwrap_or_default().to_string();
+        let data_type = pull["dataType"].as_str().unwrap_or_default().to_string();
+        let row = (
+            pull["records"].as_i64().unwrap_or(0),
+            pull["upstreamCalls"].as_i64().unwrap_or(0),
+            requested.clone(),
+        );
+        // The earliest pull of each data type is the link's.
+        if first_pulls.get(&data_type).is_none_or(|r| requested < r.2) {
+            first_pulls.insert(data_type, row);
+        }
+    }
+    table.add(
+        "first pull per data type: records / upstream calls (a shared read counts once, on the data type it feeds first)",
+        first_pulls
+            .iter()
+            .map(|(d, (records, calls, _))| format!("{d} {records} / {calls}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+    );
+
+    // Changes in the books: 50 invoices changed, 10 paid in full, 5 deleted; then a pull of
+    // everything.
+    println!("after changes:");
+    let served = all_invoices(&api, &company).await?;
+    let mut changed_ids = served.iter().filter_map(|i| i["id"].as_str());
+    let books_path = |tail: &str| {
+        admin
+            .join(&format!("books/nl/{DIVISION}/{tail}"))
+            .map(|u| u.to_string())
+    };
+    for id in changed_ids.by_ref().take(50) {
+        let url = books_path(&format!("SalesInvoices/guid'{id}'"))?;
+        let response = http
+            .patch(&url)
+            .json(&json!({"Description": "Changed for pull_bench"}))
+            .send()
+            .await?;
+        if !response.status().is_success() {
+            bail!("PATCH {url}: {}", response.text().await?);
+        }
+    }
+    // Paid in full: open invoices the books can take a payment on (Exact pays processed ones).
+    let mut unpaid: Vec<(String, f64)> = Vec::new();
+    let open = served.iter().skip(50).filter(|i| {
+        matches!(i["status"].as_str(), Some("Submitted" | "PartiallyPaid"))
+            && i["amountDue"].as_f64().unwrap_or(0.0) > 0.0
+    });
+    for invoice in open {
+        if unpaid.len() == 10 {
+            break;
+        }
+        let id = invoice["id"].as_str().unwrap_or_default().to_string();
+        let due = invoice["amountDue"].as_f64().unwrap_or(0.0);
+        let url = books_path(&format!("SalesInvoices/guid'{id}'/payments"))?;
+        let response = http.post(&url).json(&json!({"amount": due})).send().await?;
+        if response.status().is_success() {
+            unpaid.push((id, due));
+        }
+    }
+    let paid: Vec<&str> = unpaid.iter().map(|(id, _)| id.as_str()).collect();
+    let deleted: Vec<String> = served
+        .iter()
+        .skip(50)
+        .filter_map(|i| i["id"].as_str())
+        .filter(|id| !paid.contains(id))
+        .take(5)
+        .map(str::to_string)
+        .collect();
+    for id in &deleted {
+        let url = books_path(&format!("SalesInvoices/guid'{id}'"))?;
+        let response = http.delete(&url).send().await?;
+        if !response.status().is_success() {
+            bail!("DELETE {url}: {}", response.text().await?);
+        }
+    }
+    let before_changes = endpoint_calls(&everything_stats, &app.client_id.to_string());
+    let started = Instant::now();
+    api.send(
+        reqwest::Method::POST,
+        &format!("/companies/{company}/data/all"),
+        None,
+    )
+    .await?;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    wait_for_every_data_type(&api, &company).await?;
+    let changes_wall = started.elapsed();
+    let stats = get_json(&http, admin.join("stats")?.as_str()).await?;
+    table.add(
+        format!(
+            "pull of every data type after 50 invoices changed, {} paid, {} deleted: wall time",
+            unpaid.len(),
+            deleted.len()
+        ),
+        ms(changes_wall),
+    );
+    table.add(
+        "  calls per endpoint (sandbox)",
+        calls_between(
+            &before_changes,
+            &endpoint_calls(&stats, &app.client_id.to_string()),
+        ),
+    );
+    let summary = get_json(
+        &http,
+        admin
+            .join(&format!("books/nl/{DIVISION}/summary"))?
+            .as_str(),
+    )
+    .await?;
+    let served = all_invoices(&api, &company).await?;
+    table.add(
+        "  served invoices vs the books (count, total, amount due per currency)",
+        compare_with_books(&served, &summary["invoices"]),
     );
 
     if let Some(warp) = &warp {

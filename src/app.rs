@@ -227,9 +227,22 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    serve_with_routes(listener, state, axum::Router::new(), shutdown).await
+}
+
+/// [`serve`], with `extra` routes beside the API behind the same layers: benchmarks mount a
+/// static route there, to compare the API with the machine's speed on the same server.
+pub async fn serve_with_routes(
+    listener: TcpListener,
+    state: AppState,
+    extra: axum::Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let store = state.store.clone();
     let sync = state.sync.clone();
     let (tasks, grace) = (state.tasks.clone(), state.shutdown_grace);
+    // What other instances change, for what this one remembers for reads.
+    let changes = tokio::spawn(state.store.clone().follow_changes());
     // Refresh dormant connections before their refresh tokens die.
     let keep_alive = tokio::spawn(state.tokens.clone().keep_alive_loop(KEEP_ALIVE_EVERY));
     // Refresh every Linked connection's data types on their sync schedules.
@@ -242,7 +255,7 @@ pub async fn serve(
         )
         .run(),
     );
-    let app = crate::api::router(state).layer((
+    let app = crate::api::router(state).merge(extra).layer((
         DefaultBodyLimit::max(BODY_LIMIT_BYTES),
         crate::api::request_log::trace_layer(),
         TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT),
@@ -257,6 +270,7 @@ pub async fn serve(
     scheduler.abort();
     sync.stop_pulls();
     keep_alive.abort();
+    changes.abort();
     tasks.drain(grace).await;
     store.close().await;
     Ok(())

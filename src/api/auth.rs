@@ -129,7 +129,7 @@ impl FromRequestParts<AppState> for Tenant {
         let key = presented_key(parts)?;
         let address = client_address(parts);
         state.auth_failures.check(address)?;
-        match state.store.tenant_by_key_hash(&hash_api_key(&key)).await {
+        match state.store.tenant_by_api_key(&hash_api_key(&key)).await {
             Ok(tenant) => {
                 tracing::Span::current().record("tenant.id", tracing::field::display(tenant.id));
                 Ok(Tenant(tenant))

@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{OriginalUri, Path, State};
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
-use axum::http::{HeaderName, HeaderValue};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::{Deserialize, Serialize};
@@ -19,8 +19,9 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::auth::Tenant;
-use super::companies::load_company;
+use super::companies::{company_id_for_read, load_company};
 use super::error::{ApiError, ApiResult, ErrorMessage};
+use super::etag::{entity_tag, none_match_hits, not_modified, tagged};
 use super::extract::ApiQuery;
 use super::paging::{Links, Page, PageQuery};
 use super::selection::Selection;
@@ -28,9 +29,9 @@ use super::time::iso_utc;
 use crate::app::AppState;
 use crate::model::DATASETS;
 use crate::provider::DataType;
-use crate::store::PullOperationRow;
-use crate::sync::QueueError;
-use crate::sync::cache::{CachedDataset, DataCache, Lookup};
+use crate::store::{DatasetState, PullOperationRow};
+use crate::sync::cache::{CachedDataset, DataCache};
+use crate::sync::{QueueError, QueueOptions};
 
 /// Codat's PullOperation: one queued or finished pull of a data type.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -100,12 +101,41 @@ pub struct DataStatus {
     pub latest_successful_sync_id: Option<Uuid>,
 }
 
-/// `?connectionId=` on the queue endpoint.
+/// `?connectionId=` and `?fullPull=` on the queue endpoint.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct QueueQuery {
     pub connection_id: Option<String>,
+    pub full_pull: Option<String>,
 }
+
+/// `?fullPull=` on `data/all`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueueAllQuery {
+    pub full_pull: Option<String>,
+}
+
+/// What `fullPull` says, validated: absent is `false` (pull since the stored cursors, Codat's
+/// behaviour, which has no such parameter).
+fn full_pull(raw: Option<&str>) -> ApiResult<bool> {
+    match raw {
+        None => Ok(false),
+        Some(text) if text.eq_ignore_ascii_case("true") => Ok(true),
+        Some(text) if text.eq_ignore_ascii_case("false") => Ok(false),
+        Some(text) => Err(ApiError::invalid_field(
+            "fullPull",
+            format!("must be true or false, got '{}'", text.escape_default()),
+        )),
+    }
+}
+
+/// The OpenAPI description of `fullPull`.
+const FULL_PULL_DOC: &str = "Ledgerline extension (Codat has no such parameter): `true` reads every \
+    record from the upstream instead of only what changed since the last pull, and flags records \
+    the upstream no longer has as deleted (`metadata.isDeleted`) — for instance deletions older \
+    than Exact's two-month deleted log. It costs a first pull's calls. Default `false`. A pull \
+    of the data type already running is returned as it is.";
 
 fn pull_view(row: &PullOperationRow) -> PullOperation {
     let is_completed = row.status == "Complete";
@@ -154,49 +184,42 @@ pub const LAST_SYNC_HEADER: &str = "ledgerline-last-sync";
 pub const PULL_RUNNING_HEADER: &str = "ledgerline-pull-running";
 
 /// How fresh a company's data type is: sent with every data read as headers, and what decides
-/// the answer to a read of a data type not pulled yet.
+/// the answer to a read of a data type not pulled yet. From the store's memory: no round trip
+/// when warm.
 struct Freshness {
     company_id: Uuid,
     data_type: DataType,
-    /// When the latest successful pull finished, on any of the company's connections.
-    last_sync: Option<i64>,
-    /// The pull queued or running now, if any.
-    running: Option<PullOperationRow>,
+    /// Its versions, last successful pull and whether a pull runs.
+    state: DatasetState,
 }
 
 impl Freshness {
     async fn of(state: &AppState, company_id: Uuid, data_type: DataType) -> ApiResult<Self> {
-        let last_sync = state
-            .store
-            .datasets(company_id)
-            .await?
-            .iter()
-            .filter(|d| d.data_type == data_type.key())
-            .filter_map(|d| d.last_successful_sync)
-            .max();
-        let running = state
-            .store
-            .running_pull(company_id, data_type.key())
-            .await?;
+        let states = state.store.dataset_states(company_id).await?;
         Ok(Freshness {
             company_id,
             data_type,
-            last_sync,
-            running,
+            state: states.get(data_type.key()).cloned().unwrap_or_default(),
         })
+    }
+
+    /// The tag of a list answer: what decides its bytes is the records and the request.
+    fn page_tag(&self, uri: &Uri) -> HeaderValue {
+        let request = uri.path_and_query().map_or("", |pq| pq.as_str());
+        entity_tag(&[&self.state.fingerprint, request.as_bytes()])
     }
 
     /// Adds the freshness headers to an answer (the records, or the 409 before the first pull).
     fn stamp(&self, mut response: Response) -> Response {
         let headers = response.headers_mut();
-        if let Some(at) = self.last_sync
+        if let Some(at) = self.state.last_sync
             && let Ok(value) = HeaderValue::from_str(&iso_utc(at))
         {
             headers.insert(HeaderName::from_static(LAST_SYNC_HEADER), value);
         }
         headers.insert(
             HeaderName::from_static(PULL_RUNNING_HEADER),
-            HeaderValue::from_static(if self.running.is_some() {
+            HeaderValue::from_static(if self.state.pull_running {
                 "true"
             } else {
                 "false"
@@ -207,21 +230,27 @@ impl Freshness {
 
     /// The data type's cached records, or the 409 that says why there are none to read yet.
     async fn dataset(&self, state: &AppState) -> ApiResult<Arc<CachedDataset>> {
-        match state
-            .cache
-            .dataset(&state.store, self.company_id, self.data_type.key())
-            .await?
-        {
-            Lookup::Ready(dataset) => Ok(dataset),
-            _ => Err(self.not_synced(state).await),
+        if self.state.last_sync.is_none() {
+            return Err(self.not_synced(state).await);
         }
+        Ok(state
+            .cache
+            .dataset(
+                &state.store,
+                self.company_id,
+                self.data_type.key(),
+                &self.state,
+            )
+            .await?)
     }
 
     /// The 409 for a data type with nothing to read yet, saying why: its first pull is running
     /// (retry), its last pull failed (and why), or it was never queued.
     async fn not_synced(&self, state: &AppState) -> ApiError {
         let (company, key) = (self.company_id, self.data_type.key());
-        if let Some(pull) = &self.running {
+        // Not a warm read: ask the store for the running pull's progress.
+        let running = state.store.running_pull(company, key).await.ok().flatten();
+        if let Some(pull) = &running {
             return ApiError::conflict(format!(
                 "The first pull of {key} is running ({}% done, queued {}): the data can be read \
                  once it completes. Retry shortly, or follow it at \
@@ -285,11 +314,18 @@ async fn list_records(
     state: &AppState,
     freshness: &Freshness,
     params: PageQuery,
+    request: (&Uri, &HeaderMap),
 ) -> ApiResult<Response> {
     let paging = params.paging()?;
     let spec = freshness.data_type.spec();
     let selection = Selection::parse(spec.record_name, spec.query_paths, &params)?;
     let company_id = freshness.company_id;
+    let (uri, headers) = request;
+    let tag = freshness.page_tag(uri);
+    // Unchanged since the client's copy: no need to load, select or build anything.
+    if freshness.state.last_sync.is_some() && none_match_hits(headers, &tag) {
+        return Ok(not_modified(tag));
+    }
     let dataset = freshness.dataset(state).await?;
     let selected = select(&state.cache, &dataset, selection).await?;
     let total = selected
@@ -323,13 +359,29 @@ async fn list_records(
         "],\"pageNumber\":{},\"pageSize\":{},\"totalResults\":{total},\"_links\":{links}}}",
         paging.page, paging.page_size
     ));
-    Ok(([(CONTENT_TYPE, "application/json")], body).into_response())
+    Ok(tagged(
+        ([(CONTENT_TYPE, "application/json")], body).into_response(),
+        tag,
+    ))
+}
+
+/// One record's JSON, tagged by its content, or 304 when the client holds that already.
+fn record_answer(json: &str, headers: &HeaderMap) -> Response {
+    let tag = entity_tag(&[json.as_bytes()]);
+    if none_match_hits(headers, &tag) {
+        return not_modified(tag);
+    }
+    tagged(
+        ([(CONTENT_TYPE, "application/json")], json.to_string()).into_response(),
+        tag,
+    )
 }
 
 async fn get_record(
     state: &AppState,
     freshness: &Freshness,
     record_id: &str,
+    headers: &HeaderMap,
 ) -> ApiResult<Response> {
     let dataset = freshness.dataset(state).await?;
     let json = dataset.get(record_id).ok_or_else(|| {
@@ -339,7 +391,7 @@ async fn get_record(
             freshness.data_type.spec().path
         ))
     })?;
-    Ok(([(CONTENT_TYPE, "application/json")], json.to_string()).into_response())
+    Ok(record_answer(json, headers))
 }
 
 /// `GET /companies/{companyId}/data/{path}`: a page of a data type's records, or the one record
@@ -349,14 +401,16 @@ async fn list_dataset(
     tenant: Tenant,
     Path((company_id, path)): Path<(String, String)>,
     ApiQuery(params): ApiQuery<PageQuery>,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
 ) -> ApiResult<Response> {
     let data_type = data_type_at(&path)?;
-    let company = load_company(&state, &tenant, &company_id).await?;
-    let freshness = Freshness::of(&state, company.id, data_type).await?;
+    let company_id = company_id_for_read(&state, &tenant, &company_id).await?;
+    let freshness = Freshness::of(&state, company_id, data_type).await?;
     let answer = if data_type.spec().id_param.is_none() {
-        single_record(&state, &freshness).await
+        single_record(&state, &freshness, &headers).await
     } else {
-        list_records(&state, &freshness, params).await
+        list_records(&state, &freshness, params, (&uri, &headers)).await
     };
     Ok(freshness.stamp(answer.into_response()))
 }
@@ -366,6 +420,7 @@ async fn get_dataset_record(
     State(state): State<AppState>,
     tenant: Tenant,
     Path((company_id, path, record_id)): Path<(String, String, String)>,
+    headers: HeaderMap,
 ) -> ApiResult<Response> {
     let data_type = data_type_at(&path)?;
     if data_type.spec().id_param.is_none() {
@@ -373,9 +428,9 @@ async fn get_dataset_record(
             "/data/{path} is a single record: read it without an id"
         )));
     }
-    let company = load_company(&state, &tenant, &company_id).await?;
-    let freshness = Freshness::of(&state, company.id, data_type).await?;
-    let answer = get_record(&state, &freshness, &record_id).await;
+    let company_id = company_id_for_read(&state, &tenant, &company_id).await?;
+    let freshness = Freshness::of(&state, company_id, data_type).await?;
+    let answer = get_record(&state, &freshness, &record_id, &headers).await;
     Ok(freshness.stamp(answer.into_response()))
 }
 
@@ -395,12 +450,16 @@ fn data_type_at(path: &str) -> ApiResult<DataType> {
 
 /// Answers the one record of a single-record data type (company info), stored under its own
 /// key like any other record.
-async fn single_record(state: &AppState, freshness: &Freshness) -> ApiResult<Response> {
+async fn single_record(
+    state: &AppState,
+    freshness: &Freshness,
+    headers: &HeaderMap,
+) -> ApiResult<Response> {
     let dataset = freshness.dataset(state).await?;
     let Some((_, json)) = dataset.records.first() else {
         return Err(freshness.not_synced(state).await);
     };
-    Ok(([(CONTENT_TYPE, "application/json")], json.to_string()).into_response())
+    Ok(record_answer(json, headers))
 }
 
 /// Adds every data type's read operations to the OpenAPI document, from [`DATASETS`]: a list
@@ -458,6 +517,38 @@ pub fn document_datasets(openapi: &mut utoipa::openapi::OpenApi) {
         );
             response
         };
+    // Every data answer is tagged, and a current tag in `If-None-Match` answers 304.
+    let tagged = |mut response: utoipa::openapi::Response| {
+        use utoipa::openapi::header::HeaderBuilder;
+        response.headers.insert(
+            "ETag".into(),
+            HeaderBuilder::new()
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                .description(Some(
+                    "Ledgerline extension: changes whenever the answer's content does; send it back in \
+                     `If-None-Match` to get a 304 while it holds",
+                ))
+                .build()
+                .into(),
+        );
+        response
+    };
+    let not_modified = tagged(
+        ResponseBuilder::new()
+            .description(
+                "Ledgerline extension: not modified since the `If-None-Match` tag; no body",
+            )
+            .build(),
+    );
+    let if_none_match = ParameterBuilder::new()
+        .name("If-None-Match")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "Ledgerline extension: the `ETag` of an earlier answer; 304 if it is still current",
+        ))
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+        .build();
     let path_param = |name: &str, description: &str| {
         ParameterBuilder::new()
             .name(name)
@@ -505,7 +596,12 @@ pub fn document_datasets(openapi: &mut utoipa::openapi::OpenApi) {
                 .description(Some(spec.about))
                 .operation_id(Some(format!("get_{}", spec.key)))
                 .parameter(company)
-                .response("200", fresh(&format!("The {one}"), spec.record_name))
+                .parameter(if_none_match.clone())
+                .response(
+                    "200",
+                    tagged(fresh(&format!("The {one}"), spec.record_name)),
+                )
+                .response("304", not_modified.clone())
                 .response("404", json("No such company", "ErrorMessage"))
                 .response("409", fresh(not_pulled, "ErrorMessage"));
             openapi
@@ -547,7 +643,12 @@ pub fn document_datasets(openapi: &mut utoipa::openapi::OpenApi) {
             list = list.parameter(parameter);
         }
         let list = list
-            .response("200", fresh(&format!("A page of {many}"), &page_schema))
+            .parameter(if_none_match.clone())
+            .response(
+                "200",
+                tagged(fresh(&format!("A page of {many}"), &page_schema)),
+            )
+            .response("304", not_modified.clone())
             .response(
                 "400",
                 json("Invalid paging, query or orderBy", "ErrorMessage"),
@@ -562,7 +663,12 @@ pub fn document_datasets(openapi: &mut utoipa::openapi::OpenApi) {
             .operation_id(Some(format!("get_{}", one.replace(' ', "_"))))
             .parameter(company)
             .parameter(path_param(id_param, &format!("The {one}'s id")))
-            .response("200", fresh(&format!("The {one}"), spec.record_name))
+            .parameter(if_none_match.clone())
+            .response(
+                "200",
+                tagged(fresh(&format!("The {one}"), spec.record_name)),
+            )
+            .response("304", not_modified.clone())
             .response(
                 "404",
                 json(&format!("No such company or {one}"), "ErrorMessage"),
@@ -608,16 +714,18 @@ fn queue_error(error: QueueError) -> ApiError {
 /// 200 with the queued PullOperation, or with the running one when a pull of the data type is
 /// already under way (queueing is idempotent). 404 when the company has no linked connection
 /// (or not `connectionId`), 403 when the integration is disabled in the tenant's settings.
+/// The pull reads what changed since the last one; `fullPull=true` reads everything.
 #[utoipa::path(post, path = "/companies/{companyId}/data/queue/{dataType}", tag = PULL_TAG,
     params(
         ("companyId" = String, Path, description = "The company's id"),
         ("dataType" = String, Path, description = "`invoices`"),
         ("connectionId" = Option<String>, Query, description = "Pull from this connection"),
+        ("fullPull" = Option<bool>, Query, description = FULL_PULL_DOC),
     ),
     security(("auth_header" = [])),
     responses(
         (status = 200, description = "The queued pull, or the one already running", body = PullOperation),
-        (status = 400, description = "A malformed parameter (for instance a control character in `connectionId`)", body = ErrorMessage),
+        (status = 400, description = "A malformed parameter (for instance a control character in `connectionId`, or `fullPull` neither true nor false)", body = ErrorMessage),
         (status = 401, description = "Missing or unknown API key", body = ErrorMessage),
         (status = 403, description = "The integration is disabled in the tenant's settings", body = ErrorMessage),
         (status = 404, description = "No such company, no linked connection, or an unsupported data type", body = ErrorMessage),
@@ -630,6 +738,10 @@ async fn queue_data_type(
 ) -> ApiResult<Json<PullOperation>> {
     let company = load_company(&state, &tenant, &company_id).await?;
     let data_type = data_type_or_404(&data_type)?;
+    let options = QueueOptions {
+        full: full_pull(query.full_pull.as_deref())?,
+        ..QueueOptions::default()
+    };
     let connection_id = match query.connection_id.as_deref() {
         Some(raw) => Some(
             Uuid::parse_str(raw)
@@ -639,7 +751,7 @@ async fn queue_data_type(
     };
     match state
         .sync
-        .queue(tenant.0.id, company.id, data_type, connection_id)
+        .queue_with(tenant.0.id, company.id, data_type, connection_id, options)
         .await
     {
         Ok(pull) => Ok(Json(pull_view(&pull))),
@@ -651,12 +763,17 @@ async fn queue_data_type(
 /// Queue every data type
 ///
 /// Answers 204 once every supported data type is queued (or already running); 404 when the
-/// company has no linked connection, 403 when its integration is disabled.
+/// company has no linked connection, 403 when its integration is disabled. The pulls read what
+/// changed since the last ones; `fullPull=true` reads everything.
 #[utoipa::path(post, path = "/companies/{companyId}/data/all", tag = PULL_TAG,
-    params(("companyId" = String, Path, description = "The company's id")),
+    params(
+        ("companyId" = String, Path, description = "The company's id"),
+        ("fullPull" = Option<bool>, Query, description = FULL_PULL_DOC),
+    ),
     security(("auth_header" = [])),
     responses(
         (status = 204, description = "Queued"),
+        (status = 400, description = "`fullPull` neither true nor false", body = ErrorMessage),
         (status = 401, description = "Missing or unknown API key", body = ErrorMessage),
         (status = 403, description = "The integration is disabled in the tenant's settings", body = ErrorMessage),
         (status = 404, description = "No such company, or no linked connection", body = ErrorMessage),
@@ -665,12 +782,17 @@ pub(crate) async fn queue_all(
     State(state): State<AppState>,
     tenant: Tenant,
     Path(company_id): Path<String>,
+    ApiQuery(query): ApiQuery<QueueAllQuery>,
 ) -> ApiResult<StatusCode> {
     let company = load_company(&state, &tenant, &company_id).await?;
+    let options = QueueOptions {
+        full: full_pull(query.full_pull.as_deref())?,
+        ..QueueOptions::default()
+    };
     let all: Vec<DataType> = DataType::all().collect();
     state
         .sync
-        .queue_many(tenant.0.id, company.id, &all, None)
+        .queue_many_with(tenant.0.id, company.id, &all, None, options)
         .await
         .map_err(queue_error)?;
     Ok(StatusCode::NO_CONTENT)

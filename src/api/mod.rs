@@ -7,6 +7,7 @@ pub mod companies;
 pub mod connections;
 pub mod data;
 pub mod error;
+pub mod etag;
 pub mod extract;
 pub mod health;
 pub mod input_rules;

@@ -43,7 +43,9 @@ pub struct SyncSetting {
     #[schema(value_type = i32, minimum = 0, maximum = 10000)]
     #[serde(deserialize_with = "whole_number")]
     pub sync_order: i64,
-    /// Date from which data should be fetched (stored and returned; pulls fetch everything).
+    /// Records modified upstream (`sourceModifiedDate`) before this date-time are not stored,
+    /// and one stored earlier is flagged deleted when a pull reads it again (a `fullPull`
+    /// applies it to everything). Every data type but `company`.
     #[schema(nullable = false, format = DateTime)]
     #[serde(
         default,
@@ -51,7 +53,8 @@ pub struct SyncSetting {
         skip_serializing_if = "Option::is_none"
     )]
     pub sync_from_utc: Option<String>,
-    /// Months of data to fetch (stored and returned; pulls fetch everything).
+    /// Months back from now: records modified upstream before then are not stored, as with
+    /// `syncFromUtc` (the later of the two wins). 0 limits nothing.
     #[schema(value_type = Option<i32>, nullable = false, minimum = 0, maximum = 1200)]
     #[serde(
         default,
@@ -59,7 +62,8 @@ pub struct SyncSetting {
         skip_serializing_if = "Option::is_none"
     )]
     pub sync_from_window: Option<i64>,
-    /// Months of report data to fetch (stored and returned; no report data type is served yet).
+    /// Months of financial statements to fetch, at Codat (stored and returned; Ledgerline serves
+    /// no financial statement, so it limits nothing).
     #[schema(value_type = Option<i32>, nullable = false, minimum = 0, maximum = 1200)]
     #[serde(
         default,
@@ -67,7 +71,7 @@ pub struct SyncSetting {
         skip_serializing_if = "Option::is_none"
     )]
     pub months_to_sync: Option<i64>,
-    /// Whether the setting is locked.
+    /// Whether the setting is locked (stored and returned).
     #[schema(nullable = false)]
     #[serde(
         default,

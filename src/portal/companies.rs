@@ -250,6 +250,7 @@ pub async fn queue_pull(
         State(state.clone()),
         session.tenant.clone(),
         Path(company_id.clone()),
+        ApiQuery(data::QueueAllQuery::default()),
     )
     .await
     {

@@ -33,6 +33,10 @@ pub fn router() -> axum::Router<Shared> {
         .route("/books/{region}/{division}/summary", get(summary))
         .route("/books/{region}/{division}/move", post(move_division))
         .route(
+            "/books/{region}/{division}/forget-deletions",
+            post(forget_deletions),
+        )
+        .route(
             "/books/{region}/{division}/{set}",
             get(list_records).post(create_record),
         )
@@ -273,6 +277,18 @@ async fn move_division(
 ) -> AdminResult {
     let division = division_of(&state, &region, division)?;
     books_now(&state).move_division(division)?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `POST /_sandbox/books/{region}/{division}/forget-deletions`: empties the division's
+/// `sync/Deleted` log, as Exact's does for deletions older than two months, so that only a full
+/// read can tell that those records are gone.
+async fn forget_deletions(
+    State(state): State<Shared>,
+    Path((region, division)): Path<(String, i32)>,
+) -> AdminResult {
+    let division = division_of(&state, &region, division)?;
+    books_now(&state).forget_deletions(division)?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 

@@ -98,6 +98,7 @@ use Kind::{Bulk, Plain, Read, Sync};
 /// Every endpoint served under `/api/v1/{division}/`.
 pub static ENDPOINTS: &[Endpoint] = &[
     ep("crm/Accounts", S::Accounts, Plain, "ID", "Account", CRM),
+    ep("crm/Contacts", S::Contacts, Plain, "ID", "Contact", CRM),
     Endpoint {
         lines: Some("SalesInvoiceLines"),
         ..ep(
@@ -228,6 +229,14 @@ pub static ENDPOINTS: &[Endpoint] = &[
         CRM,
     ),
     ep(
+        "bulk/CRM/Contacts",
+        S::Contacts,
+        Bulk,
+        "ID",
+        "Bulk.CRM.Contact",
+        CRM,
+    ),
+    ep(
         "bulk/Financial/GLAccounts",
         S::GLAccounts,
         Bulk,
@@ -265,6 +274,14 @@ pub static ENDPOINTS: &[Endpoint] = &[
         Sync,
         "Timestamp",
         "Sync.CRM.Account",
+        CRM,
+    ),
+    ep(
+        "sync/CRM/Contacts",
+        S::Contacts,
+        Sync,
+        "Timestamp",
+        "Sync.CRM.Contact",
         CRM,
     ),
     ep(

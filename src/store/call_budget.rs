@@ -5,6 +5,11 @@
 //! both databases: of several instances racing for the last call of a minute, one wins. Windows
 //! roll inside the statement (a row whose `minute_start` is not the current minute counts as 0),
 //! so no instance has to reset them.
+//!
+//! On-demand work goes before scheduled work within a minute: an on-demand caller that must wait
+//! for the next minute marks the row (`on_demand_waiting_until`), scheduled callers are refused
+//! while the mark stands, and each on-demand call made under the mark extends it by
+//! [`ON_DEMAND_HOLD_MS`], so the on-demand pull keeps the minutes until it stops calling.
 
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -16,6 +21,9 @@ pub const MINUTE_MS: i64 = 60_000;
 pub const DAY_MS: i64 = 86_400_000;
 /// How long the per-minute call history is kept: the portal draws 30 days, plus today.
 pub const CALL_HISTORY_MS: i64 = 31 * DAY_MS;
+/// How long an on-demand caller's mark outlives its last call (or its wait): enough to store a
+/// page between two calls, short enough that scheduled work resumes soon after it.
+pub const ON_DEMAND_HOLD_MS: i64 = 10_000;
 
 /// One (app, division) budget as stored, or as it stands at an instant once rolled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +37,9 @@ pub struct CallBudgetRow {
     /// Exact said "no more until" (a 429, or remaining = 0), epoch ms; 0 when it did not.
     pub minute_blocked_until: i64,
     pub day_blocked_until: i64,
+    /// An on-demand caller waits for (or is using) this division's minutes until then, epoch
+    /// ms: scheduled callers wait too. 0 when none does.
+    pub on_demand_waiting_until: i64,
 }
 
 impl CallBudgetRow {
@@ -62,6 +73,7 @@ impl CallBudgetRow {
             day_limit: row.try_get("day_limit")?,
             minute_blocked_until: row.try_get("minute_blocked_until")?,
             day_blocked_until: row.try_get("day_blocked_until")?,
+            on_demand_waiting_until: row.try_get("on_demand_waiting_until")?,
         })
     }
 }
@@ -95,6 +107,32 @@ pub struct ObservedLimits {
     pub day_blocked_until: i64,
 }
 
+/// Whose work a call does, as the budget ranks it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallClaim {
+    /// The share of the daily limit the caller may use, in percent (100 for on-demand work,
+    /// less for scheduled work, which leaves the rest as the on-demand reserve).
+    pub day_share_percent: i64,
+    /// On-demand work: it goes before scheduled work within a minute.
+    pub on_demand: bool,
+}
+
+impl CallClaim {
+    /// On-demand work: the whole day, first in the minute.
+    pub const ON_DEMAND: CallClaim = CallClaim {
+        day_share_percent: 100,
+        on_demand: true,
+    };
+
+    /// Scheduled work that may use `day_share_percent` of the day.
+    pub fn scheduled(day_share_percent: i64) -> Self {
+        CallClaim {
+            day_share_percent,
+            on_demand: false,
+        }
+    }
+}
+
 /// The outcome of asking for one call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CallTake {
@@ -105,7 +143,7 @@ pub enum CallTake {
 }
 
 const COLUMNS: &str = "minute_start, minute_used, minute_limit, day_start, day_used, day_limit, \
-                       minute_blocked_until, day_blocked_until";
+                       minute_blocked_until, day_blocked_until, on_demand_waiting_until";
 
 impl Store {
     /// Makes sure the budget row exists (a first call for the division).
@@ -132,21 +170,20 @@ impl Store {
         Ok(())
     }
 
-    /// Counts one call against the (app, division) budget if the minute and the day allow it.
-    /// `day_share_percent` is the share of the daily limit this caller may use (100 for on-demand
-    /// work, less for scheduled work, which leaves the rest as the on-demand reserve).
+    /// Counts one call against the (app, division) budget if the minute and the day allow it
+    /// for `claim` (a scheduled call also waits while an on-demand caller's mark stands).
     pub async fn take_upstream_call(
         &self,
         app: &str,
         division: &str,
         now: i64,
         limits: CallLimits,
-        day_share_percent: i64,
+        claim: CallClaim,
     ) -> Result<CallTake, StoreError> {
         // The row exists after a division's first call: count first, and only when that is
         // refused make sure the row exists (another caller may just have created it) and retry.
         if let Some(granted) = self
-            .try_take_upstream_call(app, division, now, day_share_percent)
+            .try_take_upstream_call(app, division, now, claim)
             .await?
         {
             self.record_call_minute(app, division, now).await;
@@ -154,7 +191,7 @@ impl Store {
         }
         self.ensure_call_budget(app, division, now, limits).await?;
         if let Some(granted) = self
-            .try_take_upstream_call(app, division, now, day_share_percent)
+            .try_take_upstream_call(app, division, now, claim)
             .await?
         {
             self.record_call_minute(app, division, now).await;
@@ -226,26 +263,34 @@ impl Store {
         app: &str,
         division: &str,
         now: i64,
-        day_share_percent: i64,
+        claim: CallClaim,
     ) -> Result<Option<CallBudgetRow>, StoreError> {
+        // $7 = 1 for on-demand work: it ignores the mark and, while the mark stands, extends it
+        // to $8; scheduled work ($7 = 0) waits for the mark to pass.
         let granted = sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE upstream_call_budgets SET \
                minute_used = CASE WHEN minute_start = $3 THEN minute_used + 1 ELSE 1 END, \
                minute_start = $3, \
                day_used = CASE WHEN day_start = $4 THEN day_used + 1 ELSE 1 END, \
-               day_start = $4 \
+               day_start = $4, \
+               on_demand_waiting_until = CASE \
+                 WHEN $7 = 1 AND on_demand_waiting_until > $6 AND on_demand_waiting_until < $8 \
+                 THEN $8 ELSE on_demand_waiting_until END \
              WHERE app = $1 AND division = $2 \
                AND (CASE WHEN minute_start = $3 THEN minute_used ELSE 0 END) < minute_limit \
                AND (CASE WHEN day_start = $4 THEN day_used ELSE 0 END) * 100 < day_limit * $5 \
                AND minute_blocked_until <= $6 AND day_blocked_until <= $6 \
+               AND ($7 = 1 OR on_demand_waiting_until <= $6) \
              RETURNING {COLUMNS}"
         )))
         .bind(app)
         .bind(division)
         .bind(minute_start(now))
         .bind(day_start(now))
-        .bind(day_share_percent.clamp(0, 100))
+        .bind(claim.day_share_percent.clamp(0, 100))
         .bind(now)
+        .bind(i64::from(claim.on_demand))
+        .bind(now + ON_DEMAND_HOLD_MS)
         .fetch_optional(&self.pool)
         .await?;
         Ok(granted.map(|row| CallBudgetRow::read(&row)).transpose()?)
@@ -321,6 +366,27 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// Marks that an on-demand caller waits for this division's minutes until `until` (a later
+    /// mark already stored is kept): scheduled callers wait for it to pass.
+    pub async fn mark_on_demand_waiting(
+        &self,
+        app: &str,
+        division: &str,
+        until: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE upstream_call_budgets SET on_demand_waiting_until = \
+               CASE WHEN on_demand_waiting_until > $3 THEN on_demand_waiting_until ELSE $3 END \
+             WHERE app = $1 AND division = $2",
+        )
+        .bind(app)
+        .bind(division)
+        .bind(until)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     /// Closes the minute and/or the day until the given instants (0 leaves one as it is); a

@@ -6,6 +6,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 use uuid::Uuid;
 
+use super::read_memo::Change;
 use super::tenants::parse_uuid;
 use super::{Store, StoreError, now_ms};
 
@@ -146,14 +147,18 @@ impl Store {
 
     /// Deletes a company; `NotFound` if the tenant has no such company.
     pub async fn delete_company(&self, tenant_id: Uuid, id: Uuid) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query("DELETE FROM companies WHERE id = $1 AND tenant_id = $2")
             .bind(id.to_string())
             .bind(tenant_id.to_string())
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        Store::log_change(&mut tx, &Change::Company(id)).await?;
+        tx.commit().await?;
+        self.forget(&Change::Company(id)).await;
         Ok(())
     }
 }

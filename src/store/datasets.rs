@@ -13,6 +13,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 use uuid::Uuid;
 
+use super::read_memo::Change;
 use super::tenants::parse_uuid;
 use super::{Store, StoreError};
 use crate::clock::iso_utc;
@@ -120,6 +121,7 @@ impl Store {
         now: i64,
     ) -> Result<Option<PullOperationRow>, StoreError> {
         let id = Uuid::new_v4();
+        let mut tx = self.begin_write().await?;
         let inserted = sqlx::query(
             "INSERT INTO pull_operations (id, company_id, connection_id, data_type, status, requested_at) \
              VALUES ($1, $2, $3, $4, 'Queued', $5)",
@@ -129,10 +131,16 @@ impl Store {
         .bind(connection_id.to_string())
         .bind(data_type)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await;
         match inserted {
-            Ok(_) => self.get_pull_operation(company_id, id).await.map(Some),
+            Ok(_) => {
+                let change = Change::Datasets(company_id);
+                Store::log_change(&mut tx, &change).await?;
+                tx.commit().await?;
+                self.forget(&change).await;
+                self.get_pull_operation(company_id, id).await.map(Some)
+            }
             // The partial unique index `pull_operations_one_running` refused a second pull.
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Ok(None),
             Err(e) => Err(e.into()),
@@ -209,17 +217,26 @@ impl Store {
         error: Option<&str>,
         completed_at: Option<i64>,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        let mut tx = self.begin_write().await?;
+        let company: Option<String> = sqlx::query_scalar(
             "UPDATE pull_operations SET status = $1, progress = $2, error_message = $3, completed_at = $4 \
-             WHERE id = $5",
+             WHERE id = $5 RETURNING company_id",
         )
         .bind(status)
         .bind(progress)
         .bind(error)
         .bind(completed_at)
         .bind(id.to_string())
-        .execute(&self.pool)
+        .fetch_optional(&mut *tx)
         .await?;
+        // Whether a pull runs is on every read's headers.
+        let change = match company {
+            Some(company) => Change::Datasets(parse_uuid(company)?),
+            None => return Ok(()),
+        };
+        Store::log_change(&mut tx, &change).await?;
+        tx.commit().await?;
+        self.forget(&change).await;
         Ok(())
     }
 
@@ -243,6 +260,7 @@ impl Store {
         now: i64,
         stale_before: i64,
     ) -> Result<u64, StoreError> {
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE pull_operations SET status = 'InternalError', completed_at = $1, \
                error_message = 'The server running this pull stopped; queue it again' \
@@ -251,8 +269,15 @@ impl Store {
         )
         .bind(now)
         .bind(stale_before)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        if done.rows_affected() > 0 {
+            Store::log_change(&mut tx, &Change::AllDatasets).await?;
+        }
+        tx.commit().await?;
+        if done.rows_affected() > 0 {
+            self.forget(&Change::AllDatasets).await;
+        }
         Ok(done.rows_affected())
     }
 
@@ -379,7 +404,15 @@ impl Store {
         .bind(i64::from(changes > 0))
         .execute(&mut *tx)
         .await?;
+        // A new version is a new copy for readers; a page that changed nothing is none.
+        let change = Change::Datasets(pull.company_id);
+        if changes > 0 {
+            Store::log_change(&mut tx, &change).await?;
+        }
         tx.commit().await?;
+        if changes > 0 {
+            self.forget(&change).await;
+        }
         Ok(counts)
     }
 
@@ -452,7 +485,10 @@ impl Store {
             .bind(&connection)
             .execute(&mut *tx)
             .await?;
+        let change = Change::Datasets(pull.company_id);
+        Store::log_change(&mut tx, &change).await?;
         tx.commit().await?;
+        self.forget(&change).await;
         Ok(counts)
     }
 

@@ -9,22 +9,26 @@ mod companies;
 mod connections;
 mod datasets;
 mod key_check;
+mod read_memo;
 mod settings;
 mod sync_settings;
 mod tenants;
 mod tokens;
 
 pub use call_budget::{
-    CallBudgetRow, CallLimits, CallTake, DAY_MS, MINUTE_MS, ObservedLimits, day_start, minute_start,
+    CallBudgetRow, CallClaim, CallLimits, CallTake, DAY_MS, MINUTE_MS, ON_DEMAND_HOLD_MS,
+    ObservedLimits, day_start, minute_start,
 };
 pub use companies::{CompanyRow, NewCompany};
 pub use connections::{ConnectionErrorRow, ConnectionRow, ConnectionStatus, UpstreamCompanyRef};
 pub use datasets::{CommitCounts, DatasetRow, PageRecords, PullOperationRow, PulledRecords};
+pub use read_memo::{CHANGES_POLL_EVERY, CompanyDatasets, DatasetState};
 pub use settings::IntegrationSettingRow;
 pub use sync_settings::SyncSettingRow;
 pub use tenants::{ApiKeyRow, TenantRow};
 pub use tokens::{LinkStateUse, MAX_LINK_STATES_PER_CONNECTION, SealedTokens, TokenRow};
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
@@ -59,6 +63,8 @@ pub enum StoreError {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// What reads need, remembered (see [`read_memo`]).
+    memo: Arc<read_memo::ReadMemo>,
 }
 
 impl Store {
@@ -94,7 +100,11 @@ impl Store {
             pool.execute("PRAGMA journal_mode = WAL").await?;
         }
         MIGRATOR.run(&pool).await?;
-        Ok(Store { pool, backend })
+        Ok(Store {
+            pool,
+            backend,
+            memo: Arc::default(),
+        })
     }
 
     /// Which database this store talks to.

@@ -4,6 +4,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use uuid::Uuid;
 
+use super::read_memo::Change;
 use super::{Store, StoreError, now_ms};
 
 /// A tenant as stored.
@@ -146,14 +147,19 @@ impl Store {
 
     /// Revokes one key of one tenant; `NotFound` if that tenant has no such key.
     pub async fn delete_api_key(&self, tenant_id: Uuid, key_id: Uuid) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query("DELETE FROM api_keys WHERE id = $1 AND tenant_id = $2")
             .bind(key_id.to_string())
             .bind(tenant_id.to_string())
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        // Every instance must stop taking the key.
+        Store::log_change(&mut tx, &Change::ApiKeys).await?;
+        tx.commit().await?;
+        self.forget(&Change::ApiKeys).await;
         Ok(())
     }
 

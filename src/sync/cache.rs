@@ -1,16 +1,17 @@
 //! Per-company cached copies of pulled datasets, served to readers without touching the store
 //! more than to ask "is my copy current?".
 //!
-//! The cache key includes the dataset's version (which every committed pull that changed records
-//! raises), so a reader on any server instance sees a new pull at once, and concurrent readers of a
-//! copy not cached yet share one load (moka's `try_get_with`).
+//! The cache key includes the dataset's fingerprint (from its versions, which every committed
+//! pull that changed records raises), so a reader sees a new pull as soon as the store's memory
+//! of the versions does, and concurrent readers of a copy not cached yet share one load (moka's
+//! `try_get_with`).
 
 use std::sync::{Arc, OnceLock};
 
 use moka::future::Cache;
 use uuid::Uuid;
 
-use crate::store::{Store, StoreError};
+use crate::store::{DatasetState, Store, StoreError};
 
 /// How many distinct selections one dataset keeps.
 const SELECTIONS_KEPT: u64 = 16;
@@ -115,15 +116,8 @@ fn drop_arrays(value: &mut serde_json::Value) {
     }
 }
 
-/// What a reader may get.
-#[derive(Debug)]
-pub enum Lookup {
-    /// Never pulled successfully.
-    NotSynced,
-    Ready(Arc<CachedDataset>),
-}
-
-type Key = (Uuid, String, i64);
+/// A company, a data type, and the fingerprint of its records.
+type Key = (Uuid, String, [u8; 16]);
 
 /// The cache of every company's datasets, bounded by bytes.
 #[derive(Clone)]
@@ -152,24 +146,16 @@ impl DataCache {
         }
     }
 
-    /// The company's current copy of a data type, loading it from the store if needed.
+    /// The company's copy of a data type in the `state` the store knows (see
+    /// [`Store::dataset_states`]), loading it from the store if needed.
     pub async fn dataset(
         &self,
         store: &Store,
         company_id: Uuid,
         data_type: &str,
-    ) -> Result<Lookup, StoreError> {
-        let datasets = store.datasets(company_id).await?;
-        let mine: Vec<_> = datasets
-            .iter()
-            .filter(|d| d.data_type == data_type)
-            .collect();
-        if !mine.iter().any(|d| d.last_successful_sync.is_some()) {
-            return Ok(Lookup::NotSynced);
-        }
-        // Versions only rise, so their sum identifies the combined state of every connection.
-        let version: i64 = mine.iter().map(|d| d.version).sum();
-        let key = (company_id, data_type.to_string(), version);
+        state: &DatasetState,
+    ) -> Result<Arc<CachedDataset>, StoreError> {
+        let key = (company_id, data_type.to_string(), state.fingerprint);
         let store = store.clone();
         let data_type = data_type.to_string();
         let dataset = self
@@ -190,7 +176,7 @@ impl DataCache {
                 StoreError::NotFound => StoreError::NotFound,
                 other => StoreError::Database(sqlx::Error::Protocol(other.to_string())),
             })?;
-        Ok(Lookup::Ready(dataset))
+        Ok(dataset)
     }
 
     /// Weighs a cached dataset again (after its query view was built), so that the cache's

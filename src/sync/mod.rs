@@ -5,6 +5,7 @@ pub mod cache;
 mod lease;
 pub mod schedule;
 mod sink;
+pub mod window;
 
 use lease::PullLease;
 
@@ -49,6 +50,17 @@ pub enum QueueError {
     AlreadyRunning(Box<PullOperationRow>),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// How a pull is queued: whose work it is, and whether it must read everything.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueueOptions {
+    /// On-demand work may spend the daily reserve and goes before scheduled work.
+    pub priority: CallPriority,
+    /// Read every record even when a stored cursor could resume (the caller asked for it):
+    /// records the upstream no longer returns are then flagged deleted, which catches
+    /// deletions its change log has forgotten (Exact keeps it two months).
+    pub full: bool,
 }
 
 /// Queues and runs pulls. Cloning shares it.
@@ -118,8 +130,28 @@ impl SyncEngine {
         data_type: DataType,
         connection_id: Option<Uuid>,
     ) -> Result<PullOperationRow, QueueError> {
+        self.queue_with(
+            tenant_id,
+            company_id,
+            data_type,
+            connection_id,
+            QueueOptions::default(),
+        )
+        .await
+    }
+
+    /// [`SyncEngine::queue`] with options (a full pull on request). A pull of the data type
+    /// already running is returned as it is, whatever its mode.
+    pub async fn queue_with(
+        &self,
+        tenant_id: Uuid,
+        company_id: Uuid,
+        data_type: DataType,
+        connection_id: Option<Uuid>,
+        options: QueueOptions,
+    ) -> Result<PullOperationRow, QueueError> {
         let queued = self
-            .queue_many(tenant_id, company_id, &[data_type], connection_id)
+            .queue_many_with(tenant_id, company_id, &[data_type], connection_id, options)
             .await?;
         match queued.into_iter().next() {
             Some(pull) => Ok(pull),
@@ -132,7 +164,16 @@ impl SyncEngine {
                 .await?
             {
                 Some(running) => Err(QueueError::AlreadyRunning(Box::new(running))),
-                None => Box::pin(self.queue(tenant_id, company_id, data_type, connection_id)).await,
+                None => {
+                    Box::pin(self.queue_with(
+                        tenant_id,
+                        company_id,
+                        data_type,
+                        connection_id,
+                        options,
+                    ))
+                    .await
+                }
             },
         }
     }
@@ -168,6 +209,23 @@ impl SyncEngine {
         data_types: &[DataType],
         connection_id: Option<Uuid>,
         priority: CallPriority,
+    ) -> Result<Vec<PullOperationRow>, QueueError> {
+        let options = QueueOptions {
+            priority,
+            full: false,
+        };
+        self.queue_many_with(tenant_id, company_id, data_types, connection_id, options)
+            .await
+    }
+
+    /// [`SyncEngine::queue_many`] with options: the priority, and a full pull on request.
+    pub async fn queue_many_with(
+        &self,
+        tenant_id: Uuid,
+        company_id: Uuid,
+        data_types: &[DataType],
+        connection_id: Option<Uuid>,
+        options: QueueOptions,
     ) -> Result<Vec<PullOperationRow>, QueueError> {
         let store = &self.inner.store;
         let what = data_types
@@ -225,19 +283,24 @@ impl SyncEngine {
             self.inner
                 .tasks
                 .pulls
-                .spawn(async move { engine.run_as(run, connection, priority).await });
+                .spawn(async move { engine.run_with(run, connection, options).await });
         }
         Ok(queued)
     }
 
     /// How much of each data type to pull from `connection`: since its stored cursor when an
     /// earlier pull of it completed, the cursor is younger than the upstream's deleted log and
-    /// the provider can resume from it; otherwise in full (first link, old or foreign cursor).
+    /// the provider can resume from it; otherwise in full (first link, old or foreign cursor,
+    /// or a full pull asked for).
     async fn pull_modes(
         &self,
         connection: &ConnectionRow,
         data_types: &[DataType],
+        full: bool,
     ) -> Result<Vec<PullMode>, StoreError> {
+        if full {
+            return Ok(vec![PullMode::Full; data_types.len()]);
+        }
         let inner = &self.inner;
         let provider = inner.registry.provider(&connection.integration_key);
         let datasets = inner.store.datasets(connection.company_id).await?;
@@ -280,6 +343,20 @@ impl SyncEngine {
         pulls: Vec<PullOperationRow>,
         connection: ConnectionRow,
         priority: CallPriority,
+    ) {
+        let options = QueueOptions {
+            priority,
+            full: false,
+        };
+        self.run_with(pulls, connection, options).await
+    }
+
+    /// [`SyncEngine::run_as`] with options (a full pull on request).
+    pub async fn run_with(
+        &self,
+        pulls: Vec<PullOperationRow>,
+        connection: ConnectionRow,
+        options: QueueOptions,
     ) {
         let inner = &self.inner;
         let sink = StoreSink::new(
@@ -325,7 +402,7 @@ impl SyncEngine {
                 return;
             }
         };
-        self.run_leased(pulls, &connection, priority, sink, &lease)
+        self.run_leased(pulls, &connection, options, sink, &lease)
             .await;
         lease.release().await;
     }
@@ -335,7 +412,7 @@ impl SyncEngine {
         &self,
         pulls: Vec<PullOperationRow>,
         connection: &ConnectionRow,
-        priority: CallPriority,
+        options: QueueOptions,
         mut sink: StoreSink,
         lease: &PullLease,
     ) {
@@ -346,7 +423,7 @@ impl SyncEngine {
             .iter()
             .filter_map(|p| DataType::from_key(&p.data_type))
             .collect();
-        let modes = match self.pull_modes(connection, &data_types).await {
+        let modes = match self.pull_modes(connection, &data_types, options.full).await {
             Ok(modes) => modes,
             Err(e) => {
                 // Unknown state: a full pull is always correct, only dearer.
@@ -355,6 +432,15 @@ impl SyncEngine {
             }
         };
         let mut modes = data_types.into_iter().zip(modes);
+        let settings = match inner.store.sync_settings(connection.tenant_id).await {
+            Ok(settings) => settings,
+            Err(e) => {
+                // Storing more history than asked is the safe side of a failed read.
+                tracing::warn!(error = %e, "sync settings could not be read; storing all history");
+                Vec::new()
+            }
+        };
+        let now = inner.clock.now_ms();
         let mut request = Vec::new();
         for pull in pulls {
             let Some(data_type) = DataType::from_key(&pull.data_type) else {
@@ -373,7 +459,11 @@ impl SyncEngine {
             let mode = modes
                 .find(|(d, _)| *d == data_type)
                 .map_or(PullMode::Full, |(_, mode)| mode);
-            sink.expect(data_type, pull, mode == PullMode::Full);
+            let sync_from = settings
+                .iter()
+                .find(|s| s.data_type == data_type.key())
+                .and_then(|setting| window::sync_from(data_type, setting, now));
+            sink.expect(data_type, pull, mode == PullMode::Full, sync_from);
             request.push((data_type, mode));
         }
         if request.is_empty() {
@@ -389,7 +479,7 @@ impl SyncEngine {
                 integration_key: &connection.integration_key,
                 upstream_company_id: connection.upstream_company.as_ref().map(|c| c.id.as_str()),
                 tokens: &tokens,
-                priority,
+                priority: options.priority,
             };
             // A run whose lease another instance took over (its renewals failed for longer
             // than the lease lasts) stops, so that two runs never pull the connection at once.

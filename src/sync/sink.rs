@@ -22,6 +22,9 @@ struct OpenPull {
     pull: PullOperationRow,
     /// Every id delivered, for a full pull: what is missing at the end was deleted upstream.
     seen: Option<HashSet<String>>,
+    /// Records modified upstream before this instant (epoch ms) are not stored: the tenant's
+    /// `syncFromUtc`/`syncFromWindow` (see [`super::window`]).
+    sync_from: Option<i64>,
     counts: CommitCounts,
     pages: u32,
     upstream_calls: u32,
@@ -45,13 +48,21 @@ impl StoreSink {
         }
     }
 
-    /// Expects pages of `data_type` for `pull`; `full` when absence at the end means deletion.
-    pub(super) fn expect(&mut self, data_type: DataType, pull: PullOperationRow, full: bool) {
+    /// Expects pages of `data_type` for `pull`; `full` when absence at the end means deletion;
+    /// records modified upstream before `sync_from` are left out.
+    pub(super) fn expect(
+        &mut self,
+        data_type: DataType,
+        pull: PullOperationRow,
+        full: bool,
+        sync_from: Option<i64>,
+    ) {
         self.open.insert(
             data_type,
             OpenPull {
                 pull,
                 seen: full.then(HashSet::new),
+                sync_from,
                 counts: CommitCounts::default(),
                 pages: 0,
                 upstream_calls: 0,
@@ -172,11 +183,19 @@ fn status_of(error: &PullError, now_ms: i64) -> (&'static str, String) {
 
 #[async_trait]
 impl PageSink for StoreSink {
-    async fn page(&mut self, page: PulledPage) -> Result<(), SinkError> {
+    async fn page(&mut self, mut page: PulledPage) -> Result<(), SinkError> {
         let Some(open) = self.open.get_mut(&page.data_type) else {
             // A provider reading a shared source may offer more than was asked: not ours to store.
             return Ok(());
         };
+        if let Some(from) = open.sync_from {
+            // Before the window: not stored, and flagged deleted if an earlier pull stored it.
+            let (kept, before): (Vec<_>, Vec<_>) = std::mem::take(&mut page.upserts)
+                .into_iter()
+                .partition(|(_, record)| super::window::within(record, from));
+            page.upserts = kept;
+            page.deleted.extend(before.into_iter().map(|(id, _)| id));
+        }
         if page.read_in_full && open.seen.is_none() {
             // Asked for changes, read in full: absence at the end means deletion after all.
             open.seen = Some(HashSet::new());

@@ -72,7 +72,7 @@ async fn a_stopping_server_ends_a_pull_at_a_page_boundary() {
         .unwrap();
     let stopping = Arc::new(AtomicBool::new(false));
     let mut sink = StoreSink::new(store.clone(), clock, stopping.clone());
-    sink.expect(DataType::Invoices, pull.clone(), true);
+    sink.expect(DataType::Invoices, pull.clone(), true, None);
 
     sink.page(page(&["a", "b"])).await.unwrap();
     stopping.store(true, Ordering::Relaxed);

@@ -4,6 +4,9 @@
 use std::time::Duration;
 
 use base64::Engine;
+use ledgerline::model::DataType;
+use ledgerline::provider::CallPriority;
+use ledgerline::store::PullOperationRow;
 use reqwest::Method;
 use serde_json::Value;
 use tokio::net::TcpListener;
@@ -286,4 +289,145 @@ async fn scheduled_pulls_stop_at_the_on_demand_reserve() {
         .parse()
         .unwrap();
     assert!(remaining < 400, "the shared count: {remaining}");
+}
+
+/// The status of a pull by its row, read from the store.
+async fn pull_row(world: &World, pull: &PullOperationRow) -> PullOperationRow {
+    world
+        .server
+        .state
+        .store
+        .get_pull_operation(pull.company_id, pull.id)
+        .await
+        .unwrap()
+}
+
+/// Two pulls on one division, each on its own server instance: a scheduled one (company info,
+/// one call) and an on-demand one (every data type, many calls), both waiting for the next
+/// minute. When it opens, the on-demand pull goes first and completes before the scheduled
+/// pull makes its call, which then follows.
+async fn on_demand_pulls_go_before_scheduled_ones_in_the_minute(world: &World) {
+    let scheduled_company = world
+        .linked_and_pulled("Scheduled BV", "exact-online-nl", DIVISION)
+        .await;
+    let on_demand_company = world
+        .linked_and_pulled("On Demand BV", "exact-online-nl", DIVISION)
+        .await;
+    let second = start_server(
+        TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        &world.database_url,
+        &world.sandbox,
+        world.dir.path(),
+    )
+    .await;
+    let connection = world
+        .get_json(&format!("/companies/{scheduled_company}/connections"))
+        .await["results"][0]
+        .clone();
+    let row = world.row(&connection).await;
+    let tenant = row.tenant_id;
+    let id = |company: &str| uuid::Uuid::parse_str(company).unwrap();
+
+    // The division's minute is spent.
+    to_the_start_of_a_minute(world, &second).await;
+    for _ in 0..60 {
+        world.upstream_call(&world.server, &row).await.unwrap();
+    }
+    // The scheduled pull waits first, on the second instance; then the on-demand one.
+    let scheduled = second
+        .state
+        .sync
+        .queue_many_as(
+            tenant,
+            id(&scheduled_company),
+            &[DataType::from_key("company").unwrap()],
+            None,
+            CallPriority::Scheduled,
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let all: Vec<DataType> = DataType::all().collect();
+    let on_demand = world
+        .server
+        .state
+        .sync
+        .queue_many(tenant, id(&on_demand_company), &all, None)
+        .await
+        .unwrap();
+    assert_eq!(on_demand.len(), all.len());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let stats = division_stats(&world.stats().await);
+    let calls_before = stats["calls_total"].as_u64().unwrap();
+
+    advance_all(world, &second, 61).await;
+    let mut on_demand_done = false;
+    for _ in 0..400 {
+        let mut statuses = Vec::new();
+        for pull in &on_demand {
+            statuses.push(pull_row(world, pull).await.status);
+        }
+        assert!(
+            !statuses.iter().any(|s| s.ends_with("Error")),
+            "{statuses:?}"
+        );
+        if statuses.iter().all(|s| s == "Complete") {
+            on_demand_done = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        on_demand_done,
+        "the on-demand pull completes in the new minute"
+    );
+    let waiting = pull_row(world, &scheduled[0]).await;
+    assert_ne!(
+        waiting.status, "Complete",
+        "the scheduled pull yielded the minute to the on-demand one: {waiting:?}"
+    );
+    let stats = division_stats(&world.stats().await);
+    assert!(
+        stats["calls_total"].as_u64().unwrap() > calls_before + 10,
+        "{stats}"
+    );
+
+    // Once the on-demand pull stops calling, the scheduled one goes on.
+    advance_all(world, &second, 11).await;
+    let pull = second
+        .state
+        .sync
+        .wait(id(&scheduled_company), scheduled[0].id)
+        .await
+        .unwrap();
+    assert_eq!(pull.status, "Complete", "{pull:?}");
+    let stats = division_stats(&world.stats().await);
+    assert_eq!(stats["rate_limited"], 0, "{stats}");
+    assert!(
+        stats["max_calls_in_a_minute"].as_u64().unwrap() <= 60,
+        "{stats}"
+    );
+}
+
+#[tokio::test]
+async fn on_demand_pulls_go_before_scheduled_ones_on_sqlite() {
+    let world = World::start().await;
+    on_demand_pulls_go_before_scheduled_ones_in_the_minute(&world).await;
+}
+
+#[tokio::test]
+async fn on_demand_pulls_go_before_scheduled_ones_on_postgres() {
+    let Some(db) =
+        PgTestDatabase::create("on_demand_pulls_go_before_scheduled_ones_on_postgres").await
+    else {
+        return;
+    };
+    let world = World::start_with(WorldOptions {
+        database_url: Some(db.url.clone()),
+        ..WorldOptions::default()
+    })
+    .await;
+    on_demand_pulls_go_before_scheduled_ones_in_the_minute(&world).await;
+    drop(world);
+    db.drop_database().await;
 }

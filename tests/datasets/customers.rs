@@ -98,7 +98,7 @@ async fn nl_and_uk_customers_and_suppliers_match_the_sandbox_books() {
                 assert!(customer["registrationNumber"].is_string(), "{customer}");
             }
             assert_eq!(customer["addresses"][0]["type"], "Billing", "{customer}");
-            assert_eq!(customer["contacts"][0]["status"], customer["status"]);
+            assert!(customer["contacts"].is_array(), "{customer}");
             assert!(customer["modifiedDate"].as_str().unwrap().ends_with('Z'));
             *currencies
                 .entry(customer["defaultCurrency"].as_str().unwrap().into())

@@ -9,12 +9,15 @@ mod common;
 mod world;
 
 mod bills;
+mod contacts;
 mod credit_notes;
 mod customers;
+mod full_pull;
 mod incremental;
 mod journal_entries;
 mod refs;
 mod schedules;
+mod takeover;
 
 use reqwest::Method;
 use rust_decimal::Decimal;

@@ -3,7 +3,8 @@
 //! server instances.
 
 use ledgerline::store::{
-    CallLimits, CallTake, DAY_MS, MINUTE_MS, ObservedLimits, Store, day_start, minute_start,
+    CallClaim, CallLimits, CallTake, DAY_MS, MINUTE_MS, ON_DEMAND_HOLD_MS, ObservedLimits, Store,
+    day_start, minute_start,
 };
 use uuid::Uuid;
 
@@ -16,9 +17,15 @@ const LIMITS: CallLimits = CallLimits {
 /// 10:00:00 UTC on some day: the top of a minute.
 const T0: i64 = 1_764_756_000_000;
 
+/// One call: `share` 100 is on-demand work, less is scheduled work with that daily share.
 async fn take(store: &Store, division: &str, now: i64, share: i64) -> CallTake {
+    let claim = if share == 100 {
+        CallClaim::ON_DEMAND
+    } else {
+        CallClaim::scheduled(share)
+    };
     store
-        .take_upstream_call("exact-online-nl", division, now, LIMITS, share)
+        .take_upstream_call("exact-online-nl", division, now, LIMITS, claim)
         .await
         .unwrap()
 }
@@ -130,6 +137,57 @@ async fn budget_arithmetic(a: &Store, b: &Store) {
     assert!(granted(take(b, "101", tomorrow + MINUTE_MS, 100).await));
 }
 
+/// On-demand work goes first within a minute, on every instance: once an on-demand caller had to
+/// wait for the next minute (and marked it), scheduled callers wait while it keeps calling.
+async fn on_demand_work_goes_first_in_the_minute(a: &Store, b: &Store) {
+    let t = T0 + 20 * MINUTE_MS;
+    // No mark without a wait: on-demand and scheduled calls share an open minute.
+    assert!(granted(take(a, "first", t, 100).await));
+    match take(b, "first", t + 1, 90).await {
+        CallTake::Granted(w) => assert_eq!(w.on_demand_waiting_until, 0),
+        other => panic!("{other:?}"),
+    }
+    for n in 2..60 {
+        assert!(granted(take(b, "first", t + n, 90).await), "call {n}");
+    }
+    // The minute is full: an on-demand caller on instance a waits for the next and marks it.
+    assert!(!granted(take(a, "first", t + 100, 100).await));
+    let next = t + MINUTE_MS;
+    a.mark_on_demand_waiting("exact-online-nl", "first", next + ON_DEMAND_HOLD_MS)
+        .await
+        .unwrap();
+    // The next minute opens: instance b's scheduled caller yields though the minute is empty.
+    match take(b, "first", next + 10, 90).await {
+        CallTake::Refused(w) => {
+            assert_eq!(w.minute_used, 0, "refused for the mark, not the minute");
+            assert_eq!(w.on_demand_waiting_until, next + ON_DEMAND_HOLD_MS);
+        }
+        other => panic!("scheduled work must yield to the waiting on-demand work: {other:?}"),
+    }
+    // Each on-demand call under the mark extends it.
+    match take(a, "first", next + 5_000, 100).await {
+        CallTake::Granted(w) => {
+            assert_eq!(w.on_demand_waiting_until, next + 5_000 + ON_DEMAND_HOLD_MS)
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!granted(
+        take(b, "first", next + ON_DEMAND_HOLD_MS + 1, 90).await
+    ));
+    // Once the on-demand work stops calling, the mark lapses and scheduled work goes on.
+    assert!(granted(
+        take(b, "first", next + 5_000 + ON_DEMAND_HOLD_MS, 90).await
+    ));
+    // A lapsed mark is not extended by later on-demand calls.
+    match take(a, "first", next + 30_000, 100).await {
+        CallTake::Granted(w) => {
+            assert_eq!(w.on_demand_waiting_until, next + 5_000 + ON_DEMAND_HOLD_MS)
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(granted(take(b, "first", next + 30_001, 90).await));
+}
+
 /// Many callers racing on two stores for one minute get exactly its limit between them.
 async fn racing_callers_share_one_minute(a: &Store, b: &Store) {
     let now = T0 + 7 * MINUTE_MS;
@@ -238,6 +296,7 @@ async fn pull_lease(a: &Store, b: &Store) {
 async fn exercise(a: &Store, b: &Store) {
     budget_arithmetic(a, b).await;
     racing_callers_share_one_minute(a, b).await;
+    on_demand_work_goes_first_in_the_minute(a, b).await;
     pull_lease(a, b).await;
 }
 

@@ -10,6 +10,8 @@ mod errors;
 mod hardening;
 mod openapi;
 mod process;
+mod read_path;
 mod settings;
 mod store;
+mod sync_settings;
 mod tenants;

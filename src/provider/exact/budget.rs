@@ -13,7 +13,10 @@
 //! can put more than 60 calls in one clock minute: Exact counts per clock-aligned window, so
 //! this counts the same way.
 //!
-//! Scheduled work may use the daily limit less a reserve (default 10 %) kept for on-demand work.
+//! Scheduled work may use the daily limit less a reserve (default 10 %) kept for on-demand work,
+//! and goes after on-demand work within a minute: an on-demand call that waits for a division's
+//! next minute marks the shared row, and scheduled calls of that division wait while the mark
+//! stands (see `store::call_budget`).
 
 use std::time::Duration;
 
@@ -22,7 +25,8 @@ use reqwest::header::HeaderMap;
 use crate::clock::{Clock, iso_utc};
 use crate::provider::{CallPriority, ProviderError, RetryKind};
 use crate::store::{
-    CallBudgetRow, CallLimits, CallTake, DAY_MS, MINUTE_MS, ObservedLimits, Store, StoreError,
+    CallBudgetRow, CallClaim, CallLimits, CallTake, DAY_MS, MINUTE_MS, ON_DEMAND_HOLD_MS,
+    ObservedLimits, Store, StoreError,
 };
 
 /// The longest wait a minute window may impose: one clock minute and a second of slack.
@@ -124,11 +128,14 @@ impl CallBudget {
         }
     }
 
-    /// The share of the daily limit `priority` may spend, in percent.
-    fn day_share_percent(&self, priority: CallPriority) -> i64 {
+    /// How the store ranks a call of `priority`: its share of the daily limit, and whether it
+    /// goes first in the minute.
+    fn claim(&self, priority: CallPriority) -> CallClaim {
         match priority {
-            CallPriority::OnDemand => 100,
-            CallPriority::Scheduled => 100 - i64::from(self.on_demand_reserve_percent),
+            CallPriority::OnDemand => CallClaim::ON_DEMAND,
+            CallPriority::Scheduled => {
+                CallClaim::scheduled(100 - i64::from(self.on_demand_reserve_percent))
+            }
         }
     }
 
@@ -138,10 +145,11 @@ impl CallBudget {
         priority: CallPriority,
     ) -> Result<Decision, ProviderError> {
         let now = self.clock.now_ms();
-        let share = self.day_share_percent(priority);
+        let claim = self.claim(priority);
+        let share = claim.day_share_percent;
         let take = self
             .store
-            .take_upstream_call(&key.0, &key.1, now, self.limits, share)
+            .take_upstream_call(&key.0, &key.1, now, self.limits, claim)
             .await
             .map_err(store_failed)?;
         let w = match take {
@@ -155,12 +163,31 @@ impl CallBudget {
         if w.day_used * 100 >= w.day_limit * share {
             return Err(reserve_reached(&w, now, next_utc_midnight(now)));
         }
-        if w.minute_used < w.minute_limit && w.minute_blocked_until <= now {
+        let minute_open = w.minute_used < w.minute_limit && w.minute_blocked_until <= now;
+        if !claim.on_demand && w.on_demand_waiting_until > now {
+            // On-demand work waits for (or is using) this division's minutes: it goes first.
+            let until = if minute_open {
+                w.on_demand_waiting_until
+            } else {
+                w.on_demand_waiting_until
+                    .max(w.minute_blocked_until.max(w.minute_start + MINUTE_MS))
+            };
+            return Ok(Decision::WaitUntil(capped_minute_reset(now, until)));
+        }
+        if minute_open {
             // The window opened between the count and the read (Exact raised the limit): retry.
             return Ok(Decision::WaitUntil(now));
         }
-        let until = w.minute_blocked_until.max(w.minute_start + MINUTE_MS);
-        Ok(Decision::WaitUntil(capped_minute_reset(now, until)))
+        let until =
+            capped_minute_reset(now, w.minute_blocked_until.max(w.minute_start + MINUTE_MS));
+        if claim.on_demand {
+            // Scheduled callers of the division wait until this one has had the next minute.
+            self.store
+                .mark_on_demand_waiting(&key.0, &key.1, until + ON_DEMAND_HOLD_MS)
+                .await
+                .map_err(store_failed)?;
+        }
+        Ok(Decision::WaitUntil(until))
     }
 
     /// Spends one call, waiting for the next minute window if this one is used up.

@@ -4,7 +4,8 @@
 //! A pull run reads each Exact source once, however many of the requested data types come from
 //! it, and hands the mapped records to the sink page by page.
 //!
-//! Customers and suppliers = one read of `sync/CRM/Accounts` for both (see `relations/`);
+//! Customers and suppliers = one read of `sync/CRM/Accounts` and one of `sync/CRM/Contacts`
+//! (their people) for both (see `relations/`);
 //! invoices and credit notes = one read of the sales invoices for both (see `invoices/`).
 //!
 //! Incremental pulls ([`PullMode::Since`], see `cursor`): the chart of accounts, customers and

@@ -41,6 +41,8 @@ pub(crate) struct Counters {
     pub bank: i32,
     pub hid: i64,
     pub account_code: u32,
+    /// `crm/Contacts.HID`.
+    pub contact: i32,
 }
 
 /// A division's books.

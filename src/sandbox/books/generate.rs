@@ -12,7 +12,8 @@ use super::docs::{
     Header, JournalDoc, JournalLine, Payment, PurchaseDoc, PurchaseLine, SalesDoc, SalesLine,
 };
 use super::{
-    ANCHOR_DATE, DivisionInfo, DivisionSpec, EntitySet, journal, names, purchase, sales, wire,
+    ANCHOR_DATE, DivisionInfo, DivisionSpec, EntitySet, contacts, journal, names, purchase, sales,
+    wire,
 };
 use crate::sandbox::region::Region;
 
@@ -114,11 +115,13 @@ pub(crate) fn division(seed: u64, spec: &DivisionSpec, is_main: bool) -> Divisio
     for row in gl_rows.into_iter().chain(vat_rows) {
         d.insert(row, setup, setup);
     }
+    // The relations' people come from a stream of their own too (see `contacts`).
+    let mut people = ChaCha8Rng::seed_from_u64(seed ^ (spec.code as u64) ^ 0x0000_C047_AC75);
     let customers: Vec<Uuid> = (0..spec.customers)
-        .map(|i| relation(&mut d, true, i, spec.customers, setup))
+        .map(|i| relation(&mut d, &mut people, true, i, spec.customers, setup))
         .collect();
     let suppliers: Vec<Uuid> = (0..spec.suppliers)
-        .map(|i| relation(&mut d, false, i, spec.suppliers, setup))
+        .map(|i| relation(&mut d, &mut people, false, i, spec.suppliers, setup))
         .collect();
     d.seq.account_code = 90_000;
     let mut docs: Vec<(NaiveDateTime, Doc)> = Vec::new();
@@ -185,10 +188,18 @@ fn random_date(rng: &mut ChaCha8Rng) -> NaiveDate {
     history_start() + Duration::days(rng.gen_range(0..=HISTORY_DAYS))
 }
 
-/// Inserts a customer (`is_customer`) or supplier; about one customer in ten is abroad. As in real
-/// books, some relations are both (a customer we also buy from, a supplier we also sell to) and
-/// some are blocked; neither choice draws from the RNG, so the rest of the books stay the same.
-fn relation(d: &mut Division, is_customer: bool, i: u32, of: u32, created: NaiveDateTime) -> Uuid {
+/// Inserts a customer (`is_customer`) or supplier with its contacts (drawn from `people`); about
+/// one customer in ten is abroad. As in real books, some relations are both (a customer we also
+/// buy from, a supplier we also sell to) and some are blocked; neither choice draws from the RNG,
+/// so the rest of the books stay the same.
+fn relation(
+    d: &mut Division,
+    people: &mut ChaCha8Rng,
+    is_customer: bool,
+    i: u32,
+    of: u32,
+    created: NaiveDateTime,
+) -> Uuid {
     let also_other_role = if is_customer { i % 8 == 4 } else { i % 6 == 5 };
     let (sells, buys) = (
         is_customer || also_other_role,
@@ -211,9 +222,29 @@ fn relation(d: &mut Division, is_customer: bool, i: u32, of: u32, created: Naive
     let (street, city, postcode) = names::address(rng, region);
     let code = if is_customer { 10_001 + i } else { 20_001 + i };
     let condition = if rng.gen_bool(0.8) { "30" } else { "14" };
+    let code = wire::account_code(&code.to_string());
+    let email = names::email(&name, country);
+    let people = contacts::generate(
+        people,
+        region,
+        &mut d.seq.contact,
+        &contacts::Relation {
+            id,
+            name: &name,
+            code: &code,
+            is_customer: sells,
+            is_supplier: buys,
+            email: &email,
+            country,
+            index: i,
+        },
+    );
+    let main_contact = people
+        .first()
+        .map_or(Value::Null, |p| p.fields["ID"].clone());
     let fields = json!({
         "ID": wire::guid(id),
-        "Code": wire::account_code(&code.to_string()),
+        "Code": code,
         "Name": name,
         "SearchCode": name.chars().filter(|c| c.is_ascii_alphanumeric()).take(10).collect::<String>().to_uppercase(),
         "Status": if sells { "C" } else { "A" },
@@ -222,7 +253,7 @@ fn relation(d: &mut Division, is_customer: bool, i: u32, of: u32, created: Naive
         "IsSupplier": buys,
         "IsPurchase": buys,
         "Blocked": blocked,
-        "Email": names::email(&name, country),
+        "Email": email,
         "Phone": names::phone(rng, region),
         "Website": Value::Null,
         "AddressLine1": street,
@@ -243,12 +274,16 @@ fn relation(d: &mut Division, is_customer: bool, i: u32, of: u32, created: Naive
         "PaymentConditionPurchase": if buys { Value::from(condition) } else { Value::Null },
         "StartDate": wire::date(created.date()),
         "EndDate": Value::Null,
+        "MainContact": main_contact,
     });
     d.insert(
         Row::guid(EntitySet::Accounts, id, wire::obj(fields)),
         created,
         created,
     );
+    for person in people {
+        d.insert(person, created, created);
+    }
     id
 }
 

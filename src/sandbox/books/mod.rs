@@ -17,10 +17,11 @@
 //!   the header total excl. VAT is `AmountFCExclVat` ("only supported for header" in Exact); the header's
 //!   other fields (InvoiceNumber, InvoiceTo, dates, Currency, Status, Type, …) are copied onto every line.
 //! - Deletions are logged with Exact's `sync/Deleted` EntityType codes: 1 TransactionLines, 2 Accounts,
-//!   7 GLAccounts, 10 PaymentTerms, 13 SalesInvoices (the header's InvoiceID and each line's ID of the
+//!   5 Contacts, 7 GLAccounts, 10 PaymentTerms, 13 SalesInvoices (the header's InvoiceID and each line's ID of the
 //!   flattened sync rows). Other sets have no code in Exact and are not logged.
 
 mod chart;
+mod contacts;
 mod division;
 mod docs;
 mod entry;
@@ -150,11 +151,13 @@ pub enum EntitySet {
     PaymentTerms,
     /// `sync/SalesInvoice/SalesInvoices`: one row per invoice line (key = line `ID`), header fields flattened in.
     SyncSalesInvoices,
+    /// `crm/Contacts` (key `ID`): the people of a relation (`Account`).
+    Contacts,
 }
 
 impl EntitySet {
     /// Every entity set, in a fixed order.
-    pub const ALL: [EntitySet; 16] = [
+    pub const ALL: [EntitySet; 17] = [
         EntitySet::Accounts,
         EntitySet::SalesInvoices,
         EntitySet::SalesInvoiceLines,
@@ -171,6 +174,7 @@ impl EntitySet {
         EntitySet::VATCodes,
         EntitySet::PaymentTerms,
         EntitySet::SyncSalesInvoices,
+        EntitySet::Contacts,
     ];
 
     /// The entity set's name, as used in summaries and messages (`"SalesInvoices"`).
@@ -192,6 +196,7 @@ impl EntitySet {
             EntitySet::VATCodes => "VATCodes",
             EntitySet::PaymentTerms => "PaymentTerms",
             EntitySet::SyncSalesInvoices => "SyncSalesInvoices",
+            EntitySet::Contacts => "Contacts",
         }
     }
 
@@ -212,6 +217,7 @@ impl EntitySet {
         match self {
             EntitySet::TransactionLines => Some(1),
             EntitySet::Accounts => Some(2),
+            EntitySet::Contacts => Some(5),
             EntitySet::GLAccounts => Some(7),
             EntitySet::PaymentTerms => Some(10),
             EntitySet::SalesInvoices | EntitySet::SyncSalesInvoices => Some(13),
@@ -434,6 +440,12 @@ impl Books {
     pub fn move_division(&mut self, division: i32) -> Result<(), BooksError> {
         let d = self.div_mut(division)?;
         d.info.move_date = Some(d.now_local());
+        Ok(())
+    }
+
+    /// Empties the division's deleted log, as Exact does with deletions older than two months.
+    pub fn forget_deletions(&mut self, division: i32) -> Result<(), BooksError> {
+        self.div_mut(division)?.deleted.clear();
         Ok(())
     }
 

@@ -1,6 +1,6 @@
 //! Mutations: create, update and delete records and record payments, keeping derived rows consistent.
 //!
-//! Mutable sets: Accounts, GLAccounts, SalesInvoices (with nested SalesInvoiceLines), PurchaseEntries
+//! Mutable sets: Accounts, Contacts (see `contacts`), GLAccounts, SalesInvoices (with nested SalesInvoiceLines), PurchaseEntries
 //! (with nested PurchaseEntryLines) and GeneralJournalEntries (with nested lines); every other set is
 //! derived and answers `NotMutable`. Every change stamps `Modified` with the sandbox clock and bumps the
 //! rowversion; derived rows are recomputed and diffed, so only rows that really change get a new one.
@@ -14,7 +14,7 @@ use super::chart::gl_type_description;
 use super::division::{Division, Row};
 use super::docs::{JournalDoc, Payment, PurchaseDoc, SalesDoc};
 use super::generate::new_id;
-use super::{BooksError, EntitySet, Key, input, journal, purchase, sales, wire};
+use super::{BooksError, EntitySet, Key, contacts, input, journal, purchase, sales, wire};
 
 fn invalid(msg: impl Into<String>) -> BooksError {
     BooksError::Invalid(msg.into())
@@ -68,6 +68,7 @@ pub(crate) fn create(
     match set {
         EntitySet::Accounts => write_account(d, None, m),
         EntitySet::GLAccounts => write_gl(d, None, m),
+        EntitySet::Contacts => contacts::create(d, m),
         EntitySet::SalesInvoices => {
             let account = input::required_account(d, &m, "InvoiceTo")?;
             let head = input::new_header(
@@ -144,6 +145,7 @@ pub(crate) fn update(
     match set {
         EntitySet::Accounts => write_account(d, Some(id?), m).map(drop),
         EntitySet::GLAccounts => write_gl(d, Some(id?), m).map(drop),
+        EntitySet::Contacts => contacts::update(d, id?, m),
         EntitySet::SalesInvoices => {
             let mut doc = d.sales.get(&id?).cloned().ok_or(BooksError::NoSuchRecord)?;
             input::apply_sales(d, &mut doc, &m, false)?;
@@ -195,9 +197,12 @@ pub(crate) fn delete(d: &mut Division, set: EntitySet, key: &Key) -> Result<(), 
                     "the account is used in transactions and cannot be deleted",
                 ));
             }
+            // Its people go with it, each logged.
+            contacts::delete_of(d, id);
             d.remove(set, key);
             Ok(())
         }
+        EntitySet::Contacts => contacts::delete(d, id?),
         EntitySet::GLAccounts => {
             let id = id?;
             d.table(set).get(key).ok_or(BooksError::NoSuchRecord)?;
@@ -375,6 +380,7 @@ fn blank_account(d: &Division, id: Uuid, name: &str, is_customer: bool) -> Map<S
         "PaymentConditionSales",
         "PaymentConditionPurchase",
         "EndDate",
+        "MainContact",
     ] {
         f.insert(k.into(), Value::Null);
     }

@@ -34,6 +34,22 @@ pub struct RelationCounts {
     pub blocked_suppliers: u64,
 }
 
+/// The people of the relations (`crm/Contacts`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ContactCounts {
+    pub contacts: u64,
+    /// Relations with at least one contact.
+    pub relations_with_contacts: u64,
+    /// Relations whose `MainContact` names one of their contacts.
+    pub relations_with_main_contact: u64,
+    /// Contacts of customers (`AccountIsCustomer`) and of suppliers; one of both roles counts
+    /// in both.
+    pub of_customers: u64,
+    pub of_suppliers: u64,
+    pub without_email: u64,
+    pub without_phone: u64,
+}
+
 /// Totals of one currency's financial entries.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct JournalTotals {
@@ -70,6 +86,8 @@ pub struct BooksSummary {
     pub purchase_entries: BTreeMap<String, CurrencyTotals>,
     /// Customers and suppliers among the accounts.
     pub relations: RelationCounts,
+    /// The relations' contacts.
+    pub contacts: ContactCounts,
     /// Bills per currency: purchase entries proper (type 30), credit notes (31) left out.
     pub bills: BTreeMap<String, CurrencyTotals>,
     /// Financial entries (the `TransactionLines` grouped by `EntryID`) per entry currency.
@@ -150,11 +168,40 @@ pub(crate) fn summarize(d: &Division) -> BooksSummary {
         credit_notes: credit_notes.present(),
         purchase_entries: purchases.present(),
         relations: relations(d),
+        contacts: contacts(d),
         bills: bills.present(),
         journal_entries: journal_totals(d),
         deleted: d.deleted.len(),
         last_timestamp: d.last_ts,
     }
+}
+
+fn contacts(d: &Division) -> ContactCounts {
+    let mut counts = ContactCounts::default();
+    let mut accounts = std::collections::BTreeSet::new();
+    let mut mains = std::collections::BTreeSet::new();
+    for contact in d.table(EntitySet::Contacts).records() {
+        let value = |name: &str| contact.fields.value(name).unwrap_or(Value::Null);
+        let flag = |name: &str| value(name) == Value::Bool(true);
+        counts.contacts += 1;
+        counts.of_customers += u64::from(flag("AccountIsCustomer"));
+        counts.of_suppliers += u64::from(flag("AccountIsSupplier"));
+        counts.without_email += u64::from(value("Email").is_null());
+        counts.without_phone += u64::from(value("Phone").is_null() && value("Mobile").is_null());
+        accounts.insert(value("Account").to_string());
+        mains.insert(value("ID").as_str().unwrap_or_default().to_owned());
+    }
+    counts.relations_with_contacts = accounts.len() as u64;
+    counts.relations_with_main_contact = d
+        .table(EntitySet::Accounts)
+        .records()
+        .filter(|a| {
+            a.fields
+                .value("MainContact")
+                .is_some_and(|m| m.as_str().is_some_and(|m| mains.contains(m)))
+        })
+        .count() as u64;
+    counts
 }
 
 fn relations(d: &Division) -> RelationCounts {

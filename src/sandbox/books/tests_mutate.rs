@@ -369,3 +369,160 @@ fn refuses_what_exact_would_refuse() {
         .expect("unused account can go");
     assert!(b.deleted(7).iter().any(|d| d.entity_type == 2));
 }
+
+/// The people of a relation, as `crm/Contacts` rows.
+fn contacts_of(b: &Books, account: &str) -> Vec<Record> {
+    b.table(7, EntitySet::Contacts)
+        .expect("contacts")
+        .iter_by_key(None)
+        .filter(|c| c.fields["Account"] == account)
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn generated_relations_have_zero_to_three_contacts_one_of_them_main() {
+    let b = one_nl();
+    let accounts = b.table(7, EntitySet::Accounts).expect("accounts");
+    let mut sizes = std::collections::BTreeSet::new();
+    for account in accounts.iter_by_key(None) {
+        let id = account.fields["ID"].as_str().unwrap_or_default().to_owned();
+        let people = contacts_of(&b, &id);
+        sizes.insert(people.len());
+        let mains: Vec<&Record> = people
+            .iter()
+            .filter(|p| p.fields["IsMainContact"] == true)
+            .collect();
+        match account.fields["MainContact"].as_str() {
+            Some(main) => {
+                assert_eq!(mains.len(), 1, "one main contact");
+                assert_eq!(mains[0].fields["ID"], main);
+            }
+            None => assert!(people.is_empty(), "a relation with people names its main"),
+        }
+        for p in &people {
+            assert_eq!(
+                p.fields["AccountMainContact"],
+                account.fields["MainContact"]
+            );
+            assert_eq!(p.fields["AccountName"], account.fields["Name"]);
+            let full = p.fields["FullName"].as_str().unwrap_or_default();
+            assert!(
+                full.ends_with(p.fields["LastName"].as_str().unwrap_or("?")),
+                "{full}"
+            );
+            assert_eq!(p.fields["Email"], p.fields["BusinessEmail"]);
+        }
+    }
+    assert!(sizes.contains(&0) && sizes.contains(&3), "{sizes:?}");
+    let summary = b.summary(7).expect("summary");
+    assert_eq!(
+        summary.contacts.contacts as usize,
+        summary.counts["Contacts"]
+    );
+    assert!(summary.contacts.relations_with_main_contact > 0);
+}
+
+#[test]
+fn a_contact_changed_bumps_its_timestamp_and_a_deleted_one_is_logged_as_entity_type_5() {
+    let mut b = one_nl();
+    let accounts: Vec<String> = b
+        .table(7, EntitySet::Accounts)
+        .expect("accounts")
+        .iter_by_key(None)
+        .map(|a| a.fields["ID"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    let account = accounts
+        .iter()
+        .find(|a| contacts_of(&b, a).len() >= 2)
+        .expect("a relation with several people")
+        .clone();
+    let people = contacts_of(&b, &account);
+    let main = people
+        .iter()
+        .find(|p| p.fields["IsMainContact"] == true)
+        .unwrap();
+    let key = main.key.clone();
+    b.update(
+        7,
+        EntitySet::Contacts,
+        &key,
+        obj(json!({"MiddleName": "van", "LastName": "Dam"})),
+    )
+    .unwrap();
+    let changed = b
+        .table(7, EntitySet::Contacts)
+        .unwrap()
+        .get(&key)
+        .unwrap()
+        .clone();
+    assert!(changed.timestamp > main.timestamp);
+    let first = changed.fields["FirstName"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(changed.fields["FullName"], format!("{first} van Dam"));
+    assert!(
+        b.update(
+            7,
+            EntitySet::Contacts,
+            &key,
+            obj(json!({"IsMainContact": 1}))
+        )
+        .is_ok(),
+        "derived fields are not written"
+    );
+    assert!(
+        b.update(7, EntitySet::Contacts, &key, obj(json!({"Email": 5})))
+            .is_err()
+    );
+
+    // The main contact deleted: logged as 5, the relation left without one.
+    let Key::Guid(main_id) = key else {
+        panic!("a GUID key")
+    };
+    b.delete(7, EntitySet::Contacts, &key).unwrap();
+    let log = b.deleted(7).last().unwrap();
+    assert_eq!((log.entity_key, log.entity_type), (main_id, 5));
+    let relation = b
+        .table(7, EntitySet::Accounts)
+        .unwrap()
+        .iter_by_key(None)
+        .find(|a| a.fields["ID"] == account.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(relation.fields["MainContact"], Value::Null);
+    assert!(
+        contacts_of(&b, &account)
+            .iter()
+            .all(|p| p.fields["IsMainContact"] == false)
+    );
+
+    // A new contact of a relation without a main one becomes it.
+    let created = b
+        .create(
+            7,
+            EntitySet::Contacts,
+            obj(json!({"Account": account, "FirstName": "Eva"})),
+        )
+        .unwrap();
+    let Key::Guid(new_id) = created else {
+        panic!("a GUID key")
+    };
+    let relation = b
+        .table(7, EntitySet::Accounts)
+        .unwrap()
+        .iter_by_key(None)
+        .find(|a| a.fields["ID"] == account.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(relation.fields["MainContact"], new_id.to_string());
+    assert!(
+        b.create(
+            7,
+            EntitySet::Contacts,
+            obj(json!({"FirstName": "Nobody's"}))
+        )
+        .is_err()
+    );
+}

@@ -16,25 +16,27 @@
 //! | `ChamberOfCommerce` | `registrationNumber` | KvK (NL) or Companies House (UK) number |
 //! | `Blocked` | `status` | blocked → `Archived`, not blocked → `Active`, unknown → `Unknown` |
 //! | `AddressLine1`, `AddressLine2` + `AddressLine3`, `City`, `State`, `Postcode`, `Country` | `addresses[0]` (`Billing`) | the account's main address, which Exact invoices to unless a separate invoice address is kept (`crm/Addresses`, not read); `line2` joins lines 2 and 3; `country` is the ISO code (`CountryName` is localised) |
-//! | `Email`, `Phone` + the address | customer `contacts[0]` | the account's own contact details, `Phone` as the `Primary` number; the status is the account's |
+//! | `MainContact` | `contactName` | the full name of the relation's main contact, and the customer's `contacts` from its people: see `contacts` |
 //! | `Modified` | `sourceModifiedDate` | local wall-clock time |
 //!
 //! Exact pads codes and sends blanks for what is unknown: a blank or null field is left out of
 //! the record, never sent as `null`, and an address with no part at all is no address.
 //!
-//! Not mapped: `contactName` and named contacts (Exact keeps people in `crm/Contacts`, a second
-//! read this pull does not make; `MainContact` is only their GUID), `supplementalData`.
+//! Exact keeps a relation's people in `crm/Contacts` (read beside the accounts, once a run, see
+//! `pull`); `MainContact` is only the main one's GUID. Not mapped: `supplementalData`.
 
 use chrono::NaiveDateTime;
 use serde::Deserialize;
 
+pub mod contacts;
 pub(in crate::provider::exact) mod pull;
 
 use super::row::de;
 use crate::model::{
-    Address, AddressType, Contact, Customer, CustomerStatus, Metadata, PhoneNumber,
-    PhoneNumberType, Supplier, SupplierStatus, local_datetime,
+    Address, AddressType, Customer, CustomerStatus, Metadata, Supplier, SupplierStatus,
+    local_datetime,
 };
+use contacts::ContactRow;
 
 /// One row of `sync/CRM/Accounts`. Only what the mapping reads; the pull's `$select` is these
 /// fields.
@@ -82,6 +84,9 @@ pub struct AccountRow {
     pub sales_currency: Option<String>,
     #[serde(deserialize_with = "de::text")]
     pub purchase_currency: Option<String>,
+    /// The GUID of the relation's main contact (`crm/Contacts.ID`).
+    #[serde(deserialize_with = "de::text")]
+    pub main_contact: Option<String>,
     #[serde(deserialize_with = "de::date")]
     pub modified: Option<NaiveDateTime>,
 }
@@ -105,12 +110,22 @@ pub struct Relation {
     pub supplier: Option<Supplier>,
 }
 
-/// Maps one account to the customer and/or supplier it is.
-pub fn map_relation(row: &AccountRow) -> Result<Relation, String> {
+/// Maps one account, with its people (`crm/Contacts` whose `Account` it is), to the customer
+/// and/or supplier it is.
+pub fn map_relation(row: &AccountRow, people: &[ContactRow]) -> Result<Relation, String> {
     let id = row.id.clone().ok_or("no ID")?;
+    let contact_name =
+        contacts::main_contact(row.main_contact.as_deref(), people).and_then(ContactRow::name);
     Ok(Relation {
-        customer: row.is_customer().then(|| map_customer(id.clone(), row)),
-        supplier: row.is_supplier().then(|| map_supplier(id, row)),
+        customer: row.is_customer().then(|| Customer {
+            contact_name: contact_name.clone(),
+            contacts: contacts::map_contacts(row.main_contact.as_deref(), people),
+            ..map_customer(id.clone(), row)
+        }),
+        supplier: row.is_supplier().then(|| Supplier {
+            contact_name,
+            ..map_supplier(id, row)
+        }),
     })
 }
 
@@ -120,26 +135,6 @@ fn map_customer(id: String, row: &AccountRow) -> Customer {
         Some(false) => CustomerStatus::Active,
         None => CustomerStatus::Unknown,
     };
-    let address = main_address(row);
-    let contacts = (row.email.is_some() || row.phone.is_some())
-        .then(|| Contact {
-            status,
-            name: None,
-            email: row.email.clone(),
-            phone: row
-                .phone
-                .clone()
-                .map(|number| PhoneNumber {
-                    r#type: PhoneNumberType::Primary,
-                    number: Some(number),
-                })
-                .into_iter()
-                .collect(),
-            address: address.clone(),
-            modified_date: None,
-        })
-        .into_iter()
-        .collect();
     Customer {
         id,
         customer_name: row.name.clone(),
@@ -150,8 +145,8 @@ fn map_customer(id: String, row: &AccountRow) -> Customer {
         tax_number: row.vat_number.clone(),
         registration_number: row.chamber_of_commerce.clone(),
         status,
-        addresses: address.into_iter().collect(),
-        contacts,
+        addresses: main_address(row).into_iter().collect(),
+        contacts: Vec::new(),
         modified_date: None,
         source_modified_date: row.modified.map(local_datetime),
         metadata: Metadata {
