@@ -19,6 +19,16 @@ const CONSENT_PAGE_CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; \
                                 base-uri 'none'; form-action 'self' http: https:; \
                                 frame-ancestors 'none'";
 
+/// The portal's pages: its own stylesheet and script only, forms that post to itself.
+const PORTAL_CSP: &str = "default-src 'none'; style-src 'self'; script-src 'self'; \
+                          img-src 'self'; base-uri 'none'; form-action 'self'; \
+                          frame-ancestors 'none'";
+
+/// For `axum::middleware::map_response` on the portal's pages.
+pub async fn for_portal(response: Response) -> Response {
+    with_headers(response, PORTAL_CSP)
+}
+
 /// For `axum::middleware::map_response` on Ledgerline's link pages.
 pub async fn for_link_pages(response: Response) -> Response {
     with_headers(response, LINK_PAGES_CSP)

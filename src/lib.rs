@@ -19,6 +19,7 @@ pub mod demo;
 pub mod html_headers;
 pub mod key_check;
 pub mod model;
+pub mod portal;
 pub mod provider;
 pub mod query;
 pub mod sandbox;

@@ -328,7 +328,7 @@ const TAG: &str = "Companies";
         (status = 400, description = "Invalid paging, query, orderBy or tags", body = ErrorMessage),
         (status = 401, description = "Missing or unknown API key", body = ErrorMessage),
     ))]
-async fn list_companies(
+pub(crate) async fn list_companies(
     State(state): State<AppState>,
     tenant: Tenant,
     ApiQuery(query): ApiQuery<PageQuery>,
@@ -430,7 +430,7 @@ async fn list_companies(
         (status = 401, description = "Missing or unknown API key", body = ErrorMessage),
         (status = 413, description = "Body too large (a Ledgerline extension: Codat documents no 413)", body = ErrorMessage),
     ))]
-async fn create_company(
+pub(crate) async fn create_company(
     State(state): State<AppState>,
     tenant: Tenant,
     ApiJson(body): ApiJson<CompanyRequestBody>,
@@ -452,7 +452,7 @@ async fn create_company(
         (status = 401, description = "Missing or unknown API key", body = ErrorMessage),
         (status = 404, description = "No such company for this tenant", body = ErrorMessage),
     ))]
-async fn get_company(
+pub(crate) async fn get_company(
     State(state): State<AppState>,
     tenant: Tenant,
     Path(company_id): Path<String>,

@@ -304,7 +304,7 @@ async fn list_connections(
         (status = 403, description = "The integration is disabled or has no credentials, or the body is not `{\"platformKey\": …}`", body = ErrorMessage),
         (status = 404, description = "No such company, or an unknown platform key", body = ErrorMessage),
     ))]
-async fn create_connection(
+pub(crate) async fn create_connection(
     State(state): State<AppState>,
     tenant: Tenant,
     Path(company_id): Path<String>,

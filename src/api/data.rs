@@ -778,7 +778,7 @@ async fn queue_data_type(
         (status = 403, description = "The integration is disabled in the tenant's settings", body = ErrorMessage),
         (status = 404, description = "No such company, or no linked connection", body = ErrorMessage),
     ))]
-async fn queue_all(
+pub(crate) async fn queue_all(
     State(state): State<AppState>,
     tenant: Tenant,
     Path(company_id): Path<String>,

@@ -174,6 +174,16 @@ impl ApiError {
     pub fn message(&self) -> &str {
         &self.message
     }
+
+    /// The invalid fields as (field, message) pairs, for a form that shows each next to its
+    /// field; empty when the error names no field.
+    pub fn field_errors(&self) -> Vec<(&str, &str)> {
+        self.validation
+            .iter()
+            .flat_map(|v| &v.errors)
+            .map(|item| (item.item_id.as_str(), item.message.as_str()))
+            .collect()
+    }
 }
 
 impl From<StoreError> for ApiError {

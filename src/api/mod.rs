@@ -164,6 +164,7 @@ pub fn router(state: AppState) -> Router {
     let (routes, _) = documented_routes().split_for_parts();
     routes
         .merge(link::router())
+        .merge(crate::portal::router())
         .merge(
             SwaggerUi::new("/docs")
                 .external_urls_from_iter_unchecked([("/openapi.json", openapi())]),

@@ -143,7 +143,7 @@ impl AppState {
         (status = 200, description = "Every integration", body = IntegrationSettingsList),
         (status = 401, description = "Missing or unknown API key", body = ErrorMessage),
     ))]
-async fn list_integration_settings(
+pub(crate) async fn list_integration_settings(
     State(state): State<AppState>,
     tenant: Tenant,
 ) -> ApiResult<Json<IntegrationSettingsList>> {
@@ -202,7 +202,7 @@ async fn get_integration_settings(
         (status = 401, description = "Missing or unknown API key", body = ErrorMessage),
         (status = 404, description = "No such integration", body = ErrorMessage),
     ))]
-async fn put_integration_settings(
+pub(crate) async fn put_integration_settings(
     State(state): State<AppState>,
     tenant: Tenant,
     Path(key): Path<String>,
@@ -307,7 +307,7 @@ fn looks_like_guid(value: &str) -> bool {
         (status = 404, description = "No such integration", body = ErrorMessage),
         (status = 409, description = "Enabling an integration that has no credentials", body = ErrorMessage),
     ))]
-async fn toggle_integration(
+pub(crate) async fn toggle_integration(
     State(state): State<AppState>,
     tenant: Tenant,
     Path(key): Path<String>,

@@ -19,6 +19,8 @@ use super::{Store, StoreError};
 
 pub const MINUTE_MS: i64 = 60_000;
 pub const DAY_MS: i64 = 86_400_000;
+/// How long the per-minute call history is kept: the portal draws 30 days, plus today.
+pub const CALL_HISTORY_MS: i64 = 31 * DAY_MS;
 /// How long an on-demand caller's mark outlives its last call (or its wait): enough to store a
 /// page between two calls, short enough that scheduled work resumes soon after it.
 pub const ON_DEMAND_HOLD_MS: i64 = 10_000;
@@ -184,6 +186,7 @@ impl Store {
             .try_take_upstream_call(app, division, now, claim)
             .await?
         {
+            self.record_call_minute(app, division, now).await;
             return Ok(CallTake::Granted(granted));
         }
         self.ensure_call_budget(app, division, now, limits).await?;
@@ -191,6 +194,7 @@ impl Store {
             .try_take_upstream_call(app, division, now, claim)
             .await?
         {
+            self.record_call_minute(app, division, now).await;
             return Ok(CallTake::Granted(granted));
         }
         let row = self
@@ -198,6 +202,59 @@ impl Store {
             .await?
             .ok_or(StoreError::NotFound)?;
         Ok(CallTake::Refused(row))
+    }
+
+    /// Adds a granted call to its minute's history row and drops the division's rows past
+    /// [`CALL_HISTORY_MS`]. The history only draws pictures: a failure is logged, never
+    /// allowed to refuse the call that the budget granted.
+    async fn record_call_minute(&self, app: &str, division: &str, now: i64) {
+        let recorded = async {
+            sqlx::query(
+                "INSERT INTO upstream_call_minutes (app, division, minute_start, calls) \
+                 VALUES ($1, $2, $3, 1) ON CONFLICT (app, division, minute_start) \
+                 DO UPDATE SET calls = upstream_call_minutes.calls + 1",
+            )
+            .bind(app)
+            .bind(division)
+            .bind(minute_start(now))
+            .execute(&self.pool)
+            .await?;
+            sqlx::query(
+                "DELETE FROM upstream_call_minutes \
+                 WHERE app = $1 AND division = $2 AND minute_start < $3",
+            )
+            .bind(app)
+            .bind(division)
+            .bind(now - CALL_HISTORY_MS)
+            .execute(&self.pool)
+            .await
+        };
+        if let Err(error) = recorded.await {
+            tracing::warn!(%error, division, "the call history could not be written");
+        }
+    }
+
+    /// Calls counted per clock minute for (app, division) since `since` (epoch ms), oldest
+    /// first, as (minute start, calls); minutes without calls are left out.
+    pub async fn upstream_call_history(
+        &self,
+        app: &str,
+        division: &str,
+        since: i64,
+    ) -> Result<Vec<(i64, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT minute_start, calls FROM upstream_call_minutes \
+             WHERE app = $1 AND division = $2 AND minute_start >= $3 ORDER BY minute_start",
+        )
+        .bind(app)
+        .bind(division)
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| Ok((row.try_get("minute_start")?, row.try_get("calls")?)))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
     }
 
     /// Counts the call if the row exists and allows it: the budget after the call.

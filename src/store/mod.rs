@@ -34,6 +34,9 @@ use std::time::Duration;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Executor};
 
+/// The migrations compiled into this binary.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
 /// Which database is behind the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -96,7 +99,7 @@ impl Store {
             // WAL lets readers run beside the writer; the setting is kept in the file.
             pool.execute("PRAGMA journal_mode = WAL").await?;
         }
-        sqlx::migrate!("./migrations").run(&pool).await?;
+        MIGRATOR.run(&pool).await?;
         Ok(Store {
             pool,
             backend,
@@ -125,6 +128,21 @@ impl Store {
     /// Whether the database answers a trivial query.
     pub async fn ping(&self) -> bool {
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+
+    /// The versions of this binary's migrations that the database has not applied
+    /// successfully (empty when it is up to date): another instance may have been started
+    /// with an older binary, or a migration failed half-way.
+    pub async fn pending_migrations(&self) -> Result<Vec<i64>, StoreError> {
+        let applied: Vec<i64> =
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success = TRUE")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(MIGRATOR
+            .iter()
+            .filter(|m| !m.migration_type.is_down_migration() && !applied.contains(&m.version))
+            .map(|m| m.version)
+            .collect())
     }
 
     /// Closes the pool, waiting for connections in use to be returned.
