@@ -46,3 +46,19 @@ pub struct Address {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub postal_code: Option<String>,
 }
+
+impl Address {
+    /// The address, or `None` when the upstream gave none of its parts: an address of only a
+    /// type says nothing.
+    pub fn unless_empty(self) -> Option<Address> {
+        let parts = [
+            &self.line1,
+            &self.line2,
+            &self.city,
+            &self.region,
+            &self.country,
+            &self.postal_code,
+        ];
+        parts.iter().any(|part| part.is_some()).then_some(self)
+    }
+}

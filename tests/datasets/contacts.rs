@@ -242,6 +242,8 @@ async fn a_changed_and_a_deleted_contact_arrive_incrementally_nl_and_uk() {
             Some(json!({"FirstName": "Renamed", "Email": "renamed@example.com"})),
         )
         .await;
+        // `modifiedDate` has whole seconds: let one pass, so a rewrite shows in it.
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
         let before = calls(&world, region, client_id, division).await;
         pull_everything(&world, &company).await;
         let spent_on_change = spent(&before, &calls(&world, region, client_id, division).await);

@@ -146,7 +146,7 @@ fn address(row: &ContactRow) -> Option<Address> {
         (Some(street), Some(number)) => Some(format!("{street} {number}")),
         (street, number) => street.clone().or(number),
     };
-    let address = Address {
+    Address {
         r#type: AddressType::Unknown,
         line1,
         line2: row.address_line2.clone(),
@@ -154,16 +154,6 @@ fn address(row: &ContactRow) -> Option<Address> {
         region: row.state.clone(),
         country: row.country.clone(),
         postal_code: row.postcode.clone(),
-    };
-    let empty = [
-        &address.line1,
-        &address.line2,
-        &address.city,
-        &address.region,
-        &address.country,
-        &address.postal_code,
-    ]
-    .iter()
-    .all(|part| part.is_none());
-    (!empty).then_some(address)
+    }
+    .unless_empty()
 }

@@ -188,7 +188,7 @@ fn main_address(row: &AccountRow) -> Option<Address> {
         (Some(two), Some(three)) => Some(format!("{two}, {three}")),
         (two, three) => two.clone().or_else(|| three.clone()),
     };
-    let address = Address {
+    Address {
         r#type: AddressType::Billing,
         line1: row.address_line1.clone(),
         line2,
@@ -196,18 +196,8 @@ fn main_address(row: &AccountRow) -> Option<Address> {
         region: row.state.clone(),
         country: row.country.clone(),
         postal_code: row.postcode.clone(),
-    };
-    let empty = [
-        &address.line1,
-        &address.line2,
-        &address.city,
-        &address.region,
-        &address.country,
-        &address.postal_code,
-    ]
-    .iter()
-    .all(|part| part.is_none());
-    (!empty).then_some(address)
+    }
+    .unless_empty()
 }
 
 #[cfg(test)]
