@@ -327,25 +327,6 @@ fn calls_between(before: &BTreeMap<String, u64>, after: &BTreeMap<String, u64>) 
         .join(", ")
 }
 
-/// Waits until every data type's latest pull of the company is complete.
-async fn wait_for_every_data_type(api: &TenantApi, company: &str) -> anyhow::Result<()> {
-    loop {
-        let status = api.get(&format!("/companies/{company}/dataStatus")).await?;
-        let mut done = true;
-        for data_type in ledgerline::model::DataType::all() {
-            match status[data_type.key()]["currentStatus"].as_str() {
-                Some("Complete") => {}
-                Some(s) if s.ends_with("Error") => bail!("the {} pull ended {s}", data_type.key()),
-                _ => done = false,
-            }
-        }
-        if done {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 /// Waits for a pull to leave the running states; returns it.
 async fn wait_for(
     state: &app::AppState,
@@ -611,43 +592,19 @@ async fn main() -> anyhow::Result<()> {
     let server = tokio::spawn(app::serve(listener, state.clone(), async move {
         let _ = stopped.await;
     }));
-    let tenant = http
-        .post(format!("{base}/admin/tenants"))
-        .bearer_auth(ADMIN_KEY)
-        .json(&json!({"name": "Bench tenant"}))
-        .send()
-        .await?
-        .json::<Value>()
-        .await?;
-    let api = TenantApi {
-        http: http.clone(),
-        base: base.clone(),
-        key: tenant["apiKey"].as_str().context("an API key")?.to_string(),
-    };
-    api.send(
-        reqwest::Method::PUT,
-        "/settings/integrations/exact-online-nl",
-        Some(json!({"clientId": app.client_id.to_string(), "clientSecret": app.client_secret, "enabled": true})),
+    let api = TenantApi::new_tenant(
+        &http,
+        &base,
+        ADMIN_KEY,
+        "exact-online-nl",
+        &app.client_id.to_string(),
+        &app.client_secret,
     )
     .await?;
-    let company = api
-        .send(
-            reqwest::Method::POST,
-            "/companies",
-            Some(json!({"name": "Bench B.V."})),
-        )
-        .await?["id"]
-        .as_str()
-        .context("a company id")?
-        .to_string();
-    let company_id = Uuid::parse_str(&company)?;
-    let connection = api
-        .send(
-            reqwest::Method::POST,
-            &format!("/companies/{company}/connections"),
-            Some(json!({"platformKey": "exact-online-nl"})),
-        )
+    let (company, connection) = api
+        .company_with_connection("Bench B.V.", "exact-online-nl")
         .await?;
+    let company_id = Uuid::parse_str(&company)?;
 
     let warp = (!args.real_time).then(|| {
         Warp::start(
@@ -671,7 +628,7 @@ async fn main() -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     let first = wait_for(&state, company_id, first).await?;
-    wait_for_every_data_type(&api, &company).await?;
+    api.wait_for_every_data_type(&company).await?;
     let pull_wall = started.elapsed();
     let stats = get_json(&http, admin.join("stats")?.as_str()).await?;
     let link_endpoints = endpoint_calls(&stats, &app.client_id.to_string());
@@ -892,7 +849,7 @@ async fn main() -> anyhow::Result<()> {
     )
     .await?;
     tokio::time::sleep(Duration::from_millis(200)).await;
-    wait_for_every_data_type(&api, &company).await?;
+    api.wait_for_every_data_type(&company).await?;
     let everything_wall = everything_started.elapsed();
     let everything_stats = get_json(&http, admin.join("stats")?.as_str()).await?;
     table.add(
@@ -1047,7 +1004,7 @@ async fn main() -> anyhow::Result<()> {
     )
     .await?;
     tokio::time::sleep(Duration::from_millis(200)).await;
-    wait_for_every_data_type(&api, &company).await?;
+    api.wait_for_every_data_type(&company).await?;
     let changes_wall = started.elapsed();
     let stats = get_json(&http, admin.join("stats")?.as_str()).await?;
     table.add(

@@ -206,25 +206,6 @@ fn warp_clocks(
     stop
 }
 
-/// Waits until every data type's latest pull of the company is complete.
-async fn wait_for_every_data_type(api: &TenantApi, company: &str) -> anyhow::Result<()> {
-    loop {
-        let status = api.get(&format!("/companies/{company}/dataStatus")).await?;
-        let mut done = true;
-        for data_type in ledgerline::model::DataType::all() {
-            match status[data_type.key()]["currentStatus"].as_str() {
-                Some("Complete") => {}
-                Some(s) if s.ends_with("Error") => bail!("the {} pull ended {s}", data_type.key()),
-                _ => done = false,
-            }
-        }
-        if done {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = args()?;
@@ -321,41 +302,17 @@ async fn main() -> anyhow::Result<()> {
 
     // Seed: a tenant, a company linked to the division, every data type pulled.
     let started = Instant::now();
-    let tenant = http
-        .post(format!("{base}/admin/tenants"))
-        .bearer_auth(ADMIN_KEY)
-        .json(&json!({"name": "Bench tenant"}))
-        .send()
-        .await?
-        .json::<Value>()
-        .await?;
-    let api = TenantApi {
-        http: http.clone(),
-        base: base.clone(),
-        key: tenant["apiKey"].as_str().context("an API key")?.to_string(),
-    };
-    api.send(
-        reqwest::Method::PUT,
-        "/settings/integrations/exact-online-nl",
-        Some(json!({"clientId": app.client_id.to_string(), "clientSecret": app.client_secret, "enabled": true})),
+    let api = TenantApi::new_tenant(
+        &http,
+        &base,
+        ADMIN_KEY,
+        "exact-online-nl",
+        &app.client_id.to_string(),
+        &app.client_secret,
     )
     .await?;
-    let company = api
-        .send(
-            reqwest::Method::POST,
-            "/companies",
-            Some(json!({"name": "Read Bench B.V."})),
-        )
-        .await?["id"]
-        .as_str()
-        .context("a company id")?
-        .to_string();
-    let connection = api
-        .send(
-            reqwest::Method::POST,
-            &format!("/companies/{company}/connections"),
-            Some(json!({"platformKey": "exact-online-nl"})),
-        )
+    let (company, connection) = api
+        .company_with_connection("Read Bench B.V.", "exact-online-nl")
         .await?;
     let warp = warp_clocks(
         http.clone(),
@@ -366,7 +323,7 @@ async fn main() -> anyhow::Result<()> {
     );
     api.link_in_sandbox(&connection, DIVISION).await?;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    wait_for_every_data_type(&api, &company).await?;
+    api.wait_for_every_data_type(&company).await?;
     warp.store(true, Ordering::Relaxed);
     // Reads never call Exact: the sandbox's books only take memory from here on.
     sandbox.shutdown().await;

@@ -277,6 +277,89 @@ pub struct TenantApi {
 }
 
 impl TenantApi {
+    /// A new tenant made with the admin key, its integration `platform_key` switched on with the
+    /// given Exact app: the benchmarks' starting point.
+    pub async fn new_tenant(
+        http: &reqwest::Client,
+        base: &str,
+        admin_key: &str,
+        platform_key: &str,
+        client_id: &str,
+        client_secret: &str,
+    ) -> anyhow::Result<TenantApi> {
+        let tenant = http
+            .post(format!("{base}/admin/tenants"))
+            .bearer_auth(admin_key)
+            .json(&json!({"name": "Bench tenant"}))
+            .send()
+            .await?
+            .json::<Value>()
+            .await?;
+        let api = TenantApi {
+            http: http.clone(),
+            base: base.to_string(),
+            key: tenant["apiKey"].as_str().context("an API key")?.to_string(),
+        };
+        api.send(
+            reqwest::Method::PUT,
+            &format!("/settings/integrations/{platform_key}"),
+            Some(json!({"clientId": client_id, "clientSecret": client_secret, "enabled": true})),
+        )
+        .await?;
+        Ok(api)
+    }
+
+    /// A new company named `name` with one (not yet linked) connection to `platform_key`: the
+    /// company's id and the connection as the API answered it.
+    pub async fn company_with_connection(
+        &self,
+        name: &str,
+        platform_key: &str,
+    ) -> anyhow::Result<(String, Value)> {
+        let company = self
+            .send(
+                reqwest::Method::POST,
+                "/companies",
+                Some(json!({ "name": name })),
+            )
+            .await?["id"]
+            .as_str()
+            .context("a company id")?
+            .to_string();
+        let connection = self
+            .send(
+                reqwest::Method::POST,
+                &format!("/companies/{company}/connections"),
+                Some(json!({ "platformKey": platform_key })),
+            )
+            .await?;
+        Ok((company, connection))
+    }
+
+    /// Waits until every data type's latest pull of `company` is complete; a pull that ended
+    /// in an error is an error.
+    pub async fn wait_for_every_data_type(&self, company: &str) -> anyhow::Result<()> {
+        loop {
+            let status = self
+                .get(&format!("/companies/{company}/dataStatus"))
+                .await?;
+            let mut done = true;
+            for data_type in DataType::all() {
+                match status[data_type.key()]["currentStatus"].as_str() {
+                    Some("Complete") => {}
+                    Some(s) if s.ends_with("Error") => {
+                        bail!("the {} pull ended {s}", data_type.key())
+                    }
+                    _ => done = false,
+                }
+            }
+            if done {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// GETs `path` and reads the JSON answer; a non-2xx answer is an error that quotes it.
     pub async fn get(&self, path: &str) -> anyhow::Result<Value> {
         self.send(reqwest::Method::GET, path, None).await
