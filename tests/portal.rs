@@ -342,6 +342,43 @@ async fn an_admin_sets_up_exact_and_links_a_company_in_a_real_browser() {
     assert!(shots.join("05-company-linked.png").exists());
 }
 
+/// The sign-in form counts wrong keys against the API's per-address limit: guessing keys there
+/// is stopped as it is on the API, even for a right key sent after the limit.
+#[tokio::test]
+async fn wrong_keys_at_the_sign_in_form_are_limited_per_address() {
+    let world = World::start().await;
+    let sign_in_status = |key: String| {
+        let world = &world;
+        async move {
+            world
+                .http
+                .post(format!("{}/portal/sign-in", world.server.base))
+                .form(&[("apiKey", key)])
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    for attempt in 0..30 {
+        assert_eq!(
+            sign_in_status(format!("wrong-key-{attempt}")).await,
+            401,
+            "attempt {attempt}"
+        );
+    }
+    assert_eq!(sign_in_status(world.key.clone()).await, 429);
+    let response = world
+        .http
+        .get(format!("{}/companies", world.server.base))
+        .bearer_auth(&world.key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 429, "the API shares the address's limit");
+}
+
 #[tokio::test]
 async fn the_session_cookie_is_secure_when_the_public_url_is_https() {
     use tower::ServiceExt;

@@ -55,7 +55,7 @@ impl Default for FailedAuthLimiter {
 
 impl FailedAuthLimiter {
     /// Refuses an address that used up its failures in this window, before any key check.
-    fn check(&self, address: Option<IpAddr>) -> Result<(), ApiError> {
+    pub(crate) fn check(&self, address: Option<IpAddr>) -> Result<(), ApiError> {
         let Some((started, count)) = address.and_then(|a| self.failures.get(&a)) else {
             return Ok(());
         };
@@ -70,7 +70,7 @@ impl FailedAuthLimiter {
     }
 
     /// Counts one wrong key from an address.
-    fn failed(&self, address: Option<IpAddr>) {
+    pub(crate) fn failed(&self, address: Option<IpAddr>) {
         let Some(address) = address else {
             return;
         };
@@ -86,7 +86,7 @@ impl FailedAuthLimiter {
 }
 
 /// The caller's address, when the server knows it.
-fn client_address(parts: &Parts) -> Option<IpAddr> {
+pub(crate) fn client_address(parts: &Parts) -> Option<IpAddr> {
     parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()

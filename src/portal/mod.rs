@@ -121,9 +121,22 @@ fn sign_in_form(problem: Option<&str>, status: StatusCode) -> Response {
     (status, pages::layout("Sign in", None, None, body)).into_response()
 }
 
-async fn sign_in(State(state): State<AppState>, Form(form): Form<SignInForm>) -> Response {
+async fn sign_in(
+    State(state): State<AppState>,
+    parts: axum::http::request::Parts,
+    Form(form): Form<SignInForm>,
+) -> Response {
     // The sign-in form takes no CSRF token (there is no session yet); SameSite=Strict and
     // form-action 'self' keep another site from signing a browser in to its own tenant.
+    // Wrong keys count against the same per-address limit as the API's, so the form is no
+    // way around it for guessing keys.
+    let address = crate::api::auth::client_address(&parts);
+    if state.auth_failures.check(address).is_err() {
+        return sign_in_form(
+            Some("Too many wrong API keys from this address: wait a minute, then try again."),
+            StatusCode::TOO_MANY_REQUESTS,
+        );
+    }
     match session::sign_in(&state, &form.api_key).await {
         Ok((tenant, cookie)) => {
             tracing::info!(tenant.id = %tenant.0.id, "portal sign-in");
@@ -131,10 +144,13 @@ async fn sign_in(State(state): State<AppState>, Form(form): Form<SignInForm>) ->
             response.headers_mut().insert(SET_COOKIE, cookie);
             response
         }
-        Err(StoreError::NotFound) => sign_in_form(
-            Some("This API key is incorrect or has been revoked."),
-            StatusCode::UNAUTHORIZED,
-        ),
+        Err(StoreError::NotFound) => {
+            state.auth_failures.failed(address);
+            sign_in_form(
+                Some("This API key is incorrect or has been revoked."),
+                StatusCode::UNAUTHORIZED,
+            )
+        }
         Err(other) => crate::api::error::ApiError::from(other).into_response(),
     }
 }
