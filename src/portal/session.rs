@@ -80,7 +80,7 @@ impl IntoResponse for CsrfRefused {
 /// Signs in with an API key: the tenant and the `Set-Cookie` header of its new session.
 pub async fn sign_in(state: &AppState, api_key: &str) -> Result<(Tenant, HeaderValue), StoreError> {
     let key_hash = hash_api_key(api_key.trim());
-    let tenant = state.store.tenant_by_key_hash(&key_hash).await?;
+    let tenant = state.store.tenant_by_api_key(&key_hash).await?;
     let mut csrf = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut csrf);
     let sealed = Sealed {
@@ -153,7 +153,7 @@ impl FromRequestParts<AppState> for Session {
             .and_then(|plain| serde_json::from_str::<Sealed>(plain.expose_secret()).ok())
             .filter(|s| s.expires > state.clock.now_ms())
             .ok_or_else(|| SignInFirst.into_response())?;
-        match state.store.tenant_by_key_hash(&sealed.key_hash).await {
+        match state.store.tenant_by_api_key(&sealed.key_hash).await {
             Ok(tenant) => Ok(Session {
                 tenant: Tenant(tenant),
                 csrf: sealed.csrf,

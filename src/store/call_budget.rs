@@ -204,21 +204,25 @@ impl Store {
         Ok(CallTake::Refused(row))
     }
 
-    /// Adds a granted call to its minute's history row and drops the division's rows past
-    /// [`CALL_HISTORY_MS`]. The history only draws pictures: a failure is logged, never
-    /// allowed to refuse the call that the budget granted.
+    /// Adds a granted call to its minute's history row and, when that row is new (once a
+    /// minute, not on every call), drops the division's rows past [`CALL_HISTORY_MS`]. The
+    /// history only draws pictures: a failure is logged, never allowed to refuse the call that
+    /// the budget granted.
     async fn record_call_minute(&self, app: &str, division: &str, now: i64) {
         let recorded = async {
-            sqlx::query(
+            let calls: i64 = sqlx::query_scalar(
                 "INSERT INTO upstream_call_minutes (app, division, minute_start, calls) \
                  VALUES ($1, $2, $3, 1) ON CONFLICT (app, division, minute_start) \
-                 DO UPDATE SET calls = upstream_call_minutes.calls + 1",
+                 DO UPDATE SET calls = upstream_call_minutes.calls + 1 RETURNING calls",
             )
             .bind(app)
             .bind(division)
             .bind(minute_start(now))
-            .execute(&self.pool)
+            .fetch_one(&self.pool)
             .await?;
+            if calls > 1 {
+                return Ok(());
+            }
             sqlx::query(
                 "DELETE FROM upstream_call_minutes \
                  WHERE app = $1 AND division = $2 AND minute_start < $3",
@@ -228,6 +232,7 @@ impl Store {
             .bind(now - CALL_HISTORY_MS)
             .execute(&self.pool)
             .await
+            .map(|_| ())
         };
         if let Err(error) = recorded.await {
             tracing::warn!(%error, division, "the call history could not be written");
