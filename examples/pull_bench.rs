@@ -495,9 +495,7 @@ async fn main() -> anyhow::Result<()> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     let mut seed = Seed::demo();
-    for app in &mut seed.apps {
-        app.redirect_uri = format!("{base}/oauth/callback");
-    }
+    seed.redirect_apps_to(&base);
     let app = seed
         .apps
         .iter()
@@ -582,10 +580,7 @@ async fn main() -> anyhow::Result<()> {
     config.database_url = Some(database_url.clone());
     config.admin_key = Some(ADMIN_KEY.into());
     config.master_key = Some(MASTER_KEY_HEX.into());
-    config.upstream_urls = vec![
-        ("exact-online-nl".into(), sandbox.base_url(Region::Nl)),
-        ("exact-online-uk".into(), sandbox.base_url(Region::Uk)),
-    ];
+    config.upstream_urls = sandbox.upstream_urls();
     let (state, _) =
         app::build_state(&config, url::Url::parse(&base)?, KeyPolicy::Required).await?;
     let (stop_server, stopped) = tokio::sync::oneshot::channel::<()>();

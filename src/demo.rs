@@ -62,16 +62,9 @@ pub async fn run(mut config: ServerConfig) -> anyhow::Result<()> {
     let base = public_url.as_str().trim_end_matches('/').to_string();
 
     let mut sandbox_config = SandboxConfig::demo();
-    for app in &mut sandbox_config.seed.apps {
-        app.redirect_uri = format!("{base}/oauth/callback");
-    }
+    sandbox_config.seed.redirect_apps_to(&base);
     let sandbox = sandbox::spawn(sandbox_config, TcpListener::bind("127.0.0.1:0").await?).await?;
-    config
-        .upstream_urls
-        .push(("exact-online-nl".into(), sandbox.base_url(Region::Nl)));
-    config
-        .upstream_urls
-        .push(("exact-online-uk".into(), sandbox.base_url(Region::Uk)));
+    config.upstream_urls.extend(sandbox.upstream_urls());
 
     let (state, notes) =
         app::build_state(&config, public_url.clone(), KeyPolicy::GenerateIfMissing).await?;

@@ -100,6 +100,15 @@ impl SandboxHandle {
         Url::parse(&format!("http://{}/{}", self.addr, region.path_prefix())).expect("valid URL")
     }
 
+    /// Where Ledgerline's Exact integrations point to use this sandbox, NL and UK
+    /// (`ServerConfig::upstream_urls`).
+    pub fn upstream_urls(&self) -> Vec<(String, Url)> {
+        vec![
+            ("exact-online-nl".into(), self.base_url(Region::Nl)),
+            ("exact-online-uk".into(), self.base_url(Region::Uk)),
+        ]
+    }
+
     /// The admin API's base URL, `http://127.0.0.1:PORT/_sandbox/`.
     pub fn admin_url(&self) -> Url {
         Url::parse(&format!("http://{}/_sandbox/", self.addr)).expect("valid URL")

@@ -43,6 +43,14 @@ pub struct Seed {
 }
 
 impl Seed {
+    /// Registers every app's redirect URI at the Ledgerline server whose base URL is `base`,
+    /// so that consent comes back to its `/oauth/callback`.
+    pub fn redirect_apps_to(&mut self, base: &str) {
+        for app in &mut self.apps {
+            app.redirect_uri = format!("{base}/oauth/callback");
+        }
+    }
+
     /// The embedded default seed.
     pub fn demo() -> Self {
         Seed::parse(DEFAULT_SEED).expect("the embedded seed.toml parses")

@@ -9,7 +9,7 @@ use base64::Engine;
 use ledgerline::app::{self, AppState, KeyPolicy};
 use ledgerline::config::ServerConfig;
 use ledgerline::provider::Session;
-use ledgerline::sandbox::{self, Region, SandboxConfig, SandboxHandle, Seed};
+use ledgerline::sandbox::{self, SandboxConfig, SandboxHandle, Seed};
 use ledgerline::store::ConnectionRow;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -76,10 +76,7 @@ pub async fn start_server(
     config.database_url = Some(database_url.to_string());
     config.admin_key = Some(ADMIN_KEY.into());
     config.master_key = Some(MASTER_KEY_HEX.into());
-    config.upstream_urls = vec![
-        ("exact-online-nl".into(), sandbox.base_url(Region::Nl)),
-        ("exact-online-uk".into(), sandbox.base_url(Region::Uk)),
-    ];
+    config.upstream_urls = sandbox.upstream_urls();
     let (state, _) = app::build_state(&config, Url::parse(&base).unwrap(), KeyPolicy::Required)
         .await
         .unwrap();
@@ -104,9 +101,7 @@ impl World {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let mut seed = options.seed;
-        for app in &mut seed.apps {
-            app.redirect_uri = format!("{base}/oauth/callback");
-        }
+        seed.redirect_apps_to(&base);
         let mut config = SandboxConfig::demo();
         config.seed = seed;
         let sandbox = sandbox::spawn(config, TcpListener::bind("127.0.0.1:0").await.unwrap())

@@ -258,9 +258,7 @@ async fn sigterm_waits_for_a_refresh_in_flight_to_be_stored() {
         .port();
     let base = format!("http://127.0.0.1:{port}");
     let mut config = SandboxConfig::demo();
-    for app in &mut config.seed.apps {
-        app.redirect_uri = format!("{base}/oauth/callback");
-    }
+    config.seed.redirect_apps_to(&base);
     let sandbox = sandbox::spawn(
         config,
         tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap(),
