@@ -149,6 +149,7 @@ async fn exercise(store: &Store) {
             cursor: cursor.map(str::to_string),
             upstream_calls: 1,
             progress: 50,
+            ..Default::default()
         }
     };
     let live = |records: Vec<(String, String)>| -> Vec<String> {
