@@ -15,6 +15,9 @@ use super::tokens::Refusal;
 pub struct Stats {
     /// Per region.
     pub regions: BTreeMap<Region, RegionStats>,
+    /// Data calls in flight per grant (see [`Stats::enter_call`]).
+    #[serde(skip)]
+    in_flight: BTreeMap<u64, u64>,
 }
 
 /// One region's counters.
@@ -66,6 +69,14 @@ pub struct DivisionStats {
     pub calls_by_endpoint: BTreeMap<String, u64>,
     /// Responses with status ≥ 400, per endpoint (e.g. `crm/Accounts`).
     pub errors_by_endpoint: BTreeMap<String, u64>,
+    /// The most calls to this division ever in flight at once with the tokens of one grant
+    /// (one consent: one client connection). A client that reads one connection from one place
+    /// at a time never exceeds 1; two pulls of one connection at once show as 2 (the more
+    /// surely, the longer calls take: add latency).
+    pub max_concurrent_calls_of_one_grant: u64,
+    /// Calls that began while another call with the tokens of the same grant was in flight
+    /// (0 for a client that reads each connection one call at a time).
+    pub overlapping_calls_of_one_grant: u64,
     #[serde(skip)]
     minute: i64,
     #[serde(skip)]
@@ -129,6 +140,38 @@ impl Stats {
             *d.errors_by_endpoint
                 .entry(call.endpoint.to_string())
                 .or_default() += 1;
+        }
+    }
+
+    /// A data call to `division` with a token of grant `grant` (of app `client_id`) begins;
+    /// [`Stats::leave_call`] when it has been answered.
+    pub fn enter_call(&mut self, region: Region, client_id: Uuid, division: i32, grant: u64) {
+        let in_flight = self.in_flight.entry(grant).or_default();
+        *in_flight += 1;
+        let now = *in_flight;
+        let d = self
+            .regions
+            .entry(region)
+            .or_default()
+            .apps
+            .entry(client_id)
+            .or_default()
+            .divisions
+            .entry(division.to_string())
+            .or_default();
+        d.max_concurrent_calls_of_one_grant = d.max_concurrent_calls_of_one_grant.max(now);
+        if now > 1 {
+            d.overlapping_calls_of_one_grant += 1;
+        }
+    }
+
+    /// A call [`Stats::enter_call`] counted has been answered (or given up).
+    pub fn leave_call(&mut self, grant: u64) {
+        if let Some(n) = self.in_flight.get_mut(&grant) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.in_flight.remove(&grant);
+            }
         }
     }
 
