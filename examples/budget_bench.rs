@@ -239,6 +239,8 @@ async fn run(args: &Args, http: &reqwest::Client, scratch: &Scratch) -> anyhow::
                 sales_invoices: args.invoices,
                 purchase_entries: args.invoices / 4,
                 journal_entries: 30,
+                extra_gl_accounts: 0,
+                transaction_lines: None,
             })
             .collect(),
     };

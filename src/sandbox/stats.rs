@@ -199,3 +199,35 @@ impl Stats {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calls_overlapping_another_of_the_same_grant_are_counted_and_others_are_not() {
+        let mut stats = Stats::default();
+        let app = Uuid::new_v4();
+        let division = |stats: &Stats| {
+            let d = &stats.regions[&Region::Nl].apps[&app].divisions["7"];
+            (
+                d.max_concurrent_calls_of_one_grant,
+                d.overlapping_calls_of_one_grant,
+            )
+        };
+        // One after the other, and two grants at once: no overlap.
+        stats.enter_call(Region::Nl, app, 7, 1);
+        stats.leave_call(1);
+        stats.enter_call(Region::Nl, app, 7, 1);
+        stats.enter_call(Region::Nl, app, 7, 2);
+        assert_eq!(division(&stats), (1, 0));
+        // A second call of grant 1 while its first is in flight.
+        stats.enter_call(Region::Nl, app, 7, 1);
+        assert_eq!(division(&stats), (2, 1));
+        stats.leave_call(1);
+        stats.leave_call(1);
+        stats.leave_call(2);
+        stats.enter_call(Region::Nl, app, 7, 1);
+        assert_eq!(division(&stats), (2, 1), "all answered: no overlap since");
+    }
+}
