@@ -149,7 +149,8 @@ async fn instance(
     config.admin_key = Some(ADMIN_KEY.into());
     config.master_key = Some(MASTER_KEY_HEX.into());
     config.upstream_urls = sandbox.upstream_urls();
-    let (state, _) = app::build_state(&config, url::Url::parse(&base)?, KeyPolicy::Required).await?;
+    let (state, _) =
+        app::build_state(&config, url::Url::parse(&base)?, KeyPolicy::Required).await?;
     // Scheduled pulls within minutes: the server's own scheduler (hours of an hour) is there
     // too, and finds nothing due in a run this short.
     let scheduler = tokio::spawn(
@@ -205,7 +206,10 @@ async fn main() -> anyhow::Result<()> {
     );
     let outcome = run(&args, &http, &scratch).await;
     if let Err(e) = scratch.drop_it().await {
-        eprintln!("the scratch database {} could not be dropped: {e}", scratch.name);
+        eprintln!(
+            "the scratch database {} could not be dropped: {e}",
+            scratch.name
+        );
     }
     outcome
 }
@@ -259,11 +263,7 @@ async fn run(args: &Args, http: &reqwest::Client, scratch: &Scratch) -> anyhow::
         // lasts long enough for the sandbox to see it.
         let fault = json!({"kind": "latency", "ms": args.latency_ms, "path": "api/v1/",
                            "count": u32::MAX});
-        let answer = http
-            .post(admin.join("faults")?)
-            .json(&fault)
-            .send()
-            .await?;
+        let answer = http.post(admin.join("faults")?).json(&fault).send().await?;
         if !answer.status().is_success() {
             bail!("the latency fault was refused: {}", answer.text().await?);
         }

@@ -471,8 +471,12 @@ impl SyncEngine {
                 // Without the mark, a pull cut short might resume incrementally and never flag
                 // what is gone: don't start it.
                 tracing::error!(error = %e, pull.id = %pull.id, "a full pull could not be marked begun");
-                sink.fail(&pull, "InternalError", "the database could not be reached to start the pull; queue it again")
-                    .await;
+                sink.fail(
+                    &pull,
+                    "InternalError",
+                    "the database could not be reached to start the pull; queue it again",
+                )
+                .await;
                 continue;
             }
             sink.expect(data_type, pull, mode == PullMode::Full, sync_from);

@@ -716,7 +716,10 @@ async fn deleted_invoices_and_bills_flag_their_entries_without_reading_the_ledge
                         .is_some_and(|id| invoices.contains_key(id))
             })
             .expect("a posted invoice");
-        let deleted_invoice = invoice_entry["recordRef"]["id"].as_str().unwrap().to_string();
+        let deleted_invoice = invoice_entry["recordRef"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
         let invoice_entry = invoice_entry["id"].as_str().unwrap().to_string();
         let kept_entries = live(&journal).len();
         books(

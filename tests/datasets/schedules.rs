@@ -181,7 +181,8 @@ async fn a_locked_setting_changes_only_when_the_request_unlocks_it() {
     let world = World::start().await;
     let client_id = world.get_json("/profile/syncSettings").await["clientId"].clone();
     let post = |settings: Value, overrides: bool| {
-        let body = json!({"clientId": client_id, "settings": settings, "overridesDefaults": overrides});
+        let body =
+            json!({"clientId": client_id, "settings": settings, "overridesDefaults": overrides});
         let world = &world;
         async move { post_settings(world, body).await }
     };
@@ -202,7 +203,10 @@ async fn a_locked_setting_changes_only_when_the_request_unlocks_it() {
         body["validation"]["errors"][0]["itemId"], "settings[1].isLocked",
         "{body}"
     );
-    assert!(body["error"].as_str().unwrap().contains("invoices"), "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("invoices"),
+        "{body}"
+    );
     assert_eq!(settings_of(&world, "invoices").await["syncSchedule"], 6);
     assert_eq!(settings_of(&world, "customers").await["syncSchedule"], 24);
     // `isLocked: true` with a change is no unlock either.
@@ -211,7 +215,10 @@ async fn a_locked_setting_changes_only_when_the_request_unlocks_it() {
     assert_eq!(post(json!([relock]), true).await.0, 409);
 
     // The same values again, with or without isLocked: accepted, still locked.
-    assert_eq!(post(json!([setting("invoices", 6, true)]), true).await.0, 204);
+    assert_eq!(
+        post(json!([setting("invoices", 6, true)]), true).await.0,
+        204
+    );
     assert_eq!(settings_of(&world, "invoices").await["isLocked"], true);
     assert_eq!(post(json!([locked]), true).await.0, 204);
 
@@ -229,8 +236,14 @@ async fn a_locked_setting_changes_only_when_the_request_unlocks_it() {
     unlocked["isLocked"] = json!(false);
     assert_eq!(post(json!([unlocked]), true).await.0, 204);
     let stored = settings_of(&world, "invoices").await;
-    assert_eq!((&stored["syncSchedule"], &stored["isLocked"]), (&json!(1), &json!(false)));
-    assert_eq!(post(json!([setting("invoices", 3, true)]), true).await.0, 204);
+    assert_eq!(
+        (&stored["syncSchedule"], &stored["isLocked"]),
+        (&json!(1), &json!(false))
+    );
+    assert_eq!(
+        post(json!([setting("invoices", 3, true)]), true).await.0,
+        204
+    );
     assert_eq!(post(json!([]), false).await.0, 204);
     assert_eq!(settings_of(&world, "invoices").await["syncSchedule"], 24);
 }

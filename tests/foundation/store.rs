@@ -259,7 +259,12 @@ async fn exercise(store: &Store) {
     store.commit_page(&keyed, with_keys, 13_001).await.unwrap();
     let keys = |k: &[&str]| k.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let mut found = store
-        .record_ids_by_keys(row.id, connection, kind, &keys(&["line-2", "line-3", "nope"]))
+        .record_ids_by_keys(
+            row.id,
+            connection,
+            kind,
+            &keys(&["line-2", "line-3", "nope"]),
+        )
         .await
         .unwrap();
     found.sort();
@@ -290,9 +295,7 @@ async fn exercise(store: &Store) {
     // stored; a completed full pull clears that.
     let pending = |store: &Store| {
         let store = store.clone();
-        async move {
-            mine(store.datasets(row.id).await.unwrap()).full_pull_pending
-        }
+        async move { mine(store.datasets(row.id).await.unwrap()).full_pull_pending }
     };
     assert!(!pending(store).await);
     let cut = store
@@ -324,7 +327,10 @@ async fn exercise(store: &Store) {
         .unwrap();
     let mut read_in_full = page(vec![("a", json!({"id": "a", "v": 2}))], vec![], None);
     read_in_full.full = true;
-    store.commit_page(&full, read_in_full, 16_001).await.unwrap();
+    store
+        .commit_page(&full, read_in_full, 16_001)
+        .await
+        .unwrap();
     let seen = ["a", "d"].map(String::from).into_iter().collect();
     store.finish_pull(&full, Some(&seen), 16_002).await.unwrap();
     assert!(!pending(store).await);

@@ -257,7 +257,8 @@ impl Run<'_, '_> {
             .pending
             .entry(data_type)
             .or_insert_with(|| new_page(&self.in_full, data_type));
-        page.keys.extend(keys.into_iter().map(|key| (id.clone(), key)));
+        page.keys
+            .extend(keys.into_iter().map(|key| (id.clone(), key)));
         page.upserts.push((id, json));
         if page.upserts.len() >= RECORDS_PER_PAGE {
             let full = self.pending.remove(&data_type).expect("just filled");
