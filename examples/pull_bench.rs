@@ -24,7 +24,10 @@
 //! bench prints the resident size before the server starts, then resets the peak
 //! (`/proc/self/clear_refs`) and reads it (`VmHWM`) after the pull and after the reads.
 //!
-//! Run: `cargo run --release --example pull_bench [invoices] [--postgres URL] [--real-time]`
+//! Run: `cargo run --release --example pull_bench [invoices] [--postgres URL] [--real-time]
+//! [--gl-accounts N] [--transaction-lines N] [--issue-sizes]` (`--issue-sizes`: issue #10's
+//! first-pull division, 10,000 invoices, 500 GL accounts, 20,000 transaction lines, some
+//! invoices left unprocessed so that the ledger is that size)
 //! (default the sync engine's benchmark division, issue #10: 10,000 invoices, 2,000 relations
 //! (1,700 customers, 300 suppliers), the sandbox's chart of accounts, 1,000 purchase entries and
 //! 100 journal entries; SQLite in a temporary folder; with `--postgres` use an empty database).
@@ -43,7 +46,7 @@ use ledgerline::app::{self, KeyPolicy};
 use ledgerline::clock::Clock;
 use ledgerline::config::ServerConfig;
 use ledgerline::demo::TenantApi;
-use ledgerline::sandbox::books::{BooksConfig, DivisionSpec};
+use ledgerline::sandbox::books::{Books, BooksConfig, DivisionSpec, EntitySet};
 use ledgerline::sandbox::{self, ClockStart, Region, SandboxConfig, SandboxHandle, Seed};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
@@ -59,6 +62,10 @@ struct Args {
     invoices: u32,
     postgres: Option<String>,
     real_time: bool,
+    /// GL accounts in all (the chart plus extra ones); `None`: the chart alone.
+    gl_accounts: Option<u32>,
+    /// Transaction lines in the ledger; `None`: as the invoices make it.
+    transaction_lines: Option<u32>,
 }
 
 fn args() -> anyhow::Result<Args> {
@@ -66,12 +73,27 @@ fn args() -> anyhow::Result<Args> {
         invoices: 10_000,
         postgres: None,
         real_time: false,
+        gl_accounts: None,
+        transaction_lines: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--postgres" => args.postgres = Some(it.next().context("--postgres needs a URL")?),
             "--real-time" => args.real_time = true,
+            "--gl-accounts" => {
+                args.gl_accounts = Some(it.next().context("--gl-accounts needs N")?.parse()?)
+            }
+            "--transaction-lines" => {
+                args.transaction_lines =
+                    Some(it.next().context("--transaction-lines needs N")?.parse()?)
+            }
+            // Issue #10's first-pull benchmark division.
+            "--issue-sizes" => {
+                args.invoices = 10_000;
+                args.gl_accounts = Some(500);
+                args.transaction_lines = Some(20_000);
+            }
             n => {
                 args.invoices = n
                     .replace(['_', ','], "")
@@ -307,6 +329,41 @@ fn endpoint_calls(stats: &Value, client_id: &str) -> BTreeMap<String, u64> {
         .unwrap_or_default()
 }
 
+/// Each endpoint's calls against issue #10's bound for a first pull, ⌈rows/1000⌉ + 5, with the
+/// rows the books hold (endpoints of no entity set count as 1 row), and whether all are within.
+fn within_bound(calls: &BTreeMap<String, u64>, summary: &Value) -> String {
+    let set_of = |endpoint: &str| match endpoint {
+        "sync/Financial/TransactionLines" => Some("TransactionLines"),
+        "sync/SalesInvoice/SalesInvoices" => Some("SyncSalesInvoices"),
+        "sync/CRM/Accounts" => Some("Accounts"),
+        "sync/CRM/Contacts" => Some("Contacts"),
+        "sync/Financial/GLAccounts" => Some("GLAccounts"),
+        "sync/Cashflow/PaymentTerms" => Some("PaymentTerms"),
+        "read/financial/ReceivablesList" => Some("ReceivablesList"),
+        "read/financial/PayablesList" => Some("PayablesList"),
+        "vat/VATCodes" => Some("VATCodes"),
+        _ => None,
+    };
+    let mut all_within = true;
+    let mut parts: Vec<String> = calls
+        .iter()
+        .map(|(endpoint, n)| {
+            let rows = set_of(endpoint)
+                .and_then(|set| summary["counts"][set].as_u64())
+                .unwrap_or(1);
+            let bound = rows.div_ceil(1000) + 5;
+            all_within &= *n <= bound;
+            format!("{endpoint} {n}/{bound} ({rows})")
+        })
+        .collect();
+    parts.push(if all_within {
+        "all within".into()
+    } else {
+        "NOT all within".into()
+    });
+    parts.join(", ")
+}
+
 /// `after − before` per endpoint, as `endpoint n` pairs, most calls first.
 fn calls_between(before: &BTreeMap<String, u64>, after: &BTreeMap<String, u64>) -> String {
     let mut calls: Vec<(u64, &str)> = after
@@ -502,17 +559,38 @@ async fn main() -> anyhow::Result<()> {
         .find(|a| a.region == Region::Nl && a.approved)
         .context("the demo NL app")?
         .clone();
+    let spec = DivisionSpec {
+        code: DIVISION,
+        region: Region::Nl,
+        description: "Bench B.V.".into(),
+        customers: 1_700,
+        suppliers: 300,
+        sales_invoices: args.invoices,
+        purchase_entries: 1_000,
+        journal_entries: 100,
+        extra_gl_accounts: 0,
+        transaction_lines: args.transaction_lines,
+    };
+    // The region's chart alone (no documents), to make up the GL accounts asked for.
+    let chart = Books::generate(&BooksConfig {
+        seed: 1,
+        divisions: vec![DivisionSpec {
+            customers: 0,
+            suppliers: 0,
+            sales_invoices: 0,
+            purchase_entries: 0,
+            journal_entries: 0,
+            transaction_lines: None,
+            ..spec.clone()
+        }],
+    })
+    .table(DIVISION, EntitySet::GLAccounts)
+    .map_or(0, |t| t.len() as u32);
     let books = BooksConfig {
         seed: 1,
         divisions: vec![DivisionSpec {
-            code: DIVISION,
-            region: Region::Nl,
-            description: "Bench B.V.".into(),
-            customers: 1_700,
-            suppliers: 300,
-            sales_invoices: args.invoices,
-            purchase_entries: 1_000,
-            journal_entries: 100,
+            extra_gl_accounts: args.gl_accounts.map_or(0, |n| n.saturating_sub(chart)),
+            ..spec
         }],
     };
     println!(
@@ -654,6 +732,10 @@ async fn main() -> anyhow::Result<()> {
     table.add(
         "first pull of every data type: calls per endpoint (sandbox, link included)",
         calls_between(&BTreeMap::new(), &link_endpoints),
+    );
+    table.add(
+        "first pull: calls per endpoint / ⌈rows/1000⌉ + 5 (rows)",
+        within_bound(&link_endpoints, &summary),
     );
     table.add(
         "first pull: at 60/minute, at least",

@@ -242,6 +242,8 @@ async fn main() -> anyhow::Result<()> {
             sales_invoices: args.invoices,
             purchase_entries: 1_000,
             journal_entries: 100,
+            extra_gl_accounts: 0,
+            transaction_lines: None,
         }],
     };
     println!(

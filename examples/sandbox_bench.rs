@@ -32,6 +32,8 @@ async fn main() -> anyhow::Result<()> {
             sales_invoices: invoices,
             purchase_entries: invoices / 10,
             journal_entries: 100,
+            extra_gl_accounts: 0,
+            transaction_lines: None,
         }],
     };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;

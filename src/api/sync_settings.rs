@@ -71,7 +71,10 @@ pub struct SyncSetting {
         skip_serializing_if = "Option::is_none"
     )]
     pub months_to_sync: Option<i64>,
-    /// Whether the setting is locked (stored and returned).
+    /// Whether the setting is locked: a later `POST` that changes a locked setting is refused
+    /// (409) unless it sends `isLocked: false` with it, which unlocks it; `overridesDefaults:
+    /// false` is refused while any setting is locked. Absent keeps the stored value (unlocked
+    /// for a data type never set).
     #[schema(nullable = false)]
     #[serde(
         default,
@@ -225,8 +228,45 @@ fn checked(index: usize, setting: &SyncSetting) -> Result<SyncSettingRow, Vec<(S
         sync_from_utc,
         sync_from_window: setting.sync_from_window.map(|v| v as i32),
         months_to_sync: setting.months_to_sync.map(|v| v as i32),
+        // Absent: as stored (see `locked_changes`).
         is_locked: setting.is_locked.unwrap_or(false),
     })
+}
+
+/// The posted settings that would change a locked one without unlocking it, named as
+/// `settings[i].isLocked`; and the rows to store, a lock kept where `isLocked` was absent.
+fn locked_changes(
+    posted: &[SyncSetting],
+    rows: Vec<SyncSettingRow>,
+    stored: &[SyncSettingRow],
+) -> Result<Vec<SyncSettingRow>, Vec<(String, String)>> {
+    let mut problems = vec![];
+    let mut out = Vec::with_capacity(rows.len());
+    for (index, (setting, mut row)) in posted.iter().zip(rows).enumerate() {
+        let Some(current) = stored.iter().find(|s| s.data_type == row.data_type) else {
+            out.push(row);
+            continue;
+        };
+        if current.is_locked && setting.is_locked != Some(false) {
+            row.is_locked = true;
+            if row != *current {
+                problems.push((
+                    format!("settings[{index}].isLocked"),
+                    format!(
+                        "the setting of {} is locked: send \"isLocked\": false with it to unlock \
+                         and change it",
+                        row.data_type
+                    ),
+                ));
+            }
+        }
+        out.push(row);
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(problems)
+    }
 }
 
 /// Get sync settings
@@ -259,7 +299,8 @@ async fn get_sync_settings(
 ///
 /// Sets the listed data types' settings for the caller's tenant (the API key says which; the
 /// others keep theirs; a data type listed twice takes the last). `overridesDefaults: false`
-/// puts every data type back to the defaults (every 24 hours, fetched on first link). The
+/// puts every data type back to the defaults (every 24 hours, fetched on first link). A
+/// locked setting (`isLocked`) changes only with `isLocked: false`, which unlocks it. The
 /// scheduler uses the new schedules from its next look, within a minute.
 #[utoipa::path(post, path = "/profile/syncSettings", tag = TAG,
     operation_id = "update_sync_settings",
@@ -269,6 +310,7 @@ async fn get_sync_settings(
         (status = 204, description = "Stored"),
         (status = 400, description = "Ledgerline extension: a setting is invalid (the field is named in `validation`)", body = ErrorMessage),
         (status = 401, description = "Missing or unknown API key", body = ErrorMessage),
+        (status = 409, description = "Ledgerline extension: a locked setting would change without `isLocked: false`, or `overridesDefaults: false` while a setting is locked (named in `validation`)", body = ErrorMessage),
     ))]
 async fn update_sync_settings(
     State(state): State<AppState>,
@@ -286,10 +328,29 @@ async fn update_sync_settings(
     if !problems.is_empty() {
         return Err(ApiError::invalid_fields(problems));
     }
+    let stored = state.store.sync_settings(tenant.0.id).await?;
     if !body.overrides_defaults {
+        let locked: Vec<&str> = stored
+            .iter()
+            .filter(|s| s.is_locked)
+            .map(|s| s.data_type.as_str())
+            .collect();
+        if !locked.is_empty() {
+            return Err(ApiError::invalid_field(
+                "overridesDefaults",
+                format!(
+                    "the settings of {} are locked: unlock them (\"isLocked\": false) before \
+                     going back to the defaults",
+                    locked.join(", ")
+                ),
+            )
+            .with_status(StatusCode::CONFLICT));
+        }
         state.store.clear_sync_settings(tenant.0.id).await?;
         return Ok(StatusCode::NO_CONTENT);
     }
+    let rows = locked_changes(&body.settings, rows, &stored)
+        .map_err(|problems| ApiError::invalid_fields(problems).with_status(StatusCode::CONFLICT))?;
     // The last of a data type listed twice wins.
     let mut unique: Vec<SyncSettingRow> = vec![];
     for row in rows.into_iter().rev() {

@@ -156,6 +156,9 @@ pub struct PulledPage {
     pub upserts: Vec<(String, serde_json::Value)>,
     /// Ids the upstream reported deleted.
     pub deleted: Vec<String>,
+    /// `(record id, upstream key)`: the keys the upstream names parts of this page's records by
+    /// (in its deleted log, say), for [`PageSink::stored_ids`] to find the records by later.
+    pub keys: Vec<(String, String)>,
     /// Where a later pull resumes once this page is stored; `None` keeps the previous one.
     pub cursor: Option<String>,
     /// Upstream calls made since the previous page (of any data type).
@@ -173,6 +176,7 @@ impl PulledPage {
             data_type,
             upserts: Vec::new(),
             deleted: Vec::new(),
+            keys: Vec::new(),
             cursor: None,
             upstream_calls: 0,
             read_in_full: false,
@@ -185,6 +189,17 @@ impl PulledPage {
 #[async_trait]
 pub trait PageSink: Send {
     async fn page(&mut self, page: PulledPage) -> Result<(), SinkError>;
+
+    /// The already stored records of `data_type` (of this run's connection) that upstream
+    /// `keys` belong to, as `(key, record id)`; keys of no stored record are left out. Read
+    /// only: an incremental pull finds the records its upstream's deleted log names only by a
+    /// part (a line, a contact person) without reading everything again. Pages not handed on
+    /// yet are not seen, nor are data types the run does not pull.
+    async fn stored_ids(
+        &mut self,
+        data_type: DataType,
+        keys: &[String],
+    ) -> Result<Vec<(String, String)>, SinkError>;
 }
 
 /// Why a sink refused a page. Never the upstream's fault, so never a [`ProviderError`].

@@ -32,7 +32,11 @@ pub fn router(state: Shared) -> Router {
         )
         .route("/{region}/api/oauth2/token", post(oauth::token))
         .route("/{region}/api/v1/{*rest}", get(api::data))
-        .layer(middleware::from_fn_with_state(state.clone(), apply_faults));
+        .layer(middleware::from_fn_with_state(state.clone(), apply_faults))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            count_concurrent_calls,
+        ));
     Router::new()
         .merge(regions)
         .nest("/_sandbox", admin::router())
@@ -42,6 +46,53 @@ pub fn router(state: Shared) -> Router {
             Duration::from_secs(60),
         ))
         .with_state(state)
+}
+
+/// Counts a division data call in flight per grant, for as long as it takes (fault latency
+/// included): `max_concurrent_calls_of_one_grant` in the stats.
+async fn count_concurrent_calls(
+    State(state): State<Shared>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path().trim_start_matches('/');
+    let mut parts = path.splitn(5, '/');
+    let (prefix, division) = match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(prefix), Some("api"), Some("v1"), Some(division)) => (prefix, division),
+        _ => return next.run(request).await,
+    };
+    let (Some(region), Ok(division)) = (Region::from_prefix(prefix), division.parse::<i32>())
+    else {
+        return next.run(request).await;
+    };
+    let token = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim);
+    let now = state.clock.now_ms();
+    let Some((grant, client_id)) =
+        token.and_then(|t| state.tokens.lock().peek_grant(t, region, now))
+    else {
+        return next.run(request).await;
+    };
+    /// Leaves the count however the call ends (a client that stops waiting drops it).
+    struct InFlight(Shared, u64);
+    impl Drop for InFlight {
+        fn drop(&mut self) {
+            self.0.stats.lock().leave_call(self.1);
+        }
+    }
+    state
+        .stats
+        .lock()
+        .enter_call(region, client_id, division, grant);
+    let _in_flight = InFlight(state.clone(), grant);
+    next.run(request).await
 }
 
 /// Applies pending faults to a region request: a delay, then a status or a dropped connection.

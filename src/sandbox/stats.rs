@@ -15,6 +15,9 @@ use super::tokens::Refusal;
 pub struct Stats {
     /// Per region.
     pub regions: BTreeMap<Region, RegionStats>,
+    /// Data calls in flight per grant (see [`Stats::enter_call`]).
+    #[serde(skip)]
+    in_flight: BTreeMap<u64, u64>,
 }
 
 /// One region's counters.
@@ -66,6 +69,14 @@ pub struct DivisionStats {
     pub calls_by_endpoint: BTreeMap<String, u64>,
     /// Responses with status ≥ 400, per endpoint (e.g. `crm/Accounts`).
     pub errors_by_endpoint: BTreeMap<String, u64>,
+    /// The most calls to this division ever in flight at once with the tokens of one grant
+    /// (one consent: one client connection). A client that reads one connection from one place
+    /// at a time never exceeds 1; two pulls of one connection at once show as 2 (the more
+    /// surely, the longer calls take: add latency).
+    pub max_concurrent_calls_of_one_grant: u64,
+    /// Calls that began while another call with the tokens of the same grant was in flight
+    /// (0 for a client that reads each connection one call at a time).
+    pub overlapping_calls_of_one_grant: u64,
     #[serde(skip)]
     minute: i64,
     #[serde(skip)]
@@ -132,6 +143,38 @@ impl Stats {
         }
     }
 
+    /// A data call to `division` with a token of grant `grant` (of app `client_id`) begins;
+    /// [`Stats::leave_call`] when it has been answered.
+    pub fn enter_call(&mut self, region: Region, client_id: Uuid, division: i32, grant: u64) {
+        let in_flight = self.in_flight.entry(grant).or_default();
+        *in_flight += 1;
+        let now = *in_flight;
+        let d = self
+            .regions
+            .entry(region)
+            .or_default()
+            .apps
+            .entry(client_id)
+            .or_default()
+            .divisions
+            .entry(division.to_string())
+            .or_default();
+        d.max_concurrent_calls_of_one_grant = d.max_concurrent_calls_of_one_grant.max(now);
+        if now > 1 {
+            d.overlapping_calls_of_one_grant += 1;
+        }
+    }
+
+    /// A call [`Stats::enter_call`] counted has been answered (or given up).
+    pub fn leave_call(&mut self, grant: u64) {
+        if let Some(n) = self.in_flight.get_mut(&grant) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.in_flight.remove(&grant);
+            }
+        }
+    }
+
     /// Records a refresh attempt by a known app.
     pub fn record_refresh(
         &mut self,
@@ -154,5 +197,37 @@ impl Stats {
             Err(Refusal::Expired { .. }) => r.refused_expired += 1,
             Err(Refusal::InvalidGrant(_)) => r.refused_other += 1,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calls_overlapping_another_of_the_same_grant_are_counted_and_others_are_not() {
+        let mut stats = Stats::default();
+        let app = Uuid::new_v4();
+        let division = |stats: &Stats| {
+            let d = &stats.regions[&Region::Nl].apps[&app].divisions["7"];
+            (
+                d.max_concurrent_calls_of_one_grant,
+                d.overlapping_calls_of_one_grant,
+            )
+        };
+        // One after the other, and two grants at once: no overlap.
+        stats.enter_call(Region::Nl, app, 7, 1);
+        stats.leave_call(1);
+        stats.enter_call(Region::Nl, app, 7, 1);
+        stats.enter_call(Region::Nl, app, 7, 2);
+        assert_eq!(division(&stats), (1, 0));
+        // A second call of grant 1 while its first is in flight.
+        stats.enter_call(Region::Nl, app, 7, 1);
+        assert_eq!(division(&stats), (2, 1));
+        stats.leave_call(1);
+        stats.leave_call(1);
+        stats.leave_call(2);
+        stats.enter_call(Region::Nl, app, 7, 1);
+        assert_eq!(division(&stats), (2, 1), "all answered: no overlap since");
     }
 }

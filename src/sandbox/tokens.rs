@@ -226,6 +226,13 @@ impl TokenStore {
 
     /// The app behind a live access token, without marking it used (for stats of faulted calls).
     pub fn peek(&self, access_token: &str, region: Region, now: i64) -> Option<Uuid> {
+        self.peek_grant(access_token, region, now)
+            .map(|(_, client_id)| client_id)
+    }
+
+    /// The grant (its id) and app behind a live access token, without marking it used: one
+    /// grant is one consent, so one client connection (for the stats of concurrent calls).
+    pub fn peek_grant(&self, access_token: &str, region: Region, now: i64) -> Option<(u64, Uuid)> {
         let entry = self
             .access
             .get(access_token)
@@ -233,7 +240,7 @@ impl TokenStore {
         self.grants
             .get(&entry.grant)
             .filter(|g| g.region == region)
-            .map(|g| g.client_id)
+            .map(|g| (g.id, g.client_id))
     }
 
     /// Revokes the grants of an app (optionally only one user's); returns how many.

@@ -51,6 +51,9 @@ pub struct DatasetRow {
     pub last_successful_sync: Option<i64>,
     pub latest_sync_id: Option<String>,
     pub latest_successful_sync_id: Option<String>,
+    /// A full pull began and has not completed: the next pull must be full (see
+    /// [`Store::begin_full_pull`]).
+    pub full_pull_pending: bool,
 }
 
 /// What a committed pull changed.
@@ -78,11 +81,16 @@ pub struct PageRecords {
     pub upserts: Vec<(String, Value)>,
     /// Ids the upstream reported deleted.
     pub deleted: Vec<String>,
+    /// `(record id, upstream key)`: keys the upstream names parts of these records by (see
+    /// [`Store::record_ids_by_keys`]).
+    pub keys: Vec<(String, String)>,
     /// Where the next pull resumes; `None` keeps the stored one.
     pub cursor: Option<String>,
     pub upstream_calls: i64,
     /// The pull's progress (0–100) once this page is stored.
     pub progress: i32,
+    /// The page belongs to a full read: until the pull completes, the next one must be full.
+    pub full: bool,
 }
 
 const PULL_COLUMNS: &str = "id, company_id, connection_id, data_type, status, requested_at, completed_at, \
@@ -285,7 +293,8 @@ impl Store {
     pub async fn datasets(&self, company_id: Uuid) -> Result<Vec<DatasetRow>, StoreError> {
         let rows = sqlx::query(
             "SELECT data_type, connection_id, cursor, version, last_successful_sync, latest_sync_id, \
-               latest_successful_sync_id FROM datasets WHERE company_id = $1 ORDER BY data_type, connection_id",
+               latest_successful_sync_id, full_pull_pending FROM datasets WHERE company_id = $1 \
+             ORDER BY data_type, connection_id",
         )
         .bind(company_id.to_string())
         .fetch_all(&self.pool)
@@ -300,6 +309,7 @@ impl Store {
                     last_successful_sync: row.try_get("last_successful_sync")?,
                     latest_sync_id: row.try_get("latest_sync_id")?,
                     latest_successful_sync_id: row.try_get("latest_successful_sync_id")?,
+                    full_pull_pending: row.try_get::<i32, _>("full_pull_pending")? != 0,
                 })
             })
             .collect::<Result<_, sqlx::Error>>()
@@ -323,6 +333,57 @@ impl Store {
             .map(|row| Ok((row.try_get("record_id")?, row.try_get("data")?)))
             .collect::<Result<_, sqlx::Error>>()
             .map_err(Into::into)
+    }
+
+    /// A full pull of the data type begins: until one completes ([`Store::finish_pull`] with
+    /// what it saw), [`DatasetRow::full_pull_pending`] says the next pull must be full too, even
+    /// if this one's pages stored a new cursor — only a full pull's end derives deletions from
+    /// absence. Nothing to mark before the data type's first pull (no cursor: full anyway).
+    pub async fn begin_full_pull(&self, pull: &PullOperationRow) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE datasets SET full_pull_pending = 1 \
+             WHERE company_id = $1 AND data_type = $2 AND connection_id = $3",
+        )
+        .bind(pull.company_id.to_string())
+        .bind(&pull.data_type)
+        .bind(pull.connection_id.to_string())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The stored records of `data_type` from `connection_id` that `keys` (upstream keys a
+    /// page stored with them, see [`PageRecords::keys`]) belong to: `(key, record id)` for each
+    /// key found. One indexed lookup per [`BATCH`] keys.
+    pub async fn record_ids_by_keys(
+        &self,
+        company_id: Uuid,
+        connection_id: Uuid,
+        data_type: &str,
+        keys: &[String],
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let mut found = Vec::new();
+        for chunk in keys.chunks(BATCH) {
+            let placeholders: Vec<String> =
+                (0..chunk.len()).map(|i| format!("${}", i + 4)).collect();
+            let sql = format!(
+                "SELECT upstream_key, record_id FROM record_keys \
+                 WHERE company_id = $1 AND data_type = $2 AND connection_id = $3 \
+                   AND upstream_key IN ({})",
+                placeholders.join(",")
+            );
+            let mut query = sqlx::query(AssertSqlSafe(sql))
+                .bind(company_id.to_string())
+                .bind(data_type)
+                .bind(connection_id.to_string());
+            for key in chunk {
+                query = query.bind(key);
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                found.push((row.try_get("upstream_key")?, row.try_get("record_id")?));
+            }
+        }
+        Ok(found)
     }
 
     /// Commits one page of a running pull: upserts what changed (records identical to the
@@ -389,19 +450,34 @@ impl Store {
                 }
             }
         }
+        // One row per key (the last record named wins): a statement may not upsert a row twice.
+        let keys: Vec<(String, String)> = page
+            .keys
+            .into_iter()
+            .map(|(record, key)| (key, record))
+            .collect::<HashMap<_, _>>()
+            .into_iter()
+            .map(|(key, record)| (record, key))
+            .collect();
+        for keys in keys.chunks(BATCH) {
+            upsert_keys(&mut tx, pull, keys).await?;
+        }
         let changes = counts.inserted + counts.updated + counts.deleted;
         sqlx::query(
-            "INSERT INTO datasets (company_id, data_type, connection_id, cursor, version) \
-             VALUES ($1, $2, $3, $4, $5) \
+            "INSERT INTO datasets (company_id, data_type, connection_id, cursor, version, full_pull_pending) \
+             VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (company_id, data_type, connection_id) DO UPDATE SET \
                cursor = COALESCE(excluded.cursor, datasets.cursor), \
-               version = datasets.version + excluded.version",
+               version = datasets.version + excluded.version, \
+               full_pull_pending = CASE WHEN excluded.full_pull_pending = 1 THEN 1 \
+                                        ELSE datasets.full_pull_pending END",
         )
         .bind(&company)
         .bind(&pull.data_type)
         .bind(&connection)
         .bind(page.cursor.as_deref())
         .bind(i64::from(changes > 0))
+        .bind(i32::from(page.full))
         .execute(&mut *tx)
         .await?;
         // A new version is a new copy for readers; a page that changed nothing is none.
@@ -457,6 +533,7 @@ impl Store {
                 counts.deleted += 1;
             }
         }
+        // A completed full pull is what a pending one was waiting for.
         sqlx::query(
             "INSERT INTO datasets (company_id, data_type, connection_id, version, \
                last_successful_sync, latest_sync_id, latest_successful_sync_id) \
@@ -465,7 +542,8 @@ impl Store {
                version = datasets.version + excluded.version, \
                last_successful_sync = excluded.last_successful_sync, \
                latest_sync_id = excluded.latest_sync_id, \
-               latest_successful_sync_id = excluded.latest_successful_sync_id",
+               latest_successful_sync_id = excluded.latest_successful_sync_id, \
+               full_pull_pending = CASE WHEN $7 = 1 THEN 0 ELSE datasets.full_pull_pending END",
         )
         .bind(&company)
         .bind(&pull.data_type)
@@ -473,6 +551,7 @@ impl Store {
         .bind(now)
         .bind(pull.id.to_string())
         .bind(i64::from(counts.deleted > 0))
+        .bind(i32::from(seen.is_some()))
         .execute(&mut *tx)
         .await?;
         sqlx::query("UPDATE companies SET last_sync = $1 WHERE id = $2")
@@ -506,9 +585,11 @@ impl Store {
                 PageRecords {
                     upserts: pulled.records,
                     deleted: Vec::new(),
+                    keys: Vec::new(),
                     cursor: pulled.cursor,
                     upstream_calls: pulled.upstream_calls,
                     progress: 90,
+                    full: true,
                 },
                 now,
             )
@@ -598,6 +679,51 @@ async fn upsert_batch(
             .bind(data)
             .bind(content_hash)
             .bind(now);
+    }
+    query.execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// Maps upstream keys to their records. A key stays after its part is gone upstream: a later
+/// deletion of it then leads a pull to re-read a record that still exists, which costs a call
+/// but never loses one. Unchanged mappings are not rewritten.
+async fn upsert_keys(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    pull: &PullOperationRow,
+    keys: &[(String, String)],
+) -> Result<(), sqlx::Error> {
+    let (company, connection) = (pull.company_id.to_string(), pull.connection_id.to_string());
+    let mut sql = String::from(
+        "INSERT INTO record_keys (company_id, data_type, upstream_key, connection_id, record_id) VALUES ",
+    );
+    for i in 0..keys.len() {
+        let p = i * 5;
+        if i > 0 {
+            sql.push(',');
+        }
+        sql.push_str(&format!(
+            "(${}, ${}, ${}, ${}, ${})",
+            p + 1,
+            p + 2,
+            p + 3,
+            p + 4,
+            p + 5
+        ));
+    }
+    sql.push_str(
+        " ON CONFLICT (company_id, data_type, upstream_key) DO UPDATE SET \
+         connection_id = excluded.connection_id, record_id = excluded.record_id \
+         WHERE record_keys.record_id <> excluded.record_id \
+            OR record_keys.connection_id <> excluded.connection_id",
+    );
+    let mut query = sqlx::query(AssertSqlSafe(sql));
+    for (record_id, key) in keys {
+        query = query
+            .bind(&company)
+            .bind(&pull.data_type)
+            .bind(key)
+            .bind(&connection)
+            .bind(record_id);
     }
     query.execute(&mut **tx).await?;
     Ok(())

@@ -291,7 +291,7 @@ impl SyncEngine {
     /// How much of each data type to pull from `connection`: since its stored cursor when an
     /// earlier pull of it completed, the cursor is younger than the upstream's deleted log and
     /// the provider can resume from it; otherwise in full (first link, old or foreign cursor,
-    /// or a full pull asked for).
+    /// a full pull asked for, or one that began and never completed).
     async fn pull_modes(
         &self,
         connection: &ConnectionRow,
@@ -311,7 +311,9 @@ impl SyncEngine {
                 let dataset = datasets
                     .iter()
                     .find(|d| d.connection_id == connection.id && d.data_type == data_type.key());
-                let resumable = dataset.and_then(|d| {
+                // A full pull cut short must be finished in full: its pages may have stored a
+                // new cursor, but only its end flags what it never saw as deleted.
+                let resumable = dataset.filter(|d| !d.full_pull_pending).and_then(|d| {
                     let fresh = d
                         .last_successful_sync
                         .is_some_and(|at| now - at < INCREMENTAL_FOR_MS);
@@ -463,6 +465,20 @@ impl SyncEngine {
                 .iter()
                 .find(|s| s.data_type == data_type.key())
                 .and_then(|setting| window::sync_from(data_type, setting, now));
+            if mode == PullMode::Full
+                && let Err(e) = inner.store.begin_full_pull(&pull).await
+            {
+                // Without the mark, a pull cut short might resume incrementally and never flag
+                // what is gone: don't start it.
+                tracing::error!(error = %e, pull.id = %pull.id, "a full pull could not be marked begun");
+                sink.fail(
+                    &pull,
+                    "InternalError",
+                    "the database could not be reached to start the pull; queue it again",
+                )
+                .await;
+                continue;
+            }
             sink.expect(data_type, pull, mode == PullMode::Full, sync_from);
             request.push((data_type, mode));
         }

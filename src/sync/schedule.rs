@@ -83,10 +83,20 @@ pub fn due_at(
     setting: &SyncSettingRow,
     latest_request: Option<i64>,
 ) -> i64 {
+    due_at_in_hours_of(connection, setting, latest_request, HOUR_MS)
+}
+
+/// [`due_at`] with hours of `hour_ms` (see [`Scheduler::for_benchmarks`]).
+fn due_at_in_hours_of(
+    connection: &ConnectionRow,
+    setting: &SyncSettingRow,
+    latest_request: Option<i64>,
+    hour_ms: i64,
+) -> i64 {
     let since = latest_request
         .or(connection.linked_at)
         .unwrap_or(connection.created_at);
-    since.saturating_add(i64::from(setting.sync_schedule_hours.max(1)) * HOUR_MS)
+    since.saturating_add(i64::from(setting.sync_schedule_hours.max(1)) * hour_ms)
 }
 
 /// The instant from which a starting server queues this connection's due work: its fixed place
@@ -104,6 +114,10 @@ pub struct Scheduler {
     clock: Clock,
     started_at: i64,
     spread: Duration,
+    /// How long an hour of `syncSchedule` lasts: an hour, but for benchmarks.
+    hour_ms: i64,
+    /// How often it looks for due work: [`TICK`], but for benchmarks.
+    every: Duration,
 }
 
 impl Scheduler {
@@ -115,7 +129,18 @@ impl Scheduler {
             clock,
             started_at,
             spread,
+            hour_ms: HOUR_MS,
+            every: TICK,
         }
+    }
+
+    /// Benchmarks only (`examples/budget_bench.rs`; no flag or setting of the server reaches
+    /// it): an hour of `syncSchedule` lasts `hour`, and the scheduler looks every `every`, so
+    /// that scheduled pulls recur within a run of minutes.
+    pub fn for_benchmarks(mut self, hour: Duration, every: Duration) -> Self {
+        self.hour_ms = hour.as_millis().max(1) as i64;
+        self.every = every;
+        self
     }
 
     /// Looks for due work every [`TICK`] of the server's clock until the task is stopped.
@@ -126,7 +151,7 @@ impl Scheduler {
                 Ok(queued) => tracing::info!(queued, "queued scheduled pulls"),
                 Err(e) => tracing::warn!(error = %e, "the scheduler could not read what is due"),
             }
-            self.clock.sleep(TICK).await;
+            self.clock.sleep(self.every).await;
         }
     }
 
@@ -164,7 +189,7 @@ impl Scheduler {
                     let last = latest
                         .get(&(connection.company_id, data_type.key().to_string()))
                         .copied();
-                    due_at(&connection, setting, last) <= now
+                    due_at_in_hours_of(&connection, setting, last, self.hour_ms) <= now
                 })
                 .map(|(data_type, _)| *data_type)
                 .collect();

@@ -214,9 +214,11 @@ impl PageSink for StoreSink {
                 PageRecords {
                     upserts: page.upserts,
                     deleted: page.deleted,
+                    keys: page.keys,
                     cursor: page.cursor,
                     upstream_calls: i64::from(calls),
                     progress,
+                    full: open.seen.is_some(),
                 },
                 self.clock.now_ms(),
             )
@@ -237,6 +239,25 @@ impl PageSink for StoreSink {
             return Err(SinkError::Stopped);
         }
         Ok(())
+    }
+
+    async fn stored_ids(
+        &mut self,
+        data_type: DataType,
+        keys: &[String],
+    ) -> Result<Vec<(String, String)>, SinkError> {
+        let Some(open) = self.open.get(&data_type) else {
+            return Ok(Vec::new());
+        };
+        self.store
+            .record_ids_by_keys(
+                open.pull.company_id,
+                open.pull.connection_id,
+                data_type.key(),
+                keys,
+            )
+            .await
+            .map_err(|e| SinkError::Store(e.to_string()))
     }
 }
 

@@ -2,6 +2,8 @@
 //! extension): after incremental pulls, it reads every record again and flags those Exact no
 //! longer has — deletions its deleted log has forgotten, which no incremental pull can see.
 
+use ledgerline::model::DataType;
+use ledgerline::sync::QueueOptions;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -213,4 +215,106 @@ async fn sync_from_utc_leaves_older_invoices_out_and_a_full_pull_applies_it_to_s
     let customers = all_records(&world, &company, "customers", 5000).await;
     assert_eq!(customers.len(), customers_before.len());
     assert!(customers.iter().all(|c| c["metadata"]["isDeleted"] != true));
+}
+
+/// A full pull cut short after some data types' pages (and their new cursors) are stored: the
+/// next pull, though not asked to be full, finishes it in full — only a full pull's end flags
+/// what Exact no longer has — and the one after is incremental again.
+#[tokio::test]
+async fn a_full_pull_cut_short_between_pages_is_finished_in_full_by_the_next_pull() {
+    let world = World::start().await;
+    let (name, key, app, region, division) = REGIONS[0];
+    let company = world.linked_and_pulled(name, key, division).await;
+    let at = |path: &str| format!("{region}/{division}/{path}");
+    let first = calls(&world, region, app.0, division).await;
+
+    // An invoice deleted at Exact and the deleted log forgotten: only absence from a full read
+    // can tell.
+    let invoices = all_records(&world, &company, "invoices", 5000).await;
+    let invoice_id = invoices[0]["id"].as_str().unwrap().to_string();
+    books(
+        &world,
+        Method::DELETE,
+        &at(&format!("SalesInvoices/guid'{invoice_id}'")),
+        None,
+    )
+    .await;
+    books(&world, Method::POST, &at("forget-deletions"), None).await;
+
+    // The full pull stores the invoices (pages and cursor), then Exact fails on the payables,
+    // which the bills read after them: every retry refused, the run stops there.
+    world
+        .fault(json!({"kind": "status", "status": 503, "path": "read/financial/PayablesList", "count": 5}))
+        .await;
+    world.advance(61).await;
+    let id = uuid::Uuid::parse_str(&company).unwrap();
+    let state = &world.server.state;
+    let tenant = state.store.company_by_id(id).await.unwrap().tenant_id;
+    let all: Vec<DataType> = DataType::all().collect();
+    let options = QueueOptions {
+        full: true,
+        ..QueueOptions::default()
+    };
+    let queued = state
+        .sync
+        .queue_many_with(tenant, id, &all, None, options)
+        .await
+        .unwrap();
+    assert_eq!(queued.len(), all.len());
+    for pull in queued {
+        let pull = state.sync.wait(id, pull.id).await.unwrap();
+        if pull.data_type == "invoices" {
+            assert_ne!(pull.status, "Complete", "{pull:?}");
+            assert!(
+                pull.records.unwrap_or(0) > 0,
+                "the invoices' pages were stored: {pull:?}"
+            );
+        }
+    }
+    let served = all_records(&world, &company, "invoices", 5000).await;
+    assert_ne!(
+        by_id(&served)[&invoice_id]["metadata"]["isDeleted"],
+        true,
+        "a full pull that did not end derives nothing from absence"
+    );
+
+    // The next pull, asked for changes only, finishes the full pull: every source read in full.
+    world.advance(61).await;
+    let before = calls(&world, region, app.0, division).await;
+    let (status, _) = post(&world, &format!("/companies/{company}/data/all")).await;
+    assert_eq!(status, 204);
+    world.wait_for_pull(&company).await;
+    let resumed = spent(&before, &calls(&world, region, app.0, division).await);
+    eprintln!("first pull {first:?}; after the cut-short full pull {resumed:?}");
+    for endpoint in [
+        "sync/SalesInvoice/SalesInvoices",
+        "sync/Financial/TransactionLines",
+        "read/financial/PayablesList",
+    ] {
+        assert_eq!(
+            resumed.get(endpoint),
+            first.get(endpoint),
+            "{endpoint}: {resumed:?}"
+        );
+    }
+    let served = all_records(&world, &company, "invoices", 5000).await;
+    assert_eq!(by_id(&served)[&invoice_id]["metadata"]["isDeleted"], true);
+    let summary = world
+        .sandbox_json(&format!("books/{region}/{division}/summary"))
+        .await;
+    assert_totals_match(&served, &summary["invoices"], "amountDue", region);
+
+    // Done: the pull after it is incremental again.
+    world.advance(61).await;
+    let before = calls(&world, region, app.0, division).await;
+    let (status, _) = post(&world, &format!("/companies/{company}/data/all")).await;
+    assert_eq!(status, 204);
+    world.wait_for_pull(&company).await;
+    let quiet = spent(&before, &calls(&world, region, app.0, division).await);
+    for endpoint in [
+        "sync/SalesInvoice/SalesInvoices",
+        "sync/Financial/TransactionLines",
+    ] {
+        assert_eq!(quiet.get(endpoint), Some(&1), "{endpoint}: {quiet:?}");
+    }
 }

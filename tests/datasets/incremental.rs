@@ -690,3 +690,112 @@ async fn a_division_move_or_a_cursor_older_than_the_deleted_log_pulls_in_full_ag
     let invoices = all_records(&world, &company, "invoices", 5000).await;
     assert_totals_match(&invoices, &summary["invoices"], "amountDue", region);
 }
+
+/// Exact logs a deleted invoice's or bill's entry as its transaction lines (EntityType 1), which
+/// name no entry: the store knows which stored journal entry and bill those lines belonged to,
+/// so the pull re-reads just those entries by key and flags them deleted, never the whole
+/// ledger.
+#[tokio::test]
+async fn deleted_invoices_and_bills_flag_their_entries_without_reading_the_ledger_again() {
+    let world = World::start().await;
+    for (name, key, app, region, division) in REGIONS {
+        let company = world.linked_and_pulled(name, key, division).await;
+        let at = |path: &str| format!("{region}/{division}/{path}");
+        let invoices = all_records(&world, &company, "invoices", 5000).await;
+        let invoices = by_id(&invoices);
+        let bills = all_records(&world, &company, "bills", 5000).await;
+        let deleted_bill = bills[0]["id"].as_str().unwrap().to_string();
+        let journal = all_records(&world, &company, "journalEntries", 5000).await;
+        // A posted invoice: its sales entry is a journal entry pointing at it.
+        let invoice_entry = journal
+            .iter()
+            .find(|j| {
+                j["recordRef"]["dataType"] == "invoices"
+                    && j["recordRef"]["id"]
+                        .as_str()
+                        .is_some_and(|id| invoices.contains_key(id))
+            })
+            .expect("a posted invoice");
+        let deleted_invoice = invoice_entry["recordRef"]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let invoice_entry = invoice_entry["id"].as_str().unwrap().to_string();
+        let kept_entries = live(&journal).len();
+        books(
+            &world,
+            Method::DELETE,
+            &at(&format!("SalesInvoices/guid'{deleted_invoice}'")),
+            None,
+        )
+        .await;
+        books(
+            &world,
+            Method::DELETE,
+            &at(&format!("PurchaseEntries/guid'{deleted_bill}'")),
+            None,
+        )
+        .await;
+
+        // Bills and journal entries, the data types the ledger feeds (the chart of accounts
+        // recomputes balances when lines change, a read of its own).
+        let id = Uuid::parse_str(&company).unwrap();
+        let state = &world.server.state;
+        let tenant = state.store.company_by_id(id).await.unwrap().tenant_id;
+        let before = calls(&world, region, app.0, division).await;
+        let queued = state
+            .sync
+            .queue_many(
+                tenant,
+                id,
+                &[DataType::Bills, DataType::JournalEntries],
+                None,
+            )
+            .await
+            .unwrap();
+        for pull in queued {
+            let pull = state.sync.wait(id, pull.id).await.unwrap();
+            assert_eq!(pull.status, "Complete", "{pull:?}");
+        }
+        let spent = spent(&before, &calls(&world, region, app.0, division).await);
+        eprintln!("{region}: after a deleted invoice and bill: {spent:?}");
+        for (endpoint, n) in [
+            ("sync/Financial/TransactionLines", 1),
+            ("bulk/Financial/TransactionLines", 1),
+            ("sync/Deleted", 1),
+        ] {
+            assert_eq!(spent.get(endpoint), Some(&n), "{region}: {spent:?}");
+        }
+
+        let journal = all_records(&world, &company, "journalEntries", 5000).await;
+        let served = by_id(&journal);
+        for entry in [&invoice_entry, &deleted_bill] {
+            assert_eq!(
+                served[entry]["metadata"]["isDeleted"], true,
+                "{region}: {}",
+                served[entry]
+            );
+        }
+        // Their payments' entries went with them: at least two fewer, the books say how many.
+        assert!(live(&journal).len() <= kept_entries - 2, "{region}");
+        let bills = all_records(&world, &company, "bills", 5000).await;
+        assert_eq!(
+            by_id(&bills)[&deleted_bill]["metadata"]["isDeleted"],
+            true,
+            "{region}"
+        );
+        let summary = world
+            .sandbox_json(&format!("books/{region}/{division}/summary"))
+            .await;
+        assert_totals_match(&bills, &summary["bills"], "amountDue", region);
+        assert_journal_matches(&journal, &summary["journal_entries"], region);
+        // The rest follows in a pull of everything: the served invoices equal the books.
+        pull_everything(&world, &company).await;
+        let invoices = all_records(&world, &company, "invoices", 5000).await;
+        assert_eq!(
+            by_id(&invoices)[&deleted_invoice]["metadata"]["isDeleted"],
+            true
+        );
+        assert_totals_match(&invoices, &summary["invoices"], "amountDue", region);
+    }
+}

@@ -173,6 +173,81 @@ async fn sync_settings_round_trip_and_refuse_invalid_fields_by_name() {
     assert_eq!(world.get_json("/profile/syncSettings").await, defaults);
 }
 
+/// `isLocked`: a locked setting changes only when the same request unlocks it
+/// (`isLocked: false`); resending it unchanged is fine and keeps the lock, and going back to the
+/// defaults is refused while a setting is locked. Refusals are 409s naming the field.
+#[tokio::test]
+async fn a_locked_setting_changes_only_when_the_request_unlocks_it() {
+    let world = World::start().await;
+    let client_id = world.get_json("/profile/syncSettings").await["clientId"].clone();
+    let post = |settings: Value, overrides: bool| {
+        let body =
+            json!({"clientId": client_id, "settings": settings, "overridesDefaults": overrides});
+        let world = &world;
+        async move { post_settings(world, body).await }
+    };
+    let mut locked = setting("invoices", 6, true);
+    locked["isLocked"] = json!(true);
+    assert_eq!(post(json!([locked.clone()]), true).await.0, 204);
+    assert_eq!(settings_of(&world, "invoices").await["isLocked"], true);
+
+    // A change without unlocking: refused, naming the setting's isLocked; nothing changes,
+    // not even the other data type posted beside it.
+    let (status, body) = post(
+        json!([setting("customers", 12, true), setting("invoices", 1, true)]),
+        true,
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(
+        body["validation"]["errors"][0]["itemId"], "settings[1].isLocked",
+        "{body}"
+    );
+    assert!(
+        body["error"].as_str().unwrap().contains("invoices"),
+        "{body}"
+    );
+    assert_eq!(settings_of(&world, "invoices").await["syncSchedule"], 6);
+    assert_eq!(settings_of(&world, "customers").await["syncSchedule"], 24);
+    // `isLocked: true` with a change is no unlock either.
+    let mut relock = setting("invoices", 2, true);
+    relock["isLocked"] = json!(true);
+    assert_eq!(post(json!([relock]), true).await.0, 409);
+
+    // The same values again, with or without isLocked: accepted, still locked.
+    assert_eq!(
+        post(json!([setting("invoices", 6, true)]), true).await.0,
+        204
+    );
+    assert_eq!(settings_of(&world, "invoices").await["isLocked"], true);
+    assert_eq!(post(json!([locked]), true).await.0, 204);
+
+    // Back to the defaults while locked: refused, naming overridesDefaults.
+    let (status, body) = post(json!([]), false).await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(
+        body["validation"]["errors"][0]["itemId"], "overridesDefaults",
+        "{body}"
+    );
+    assert_eq!(settings_of(&world, "invoices").await["syncSchedule"], 6);
+
+    // Unlocking in the same request changes it; then anything goes.
+    let mut unlocked = setting("invoices", 1, false);
+    unlocked["isLocked"] = json!(false);
+    assert_eq!(post(json!([unlocked]), true).await.0, 204);
+    let stored = settings_of(&world, "invoices").await;
+    assert_eq!(
+        (&stored["syncSchedule"], &stored["isLocked"]),
+        (&json!(1), &json!(false))
+    );
+    assert_eq!(
+        post(json!([setting("invoices", 3, true)]), true).await.0,
+        204
+    );
+    assert_eq!(post(json!([]), false).await.0, 204);
+    assert_eq!(settings_of(&world, "invoices").await["syncSchedule"], 24);
+}
+
 #[tokio::test]
 async fn a_due_schedule_queues_a_pull_and_one_not_due_does_not() {
     let world = World::start().await;

@@ -149,6 +149,7 @@ async fn exercise(store: &Store) {
             cursor: cursor.map(str::to_string),
             upstream_calls: 1,
             progress: 50,
+            ..Default::default()
         }
     };
     let live = |records: Vec<(String, String)>| -> Vec<String> {
@@ -238,6 +239,101 @@ async fn exercise(store: &Store) {
         .unwrap();
     assert_eq!(finished.deleted, 1);
     assert_eq!(live(store.load_records(row.id, kind).await.unwrap()), ["a"]);
+
+    // Upstream keys: a page stores its records' parts' keys; a lookup finds the records by
+    // them (only this connection's, only this data type's); a key moved to another record
+    // follows it.
+    let keyed = store
+        .create_pull_operation(row.id, connection, kind, 13_000)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut with_keys = page(
+        vec![("a", json!({"id": "a", "v": 2})), ("d", json!({"id": "d"}))],
+        vec![],
+        None,
+    );
+    with_keys.keys = [("a", "line-1"), ("a", "line-2"), ("d", "line-3")]
+        .map(|(r, k)| (r.to_string(), k.to_string()))
+        .to_vec();
+    store.commit_page(&keyed, with_keys, 13_001).await.unwrap();
+    let keys = |k: &[&str]| k.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let mut found = store
+        .record_ids_by_keys(
+            row.id,
+            connection,
+            kind,
+            &keys(&["line-2", "line-3", "nope"]),
+        )
+        .await
+        .unwrap();
+    found.sort();
+    assert_eq!(
+        found,
+        [("line-2", "a"), ("line-3", "d")].map(|(k, r)| (k.to_string(), r.to_string()))
+    );
+    assert!(
+        store
+            .record_ids_by_keys(row.id, connection, "bills", &keys(&["line-2"]))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let mut moved = page(vec![("d", json!({"id": "d"}))], vec![], None);
+    moved.keys = vec![("d".into(), "line-2".into())];
+    store.commit_page(&keyed, moved, 13_002).await.unwrap();
+    assert_eq!(
+        store
+            .record_ids_by_keys(row.id, connection, kind, &keys(&["line-2"]))
+            .await
+            .unwrap(),
+        [("line-2".to_string(), "d".to_string())]
+    );
+    store.finish_pull(&keyed, None, 13_003).await.unwrap();
+
+    // A full pull begun and cut short leaves the next pull full, whatever cursor its pages
+    // stored; a completed full pull clears that.
+    let pending = |store: &Store| {
+        let store = store.clone();
+        async move { mine(store.datasets(row.id).await.unwrap()).full_pull_pending }
+    };
+    assert!(!pending(store).await);
+    let cut = store
+        .create_pull_operation(row.id, connection, kind, 14_000)
+        .await
+        .unwrap()
+        .unwrap();
+    store.begin_full_pull(&cut).await.unwrap();
+    store
+        .commit_page(&cut, page(vec![], vec![], Some("8")), 14_001)
+        .await
+        .unwrap();
+    store
+        .set_pull_status(cut.id, "FetchError", 0, Some("cut"), Some(14_002))
+        .await
+        .unwrap();
+    assert!(pending(store).await);
+    let incremental = store
+        .create_pull_operation(row.id, connection, kind, 15_000)
+        .await
+        .unwrap()
+        .unwrap();
+    store.finish_pull(&incremental, None, 15_001).await.unwrap();
+    assert!(pending(store).await, "only a full pull's end clears it");
+    let full = store
+        .create_pull_operation(row.id, connection, kind, 16_000)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut read_in_full = page(vec![("a", json!({"id": "a", "v": 2}))], vec![], None);
+    read_in_full.full = true;
+    store
+        .commit_page(&full, read_in_full, 16_001)
+        .await
+        .unwrap();
+    let seen = ["a", "d"].map(String::from).into_iter().collect();
+    store.finish_pull(&full, Some(&seen), 16_002).await.unwrap();
+    assert!(!pending(store).await);
 
     store.delete_api_key(tenant.id, key.id).await.unwrap();
     assert!(matches!(

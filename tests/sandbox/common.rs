@@ -35,6 +35,8 @@ pub fn small_books() -> BooksConfig {
         sales_invoices: invoices,
         purchase_entries: 12,
         journal_entries: 3,
+        extra_gl_accounts: 0,
+        transaction_lines: None,
     };
     BooksConfig {
         seed: 7,

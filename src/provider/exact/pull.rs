@@ -235,6 +235,18 @@ impl Run<'_, '_> {
         id: String,
         record: &T,
     ) -> Result<(), PullError> {
+        self.push_keyed(data_type, id, record, Vec::new()).await
+    }
+
+    /// [`Run::push`] with the upstream keys of the record's parts (its transaction lines, its
+    /// contact persons), for [`Run::stored_ids`] to find it by in a later pull.
+    pub(super) async fn push_keyed<T: Serialize>(
+        &mut self,
+        data_type: DataType,
+        id: String,
+        record: &T,
+        keys: Vec<String>,
+    ) -> Result<(), PullError> {
         let json = serde_json::to_value(record).map_err(|e| {
             ProviderError::Upstream(format!(
                 "{} {id} could not be written: {e}",
@@ -245,12 +257,29 @@ impl Run<'_, '_> {
             .pending
             .entry(data_type)
             .or_insert_with(|| new_page(&self.in_full, data_type));
+        page.keys
+            .extend(keys.into_iter().map(|key| (id.clone(), key)));
         page.upserts.push((id, json));
         if page.upserts.len() >= RECORDS_PER_PAGE {
             let full = self.pending.remove(&data_type).expect("just filled");
             self.deliver(full).await?;
         }
         Ok(())
+    }
+
+    /// The stored records of `data_type` that upstream `keys` (given to [`Run::push_keyed`]
+    /// by an earlier pull) belong to: a read of the store, no upstream call.
+    pub(super) async fn stored_ids(
+        &mut self,
+        data_type: DataType,
+        keys: &BTreeSet<String>,
+    ) -> Result<BTreeSet<String>, PullError> {
+        if keys.is_empty() {
+            return Ok(BTreeSet::new());
+        }
+        let keys: Vec<String> = keys.iter().cloned().collect();
+        let found = self.sink.stored_ids(data_type, &keys).await?;
+        Ok(found.into_iter().map(|(_, id)| id).collect())
     }
 
     /// `data_type`, asked for changes, is read in full in this run: its pages say so.
@@ -476,15 +505,6 @@ impl ExactProvider {
             Some(since) => Some(self.deleted_log(&mut run, since).await?),
             None => None,
         };
-        if let (Some(changes), Some(deleted)) = (&ledger, &deleted)
-            && changes.lines_deleted(deleted)
-        {
-            for data_type in &from_transaction_lines {
-                run.read_in_full(*data_type);
-            }
-            ledger = None;
-            ledger_full = Some(self.read_transaction_lines(&mut run).await?);
-        }
         let ledger_lines = ledger_full.as_ref().map(|read| &read.lines);
         // The chart of accounts before the data types that refer to it.
         match (accounts_in_full, accounts, &deleted) {

@@ -111,12 +111,18 @@ pub(super) const TRANSACTION_LINES: &str = "sync/Financial/TransactionLines";
 /// The data types the transaction lines feed.
 const LEDGER: &[DataType] = &[DataType::Bills, DataType::JournalEntries];
 
+/// Not a position: the entries were stored with their lines' IDs as upstream keys (see
+/// [`ExactProvider::apply_ledger`]). A cursor from before that pulls in full once, which stores
+/// them.
+const LINE_KEYS: &str = "sync/Financial/TransactionLines.keys";
+
 /// The sync endpoints a bills or journal entries cursor holds a position in.
 pub(super) const CURSOR_ENDPOINTS: &[&str] = &[
     TRANSACTION_LINES,
     PAYMENT_TERMS,
     cursor::DELETED,
     cursor::DIVISION_MOVE,
+    LINE_KEYS,
 ];
 
 /// `sync/Deleted`'s EntityType for transaction lines (EXACT.md §5).
@@ -131,15 +137,6 @@ pub(super) struct LedgerChanges {
     touched: BTreeSet<String>,
     /// Already past the rows read; the deleted log's position moves when it is applied.
     pub(super) cursor: SyncCursor,
-}
-
-impl LedgerChanges {
-    /// Whether the deleted log holds lines deleted after the cursor. Exact logs a deleted entry
-    /// as its deleted lines, which name no entry: the entries are then read in full instead,
-    /// and what is missing is deleted.
-    pub(super) fn lines_deleted(&self, deleted: &DeletedLog) -> bool {
-        deleted.any_after(DELETED_TRANSACTION_LINES, self.cursor.at(cursor::DELETED))
-    }
 }
 
 /// A full read of the transaction lines, waiting to be handed on as bills and journal entries.
@@ -171,6 +168,7 @@ impl ExactProvider {
             .sync_rows::<TransactionLineRow>(run, TRANSACTION_LINES, 0, |r| r.timestamp)
             .await?;
         let mut cursor = self.fresh_cursor(run).await?;
+        cursor.set(LINE_KEYS, 1);
         cursor.advance(TRANSACTION_LINES, Some(lines.max.unwrap_or(0)));
         cursor.advance(cursor::DELETED, Some(lines.first_page_max.unwrap_or(0)));
         let (_, terms_max) = self
@@ -228,9 +226,10 @@ impl ExactProvider {
         Ok(LedgerChanges { touched, cursor })
     }
 
-    /// Re-reads every touched entry whole and hands it on, or reports it deleted. The run has
-    /// read the entries in full instead when the deleted log held deleted lines (see
-    /// [`LedgerChanges::lines_deleted`]).
+    /// Re-reads every touched entry whole and hands it on, or reports it deleted. Exact logs a
+    /// deleted entry as its deleted lines, which name no entry: the stored entries those lines
+    /// belong to (their IDs are the records' upstream keys) are touched too, and one that is
+    /// gone is reported deleted — no read of the whole ledger.
     pub(in crate::provider::exact) async fn apply_ledger(
         &self,
         run: &mut Run<'_, '_>,
@@ -239,11 +238,13 @@ impl ExactProvider {
         deleted: &DeletedLog,
     ) -> Result<(), PullError> {
         let LedgerChanges {
-            touched,
+            mut touched,
             mut cursor,
         } = changes;
         let lines_deleted = deleted.keys_after(DELETED_TRANSACTION_LINES, &mut cursor);
-        debug_assert!(lines_deleted.is_empty(), "read in full instead");
+        for data_type in LEDGER.iter().filter(|d| wanted.contains(d)) {
+            touched.extend(run.stored_ids(*data_type, &lines_deleted).await?);
+        }
         let ids: Vec<String> = touched.into_iter().collect();
         if !ids.is_empty() {
             // The bulk endpoint has no Timestamp: the sync row's fields but that one.
@@ -381,9 +382,14 @@ impl ExactProvider {
             invoice_ids: &sides.invoice_ids,
         };
         for (id, lines) in entries {
+            // Exact's deleted log names a deleted entry by its lines' IDs only.
+            let line_ids: Vec<String> = lines.iter().filter_map(|l| l.id.clone()).collect();
             if want_bills && bills::is_bill(&lines) {
                 match bills::map_bill(&lines, &bill_context) {
-                    Ok(bill) => run.push(DataType::Bills, id.clone(), &bill).await?,
+                    Ok(bill) => {
+                        run.push_keyed(DataType::Bills, id.clone(), &bill, line_ids.clone())
+                            .await?
+                    }
                     Err(why) => {
                         tracing::warn!(entry = %id, %why, "an Exact purchase entry could not be mapped; skipped");
                     }
@@ -393,7 +399,10 @@ impl ExactProvider {
             }
             if want_journals {
                 match journal_entries::map_journal_entry(&lines, &journal_context) {
-                    Ok(entry) => run.push(DataType::JournalEntries, id, &entry).await?,
+                    Ok(entry) => {
+                        run.push_keyed(DataType::JournalEntries, id, &entry, line_ids)
+                            .await?
+                    }
                     Err(why) => {
                         tracing::warn!(entry = %id, %why, "an Exact financial entry could not be mapped; skipped");
                     }

@@ -1,5 +1,7 @@
 //! The seeded generator: chart, relations and ~18 months of documents for one division.
 
+use std::collections::HashMap;
+
 use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -112,7 +114,8 @@ pub(crate) fn division(seed: u64, spec: &DivisionSpec, is_main: bool) -> Divisio
         .iter()
         .map(|v| Row::guid(EntitySet::VATCodes, v.id, d.chart.vat_fields(v, code)))
         .collect();
-    for row in gl_rows.into_iter().chain(vat_rows) {
+    let extra_rows = extra_gl_rows(&d, spec.extra_gl_accounts, root);
+    for row in gl_rows.into_iter().chain(vat_rows).chain(extra_rows) {
         d.insert(row, setup, setup);
     }
     // The relations' people come from a stream of their own too (see `contacts`).
@@ -154,6 +157,9 @@ pub(crate) fn division(seed: u64, spec: &DivisionSpec, is_main: bool) -> Divisio
         let doc = journal_doc(&mut d, i);
         docs.push((doc.created, Doc::Journal(doc)));
     }
+    if let Some(target) = spec.transaction_lines {
+        fit_ledger(&d, &mut docs, target);
+    }
     // Insert in creation order so rowversions rise with Created, as they would in Exact.
     docs.sort_by_key(|(created, _)| *created);
     for (_, doc) in docs {
@@ -182,6 +188,104 @@ enum Doc {
     Sales(SalesDoc),
     Purchase(PurchaseDoc),
     Journal(JournalDoc),
+}
+
+impl Doc {
+    /// The transaction lines the document posts.
+    fn ledger_lines(&self, d: &Division) -> u32 {
+        let rows = match self {
+            Doc::Sales(s) => sales::rows(d, s),
+            Doc::Purchase(p) => purchase::rows(d, p),
+            Doc::Journal(j) => journal::rows(d, j),
+        };
+        rows.iter()
+            .filter(|r| r.set == EntitySet::TransactionLines)
+            .count() as u32
+    }
+}
+
+/// `count` cost accounts beside the chart, never posted to: codes `60001`… (five digits, so
+/// never one of the chart's), typed as the chart's first expense account.
+fn extra_gl_rows(d: &Division, count: u32, root: Uuid) -> Vec<Row> {
+    let Some(like) = d.chart.gl.iter().find(|g| g.role == Role::Expense) else {
+        return Vec::new();
+    };
+    let what = match d.info.region {
+        Region::Nl => "Overige kosten",
+        Region::Uk => "Sundry expenses",
+    };
+    (0..count)
+        .map(|i| {
+            let id = wire::derived_id(root, 10_000 + u64::from(i));
+            let code = format!("{}", 60_001 + i);
+            let fields = wire::obj(json!({
+                "ID": wire::guid(id),
+                "Code": code,
+                "Description": format!("{what} {}", i + 1),
+                "SearchCode": code,
+                "Type": like.kind,
+                "TypeDescription": super::chart::gl_type_description(like.kind),
+                "BalanceSide": like.side,
+                "BalanceType": like.balance,
+                "IsBlocked": false,
+                "VATCode": Value::Null,
+                "Costcenter": Value::Null,
+                "Costunit": Value::Null,
+                "Division": d.info.code,
+            }));
+            Row::guid(EntitySet::GLAccounts, id, fields)
+        })
+        .collect()
+}
+
+/// Leaves processed sales invoices unprocessed (status 20: no entry, no payment) until the
+/// documents post `target` transaction lines, or as few above it as they allow: a benchmark's
+/// ledger can then be smaller than its invoices would make it. Taken in the order of their ids
+/// (random), so that the unprocessed ones are spread over the history.
+fn fit_ledger(d: &Division, docs: &mut [(NaiveDateTime, Doc)], target: u32) {
+    let mut total: u32 = docs.iter().map(|(_, doc)| doc.ledger_lines(d)).sum();
+    let mut order: Vec<(Uuid, usize, u32)> = docs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (_, doc))| match doc {
+            Doc::Sales(s) if s.head.status == 50 => Some((s.head.id, i, doc.ledger_lines(d))),
+            _ => None,
+        })
+        .collect();
+    order.sort();
+    let mut unprocess = std::collections::BTreeSet::new();
+    for &(_, i, lines) in &order {
+        // One that would take the ledger below the target stays; a smaller one may fit.
+        if total > target && lines > 0 && total - lines >= target {
+            unprocess.insert(i);
+            total -= lines;
+        }
+    }
+    // Still above (every remaining invoice posts more lines than are over): swap one left
+    // processed for one of `gap` lines fewer that was not.
+    let gap = total - target.min(total);
+    if gap > 0 {
+        let left_out: HashMap<u32, usize> = order
+            .iter()
+            .filter(|(_, i, _)| unprocess.contains(i))
+            .map(|&(_, i, lines)| (lines, i))
+            .collect();
+        let swap = order.iter().find_map(|&(_, i, lines)| {
+            let back = left_out.get(&lines.checked_sub(gap)?)?;
+            (!unprocess.contains(&i)).then_some((i, *back))
+        });
+        if let Some((out, back)) = swap {
+            unprocess.insert(out);
+            unprocess.remove(&back);
+        }
+    }
+    for i in unprocess {
+        if let Doc::Sales(s) = &mut docs[i].1 {
+            s.head.status = 20;
+            s.head.payments.clear();
+            s.head.modified = s.head.created;
+        }
+    }
 }
 
 fn random_date(rng: &mut ChaCha8Rng) -> NaiveDate {

@@ -90,6 +90,12 @@ pub struct DivisionSpec {
     pub purchase_entries: u32,
     /// Number of general journal entries.
     pub journal_entries: u32,
+    /// GL accounts beside the region's chart (no postings): a chart of a benchmark's size.
+    pub extra_gl_accounts: u32,
+    /// The transaction lines wanted: sales invoices are left unprocessed (status 20, no entry,
+    /// no payment) until the ledger holds this many lines, as near as the documents allow.
+    /// `None` processes them as drawn (~6 lines an invoice).
+    pub transaction_lines: Option<u32>,
 }
 
 impl BooksConfig {
@@ -104,6 +110,8 @@ impl BooksConfig {
             sales_invoices: invoices,
             purchase_entries: invoices / 2,
             journal_entries: 30,
+            extra_gl_accounts: 0,
+            transaction_lines: None,
         };
         BooksConfig {
             seed: 42,

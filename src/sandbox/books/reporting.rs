@@ -119,6 +119,8 @@ mod tests {
             sales_invoices: 80,
             purchase_entries: 40,
             journal_entries: 10,
+            extra_gl_accounts: 0,
+            transaction_lines: None,
         };
         Books::generate(&BooksConfig {
             seed: 7,

@@ -17,6 +17,8 @@ fn small(seed: u64) -> BooksConfig {
         sales_invoices: n,
         purchase_entries: n / 2,
         journal_entries: 12,
+        extra_gl_accounts: 0,
+        transaction_lines: None,
     };
     BooksConfig {
         seed,
@@ -496,4 +498,38 @@ fn transaction_lines_carry_cost_centers() {
             assert!(t.fields.get("CostCenterDescription").is_some());
         }
     }
+}
+
+#[test]
+fn a_benchmark_division_gets_its_chart_size_and_ledger_size() {
+    let mut config = small(9);
+    config.divisions.truncate(1);
+    let drawn = Books::generate(&config);
+    let chart = drawn.table(1, EntitySet::GLAccounts).unwrap().len();
+    let lines = drawn.table(1, EntitySet::TransactionLines).unwrap().len() as u32;
+    let spec = &mut config.divisions[0];
+    spec.extra_gl_accounts = 100;
+    spec.transaction_lines = Some(lines / 2);
+    let sized = Books::generate(&config);
+    assert_eq!(
+        sized.table(1, EntitySet::GLAccounts).unwrap().len(),
+        chart + 100
+    );
+    let codes: std::collections::HashSet<&str> = rows(&sized, 1, EntitySet::GLAccounts)
+        .iter()
+        .map(|r| s(r, "Code"))
+        .collect();
+    assert_eq!(codes.len(), chart + 100, "no code twice");
+    assert_eq!(
+        sized.table(1, EntitySet::TransactionLines).unwrap().len() as u32,
+        lines / 2,
+        "exactly the lines asked for"
+    );
+    // The same invoices, some of them unprocessed now; the books still add up.
+    assert_eq!(
+        sized.table(1, EntitySet::SalesInvoices).unwrap().len(),
+        drawn.table(1, EntitySet::SalesInvoices).unwrap().len()
+    );
+    let summary = sized.summary(1).unwrap();
+    assert!(summary.counts["SalesInvoices"] > 0);
 }

@@ -14,6 +14,8 @@ fn one_nl() -> Books {
         sales_invoices: 40,
         purchase_entries: 20,
         journal_entries: 4,
+        extra_gl_accounts: 0,
+        transaction_lines: None,
     };
     Books::generate(&BooksConfig {
         seed: 11,

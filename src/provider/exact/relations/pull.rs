@@ -8,9 +8,10 @@
 //! (`bulk/CRM/Accounts`), and every relation pushed again gets all its people read anew by
 //! `Account` (`bulk/CRM/Contacts`), 20 relations a call — a record is whole or
 //! not at all. A deleted contact (`EntityType` 5) is logged with its own GUID only, not its
-//! relation's, and Ledgerline keeps no map from one to the other: the run then reads the
-//! relations in full (⌈accounts/1000⌉ + ⌈contacts/1000⌉ calls, what a first pull costs). So it
-//! does when so many relations changed that re-reading them by key would cost more calls than
+//! relation's: each relation is stored with its people's GUIDs as upstream keys, so the store
+//! says which relation a deleted contact belonged to, and only that one is re-read. The run
+//! reads the relations in full (⌈accounts/1000⌉ + ⌈contacts/1000⌉ calls, what a first pull
+//! costs) when so many relations changed that re-reading them by key would cost more calls than
 //! that (the cursor keeps each endpoint's row count at the last full read to tell).
 //! A changed account that is no longer a customer (or supplier) is reported deleted there, as a
 //! full pull's absence would.
@@ -30,9 +31,18 @@ const CONTACTS: &str = "sync/CRM/Contacts";
 /// The data types Exact's accounts feed.
 const RELATIONS: &[DataType] = &[DataType::Customers, DataType::Suppliers];
 
+/// Not a position: the relations were stored with their people's GUIDs as upstream keys. A
+/// cursor from before that pulls in full once, which stores them.
+const CONTACT_KEYS: &str = "sync/CRM/Contacts.keys";
+
 /// The sync endpoints a customers or suppliers cursor holds a position in.
-pub(in crate::provider::exact) const CURSOR_ENDPOINTS: &[&str] =
-    &[ACCOUNTS, CONTACTS, cursor::DELETED, cursor::DIVISION_MOVE];
+pub(in crate::provider::exact) const CURSOR_ENDPOINTS: &[&str] = &[
+    ACCOUNTS,
+    CONTACTS,
+    cursor::DELETED,
+    cursor::DIVISION_MOVE,
+    CONTACT_KEYS,
+];
 
 /// Not positions: the rows of each endpoint at the last full read, to tell whether re-reading
 /// touched relations by key would cost more calls than reading them all.
@@ -149,6 +159,7 @@ impl ExactProvider {
         cursor.advance(CONTACTS, Some(contacts.max.unwrap_or(0)));
         cursor.set(ACCOUNT_ROWS, accounts.rows.len() as i64);
         cursor.set(CONTACT_ROWS, contacts.rows.len() as i64);
+        cursor.set(CONTACT_KEYS, 1);
         // Deletions before the first call show as absence; later ones have higher Timestamps
         // than the first page of the accounts, read first.
         cursor.advance(cursor::DELETED, Some(accounts.first_page_max.unwrap_or(0)));
@@ -196,20 +207,22 @@ impl ExactProvider {
         let deleted_contacts = deleted.keys_after(DELETED_CONTACTS, &mut cursor.clone());
         let deleted_accounts = deleted.keys_after(DELETED_ACCOUNTS, &mut cursor.clone());
         let mut accounts = latest(accounts, |a| a.id.clone(), |a| a.timestamp);
-        // Relations touched only through their people: their accounts by key.
+        // Relations touched only through their people (changed ones, and deleted ones the store
+        // says whose they were): their accounts by key.
         let changed: BTreeSet<String> = accounts.iter().filter_map(|a| a.id.clone()).collect();
-        let touched: Vec<String> = contacts
-            .iter()
-            .filter_map(|c| c.account.clone())
-            .collect::<BTreeSet<_>>()
+        let mut touched: BTreeSet<String> =
+            contacts.iter().filter_map(|c| c.account.clone()).collect();
+        for data_type in RELATIONS.iter().filter(|d| wanted.contains(d)) {
+            touched.extend(run.stored_ids(*data_type, &deleted_contacts).await?);
+        }
+        let touched: Vec<String> = touched
             .into_iter()
             .filter(|a| !changed.contains(a) && !deleted_accounts.contains(a))
             .collect();
         let (by_key, in_full) = rereading_costs(changed.len(), touched.len(), &cursor);
-        if !deleted_contacts.is_empty() || by_key > in_full {
+        if by_key > in_full {
             tracing::info!(
                 division = %run.division_code(),
-                deleted_contacts = deleted_contacts.len(),
                 by_key,
                 in_full,
                 "reading the relations in full"
@@ -278,11 +291,20 @@ impl ExactProvider {
         );
         for row in latest(rows, |a| a.id.clone(), |a| a.timestamp) {
             let Some(id) = row.id.clone() else { continue };
+            // Exact's deleted log names a deleted contact by its own GUID only.
+            let people_ids: Vec<String> =
+                people.of(&id).iter().filter_map(|c| c.id.clone()).collect();
             match super::map_relation(&row, people.of(&id)) {
                 Ok(relation) => {
                     match relation.customer.filter(|_| customers) {
                         Some(customer) => {
-                            run.push(DataType::Customers, id.clone(), &customer).await?
+                            run.push_keyed(
+                                DataType::Customers,
+                                id.clone(),
+                                &customer,
+                                people_ids.clone(),
+                            )
+                            .await?
                         }
                         None if customers && report_lost_roles => {
                             run.delete(DataType::Customers, id.clone())
@@ -291,7 +313,8 @@ impl ExactProvider {
                     }
                     match relation.supplier.filter(|_| suppliers) {
                         Some(supplier) => {
-                            run.push(DataType::Suppliers, id.clone(), &supplier).await?
+                            run.push_keyed(DataType::Suppliers, id.clone(), &supplier, people_ids)
+                                .await?
                         }
                         None if suppliers && report_lost_roles => {
                             run.delete(DataType::Suppliers, id)
