@@ -54,7 +54,7 @@ pub fn list<'a>(
     style: RowStyle<'a>,
     resource_url: &str,
 ) -> Result<Page<'a>, ApiError> {
-    check_select(rows, q, style.sync, style.lines)?;
+    check_select(rows, q, &style)?;
     let after_key = match (paging, q.skiptoken.as_deref()) {
         (Paging::ByKey(_), Some(t)) => Some(parse_key_token(t)?),
         _ => None,
@@ -168,20 +168,17 @@ fn sync_filter(
     }
 }
 
-/// 400 for a `$select` naming a field the entity lacks (checked against a sample row).
-fn check_select(
-    rows: &Rows<'_>,
-    q: &QueryOptions,
-    sync: bool,
-    lines: Option<&str>,
-) -> Result<(), ApiError> {
+/// 400 for a `$select` naming a field the entity lacks: neither documented by Exact nor in a
+/// sample row.
+fn check_select(rows: &Rows<'_>, q: &QueryOptions, style: &RowStyle<'_>) -> Result<(), ApiError> {
     let (Some(select), Some(fields)) = (&q.select, rows.sample_fields()) else {
         return Ok(());
     };
     for f in select {
         let known = fields.iter().any(|k| k == f)
-            || (sync && f == "Timestamp")
-            || lines == Some(f.as_str());
+            || style.documented.iter().any(|d| d.name == f)
+            || (style.sync && f == "Timestamp")
+            || style.lines == Some(f.as_str());
         if !known {
             return Err(ApiError::bad_request(format!(
                 "Property '{f}' does not exist."
