@@ -140,6 +140,20 @@ pub fn parse(text: &str) -> Result<Expr, SyntaxError> {
     Ok(expr)
 }
 
+/// Comma-separated literals, as in a composite `$skiptoken` (`datetime'…',guid'…'`).
+pub fn parse_literals(text: &str) -> Result<Vec<Literal>, SyntaxError> {
+    let toks = tokenize(text)?;
+    let mut literals = Vec::new();
+    for (i, tok) in toks.iter().enumerate() {
+        match (i % 2, tok) {
+            (0, Tok::Lit(l)) => literals.push(l.clone()),
+            (1, Tok::Comma) if i + 1 < toks.len() => {}
+            _ => return Err(SyntaxError),
+        }
+    }
+    Ok(literals)
+}
+
 fn tokenize(text: &str) -> Result<Vec<Tok>, SyntaxError> {
     let chars: Vec<char> = text.chars().collect();
     let mut toks = Vec::new();
