@@ -17,3 +17,6 @@ mod faults;
 
 #[path = "sandbox/admin.rs"]
 mod admin;
+
+#[path = "sandbox/documented.rs"]
+mod documented;

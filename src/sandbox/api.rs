@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::books::{Key, Record};
+use super::documented;
 use super::entities::{self, Endpoint, Kind, Source};
 use super::limits::Verdict;
 use super::odata::error::{ApiError, add_headers};
@@ -215,6 +216,7 @@ fn read(
         sync: endpoint.kind == Kind::Sync,
         timestamp_as_string: state.options.timestamp_as_string,
         lines: endpoint.lines,
+        documented: documented::fields(endpoint.path),
     };
     if let Some(key) = key {
         if !matches!(endpoint.kind, Kind::Plain | Kind::Read) {
@@ -352,6 +354,7 @@ fn me(
         sync: false,
         timestamp_as_string: false,
         lines: None,
+        documented: &[],
     };
     let page = odata::list(&rows, Paging::ByKey(60), q, style, &url)?;
     Ok(json_response(&D { d: page }))

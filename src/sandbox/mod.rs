@@ -9,6 +9,7 @@ pub mod api;
 pub mod books;
 pub mod clock;
 pub mod consent;
+pub mod documented;
 pub mod entities;
 pub mod faults;
 pub mod limits;

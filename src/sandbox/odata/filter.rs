@@ -1,6 +1,9 @@
 //! The `$filter` subset Exact supports: `eq ne gt ge lt le and or`, parentheses, `trim(Field)`,
-//! and literals `'text'`, `guid'…'`, `datetime'…'`, `123L`, numbers, `true`/`false`, `null`.
-//! Anything else (functions, field-vs-field, arithmetic) is a query-syntax error, as on Exact.
+//! the text functions its docs use (`substringof('text', Field)`, `startswith(Field, 'text')`,
+//! `endswith(Field, 'text')`, alone or compared with `true`/`false`), and literals `'text'`,
+//! `guid'…'`, `datetime'…'` (fractional seconds and a trailing `Z` as clients write them),
+//! `datetimeoffset'…'`, `123L`, numbers, `true`/`false`, `null`. Anything else (other
+//! functions, field-vs-field, arithmetic) is a query-syntax error, as on Exact.
 
 use std::borrow::Cow;
 
@@ -57,6 +60,18 @@ pub enum Expr {
     And(Box<Expr>, Box<Expr>),
     /// `a or b`
     Or(Box<Expr>, Box<Expr>),
+    /// `substringof('text', Field)`, `startswith(Field, 'text')` or `endswith(Field, 'text')`,
+    /// optionally `eq true`/`eq false` (or `ne`): case-insensitive, as Exact's collation is.
+    Text {
+        /// Which function.
+        function: TextFunction,
+        /// Field name.
+        field: String,
+        /// The text looked for.
+        text: String,
+        /// Whether a match is wanted (`eq false` / `ne true` want a non-match).
+        wanted: bool,
+    },
     /// `Field op literal` or `trim(Field) op literal`.
     Cmp {
         /// Field name.
@@ -70,12 +85,44 @@ pub enum Expr {
     },
 }
 
+/// The OData v2 text functions Exact's documentation uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextFunction {
+    /// `substringof('text', Field)`: the field contains the text.
+    SubstringOf,
+    /// `startswith(Field, 'text')`
+    StartsWith,
+    /// `endswith(Field, 'text')`
+    EndsWith,
+}
+
+impl TextFunction {
+    fn named(name: &str) -> Option<Self> {
+        match name.to_ascii_lowercase().as_str() {
+            "substringof" => Some(TextFunction::SubstringOf),
+            "startswith" => Some(TextFunction::StartsWith),
+            "endswith" => Some(TextFunction::EndsWith),
+            _ => None,
+        }
+    }
+
+    fn holds(self, value: &str, text: &str) -> bool {
+        let (value, text) = (value.to_lowercase(), text.to_lowercase());
+        match self {
+            TextFunction::SubstringOf => value.contains(&text),
+            TextFunction::StartsWith => value.starts_with(&text),
+            TextFunction::EndsWith => value.ends_with(&text),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 enum Tok {
     Ident(String),
     Lit(Literal),
     Open,
     Close,
+    Comma,
 }
 
 /// The filter could not be parsed.
@@ -93,6 +140,20 @@ pub fn parse(text: &str) -> Result<Expr, SyntaxError> {
     Ok(expr)
 }
 
+/// Comma-separated literals, as in a composite `$skiptoken` (`datetime'…',guid'…'`).
+pub fn parse_literals(text: &str) -> Result<Vec<Literal>, SyntaxError> {
+    let toks = tokenize(text)?;
+    let mut literals = Vec::new();
+    for (i, tok) in toks.iter().enumerate() {
+        match (i % 2, tok) {
+            (0, Tok::Lit(l)) => literals.push(l.clone()),
+            (1, Tok::Comma) if i + 1 < toks.len() => {}
+            _ => return Err(SyntaxError),
+        }
+    }
+    Ok(literals)
+}
+
 fn tokenize(text: &str) -> Result<Vec<Tok>, SyntaxError> {
     let chars: Vec<char> = text.chars().collect();
     let mut toks = Vec::new();
@@ -106,6 +167,9 @@ fn tokenize(text: &str) -> Result<Vec<Tok>, SyntaxError> {
             i += 1;
         } else if c == ')' {
             toks.push(Tok::Close);
+            i += 1;
+        } else if c == ',' {
+            toks.push(Tok::Comma);
             i += 1;
         } else if c == '\'' {
             let (s, next) = quoted(&chars, i)?;
@@ -188,9 +252,14 @@ fn typed_literal(kind: &str, text: &str) -> Result<Literal, SyntaxError> {
             let id = uuid::Uuid::parse_str(text).map_err(|_| SyntaxError)?;
             Ok(Literal::Guid(id.to_string()))
         }
-        "datetime" => parse_datetime(text)
+        // Clients write UTC's `Z`; Exact's dates are wall-clock times, so it changes nothing.
+        "datetime" => parse_datetime(text.strip_suffix(['Z', 'z']).unwrap_or(text))
             .map(Literal::DateTime)
             .ok_or(SyntaxError),
+        // An instant with its offset: compared at UTC, as Exact's `/Date(ms)/` values read.
+        "datetimeoffset" => chrono::DateTime::parse_from_rfc3339(text)
+            .map(|t| Literal::DateTime(t.timestamp_millis()))
+            .map_err(|_| SyntaxError),
         _ => Err(SyntaxError),
     }
 }
@@ -249,6 +318,10 @@ fn parse_primary(toks: &[Tok], pos: &mut usize) -> Result<Expr, SyntaxError> {
                 _ => return Err(SyntaxError),
             }
         }
+        Some(Tok::Ident(w)) if toks.get(*pos + 1) == Some(&Tok::Open) => {
+            let function = TextFunction::named(w).ok_or(SyntaxError)?;
+            return parse_text_function(function, toks, pos);
+        }
         Some(Tok::Ident(w)) if !is_keyword(w) => {
             *pos += 1;
             (w.clone(), false)
@@ -280,6 +353,43 @@ fn parse_primary(toks: &[Tok], pos: &mut usize) -> Result<Expr, SyntaxError> {
     })
 }
 
+/// `function(…)` at `toks[*pos]`, then an optional `eq|ne true|false`.
+fn parse_text_function(
+    function: TextFunction,
+    toks: &[Tok],
+    pos: &mut usize,
+) -> Result<Expr, SyntaxError> {
+    let args = toks.get(*pos + 2..*pos + 5).ok_or(SyntaxError)?;
+    let (field, text) = match (function, args) {
+        (TextFunction::SubstringOf, [Tok::Lit(Literal::Str(t)), Tok::Comma, Tok::Ident(f)])
+        | (
+            TextFunction::StartsWith | TextFunction::EndsWith,
+            [Tok::Ident(f), Tok::Comma, Tok::Lit(Literal::Str(t))],
+        ) if !is_keyword(f) => (f.clone(), t.clone()),
+        _ => return Err(SyntaxError),
+    };
+    if toks.get(*pos + 5) != Some(&Tok::Close) {
+        return Err(SyntaxError);
+    }
+    *pos += 6;
+    let mut wanted = true;
+    if let Some(Tok::Ident(op)) = toks.get(*pos)
+        && (op == "eq" || op == "ne")
+    {
+        let Some(Tok::Lit(Literal::Bool(b))) = toks.get(*pos + 1) else {
+            return Err(SyntaxError);
+        };
+        wanted = *b == (op == "eq");
+        *pos += 2;
+    }
+    Ok(Expr::Text {
+        function,
+        field,
+        text,
+        wanted,
+    })
+}
+
 fn is_keyword(w: &str) -> bool {
     matches!(
         w,
@@ -299,6 +409,18 @@ impl Expr {
                 op,
                 value,
             } => compare(row.field(field).as_deref(), *trim, *op, value),
+            Expr::Text {
+                function,
+                field,
+                text,
+                wanted,
+            } => {
+                let found = match row.field(field).as_deref() {
+                    Some(Value::String(s)) => function.holds(s, text),
+                    _ => false,
+                };
+                found == *wanted
+            }
         }
     }
 
@@ -310,7 +432,7 @@ impl Expr {
                 v.extend(b.fields());
                 v
             }
-            Expr::Cmp { field, .. } => vec![field.as_str()],
+            Expr::Cmp { field, .. } | Expr::Text { field, .. } => vec![field.as_str()],
         }
     }
 }
@@ -381,9 +503,45 @@ mod tests {
     }
 
     #[test]
+    fn reads_dates_and_text_functions_as_clients_write_them() {
+        let at = row(json!({"Modified": "/Date(1577836800000)/", "Name": "De Vries B.V."}));
+        for date in [
+            "Modified ge datetime'2020-01-01T00:00:00'",
+            "Modified ge datetime'2020-01-01T00:00:00Z'",
+            "Modified ge datetime'2020-01-01T00:00:00.000Z'",
+            "Modified ge datetimeoffset'2020-01-01T00:00:00Z'",
+            "Modified ge datetimeoffset'2020-01-01T01:00:00+01:00'",
+        ] {
+            assert!(parse(date).unwrap().matches(&at), "{date}");
+        }
+        assert!(
+            !parse("Modified gt datetime'2020-01-01T00:00:00.001Z'")
+                .unwrap()
+                .matches(&at)
+        );
+        for (filter, expected) in [
+            ("substringof('vries', Name)", true),
+            ("substringof('vries', Name) eq true", true),
+            ("substringof('vries', Name) eq false", false),
+            ("startswith(Name, 'de ')", true),
+            ("startswith(Name, 'B.V.')", false),
+            (
+                "endswith(Name, 'b.v.') and Modified gt datetime'2019-12-31'",
+                true,
+            ),
+            ("endswith(Name, 'b.v.') ne true", false),
+            ("startswith(Missing, 'x')", false),
+        ] {
+            assert_eq!(parse(filter).unwrap().matches(&at), expected, "{filter}");
+        }
+    }
+
+    #[test]
     fn refuses_what_exact_refuses() {
         for bad in [
-            "substringof('a', Name)",
+            "substringof(Name, 'a')",
+            "tolower(Name) eq 'a'",
+            "startswith(Name, 'a') eq 1",
             "Name eq Code",
             "Amount add 1 eq 2",
             "Name eq",

@@ -4,6 +4,7 @@
 
 pub mod error;
 pub mod filter;
+pub mod order;
 pub mod query;
 pub mod rows;
 
@@ -14,6 +15,7 @@ use serde::Serialize;
 use super::books::Key;
 use error::ApiError;
 use filter::{Expr, Literal, Op};
+use order::SortKey;
 use query::QueryOptions;
 use rows::{RowIter, RowStyle, RowView, Rows};
 
@@ -54,37 +56,69 @@ pub fn list<'a>(
     style: RowStyle<'a>,
     resource_url: &str,
 ) -> Result<Page<'a>, ApiError> {
-    check_select(rows, q, style.sync, style.lines)?;
+    check_select(rows, q, &style)?;
     let after_key = match (paging, q.skiptoken.as_deref()) {
-        (Paging::ByKey(_), Some(t)) => Some(parse_key_token(t)?),
+        (Paging::ByKey(_), Some(t)) if q.orderby.is_empty() => Some(parse_key_token(t)?),
         _ => None,
     };
-    let (iter, page_size, next_token): (RowIter<'a, '_>, usize, fn(&RowView<'_>) -> String) =
-        match paging {
-            Paging::ByKey(page) => {
-                let filter = q.filter.as_ref();
-                let iter = rows
-                    .by_key(after_key.as_ref())
-                    .filter(move |r| filter.is_none_or(|f| f.matches(&r.fields)));
-                (Box::new(iter), page, |r| r.record.key.odata_literal())
-            }
-            Paging::ByTimestamp {
+    type NextToken<'t> = Box<dyn Fn(&RowView<'_>) -> String + 't>;
+    let (iter, page_size, next_token): (RowIter<'a, '_>, usize, NextToken<'_>) = match paging {
+        Paging::ByKey(page) if !q.orderby.is_empty() => {
+            let order = q.orderby.as_slice();
+            let after = q
+                .skiptoken
+                .as_deref()
+                .map(|t| SortKey::parse_token(t, order))
+                .transpose()?;
+            let filter = q.filter.as_ref();
+            let mut sorted: Vec<(SortKey, Cow<'a, _>)> = rows
+                .by_key(None)
+                .filter(|r| filter.is_none_or(|f| f.matches(&r.fields)))
+                .map(|r| (SortKey::of(&r, order), r))
+                .collect();
+            sorted.sort_by(|a, b| a.0.cmp(&b.0, order));
+            let start = after.map_or(0, |after| {
+                sorted.partition_point(|(k, _)| k.cmp(&after, order).is_le())
+            });
+            let iter = sorted.into_iter().skip(start).map(|(_, r)| r);
+            let token = move |r: &RowView<'_>| SortKey::of(&r.record, order).token();
+            (Box::new(iter), page, Box::new(token))
+        }
+        Paging::ByKey(page) => {
+            let filter = q.filter.as_ref();
+            let iter = rows
+                .by_key(after_key.as_ref())
+                .filter(move |r| filter.is_none_or(|f| f.matches(&r.fields)));
+            (
+                Box::new(iter),
                 page,
-                entity_type_filter,
-            } => {
-                let (since, entity_type) = sync_filter(q.filter.as_ref(), entity_type_filter)?;
-                let after = match q.skiptoken.as_deref() {
-                    Some(t) => since.max(parse_timestamp_token(t)?),
-                    None => since,
-                };
-                let iter = rows.by_timestamp(after).filter(move |r| {
-                    entity_type.is_none_or(|t| {
-                        r.fields.value("EntityType").and_then(|v| v.as_i64()) == Some(t)
-                    })
-                });
-                (Box::new(iter), page, |r| format!("{}L", r.record.timestamp))
+                Box::new(|r: &RowView<'_>| r.record.key.odata_literal()),
+            )
+        }
+        Paging::ByTimestamp {
+            page,
+            entity_type_filter,
+        } => {
+            let (since, entity_type) = sync_filter(q.filter.as_ref(), entity_type_filter)?;
+            let after = match q.skiptoken.as_deref() {
+                Some(t) => since.max(parse_timestamp_token(t)?),
+                None => since,
+            };
+            let iter = rows.by_timestamp(after).filter(move |r| {
+                entity_type.is_none_or(|t| {
+                    r.fields.value("EntityType").and_then(|v| v.as_i64()) == Some(t)
+                })
+            });
+            if !q.orderby.is_empty() {
+                return Err(ApiError::query_syntax());
             }
-        };
+            (
+                Box::new(iter),
+                page,
+                Box::new(|r: &RowView<'_>| format!("{}L", r.record.timestamp)),
+            )
+        }
+    };
     let count = if q.inlinecount {
         Some(count_all(rows, paging, q)?.to_string())
     } else {
@@ -168,20 +202,17 @@ fn sync_filter(
     }
 }
 
-/// 400 for a `$select` naming a field the entity lacks (checked against a sample row).
-fn check_select(
-    rows: &Rows<'_>,
-    q: &QueryOptions,
-    sync: bool,
-    lines: Option<&str>,
-) -> Result<(), ApiError> {
+/// 400 for a `$select` naming a field the entity lacks: neither documented by Exact nor in a
+/// sample row.
+fn check_select(rows: &Rows<'_>, q: &QueryOptions, style: &RowStyle<'_>) -> Result<(), ApiError> {
     let (Some(select), Some(fields)) = (&q.select, rows.sample_fields()) else {
         return Ok(());
     };
     for f in select {
         let known = fields.iter().any(|k| k == f)
-            || (sync && f == "Timestamp")
-            || lines == Some(f.as_str());
+            || style.documented.iter().any(|d| d.name == f)
+            || (style.sync && f == "Timestamp")
+            || style.lines == Some(f.as_str());
         if !known {
             return Err(ApiError::bad_request(format!(
                 "Property '{f}' does not exist."

@@ -1,10 +1,12 @@
-//! OData query options as Exact reads them (`$select $filter $top $skip $skiptoken $inlinecount`),
+//! OData query options as Exact reads them (`$select $filter $orderby $top $skip $skiptoken
+//! $inlinecount`),
 //! and the absolute `__next` link that carries them on (EXACT.md §4).
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::error::ApiError;
 use super::filter::{self, Expr};
+use super::order::{self, OrderBy};
 
 /// Characters left readable in `__next` (`$skiptoken=guid'…'` as Exact writes it).
 const QUERY_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
@@ -39,6 +41,8 @@ pub struct QueryOptions {
     pub inlinecount: bool,
     /// Whether `$select` was given at all (bulk and some endpoints require it).
     pub has_select: bool,
+    /// `$orderby` terms; empty = key order.
+    pub orderby: Vec<OrderBy>,
 }
 
 impl QueryOptions {
@@ -77,7 +81,8 @@ impl QueryOptions {
                     _ => return Err(ApiError::query_syntax()),
                 },
                 "$format" if value == "json" => {}
-                "$orderby" | "$expand" => {
+                "$orderby" => q.orderby = order::parse(&value)?,
+                "$expand" => {
                     return Err(ApiError::bad_request(format!(
                         "The sandbox does not implement {key}; Ledgerline should not need it."
                     )));

@@ -7,6 +7,7 @@ use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
 use super::super::books::{Cell, DeletedRecord, Key, Record, Table};
+use super::super::documented::DocumentedField;
 
 /// Where a listing reads its rows.
 #[derive(Debug)]
@@ -108,6 +109,9 @@ pub struct RowStyle<'a> {
     pub timestamp_as_string: bool,
     /// Deferred line collection name.
     pub lines: Option<&'a str>,
+    /// Exact's documented properties of the endpoint: answered as `null` (a collection as a
+    /// deferred link) when the books do not generate them.
+    pub documented: &'a [DocumentedField],
 }
 
 /// One row ready to serialise without copying its fields.
@@ -162,10 +166,21 @@ fn deferred(uri: &str) -> Deferred<'_> {
     }
 }
 
+impl RowView<'_> {
+    /// A documented navigation collection other than the endpoint's own line collection.
+    fn is_collection(&self, name: &str) -> bool {
+        self.style
+            .documented
+            .iter()
+            .any(|f| f.collection && f.name == name)
+    }
+}
+
 impl Serialize for RowView<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let uri = self.uri();
         let lines_uri = self.style.lines.map(|l| format!("{uri}/{l}"));
+        let collection_uri = |name: &str| format!("{uri}/{name}");
         let reader = self.record.fields.reader();
         let mut map = s.serialize_map(None)?;
         map.serialize_entry(
@@ -185,12 +200,12 @@ impl Serialize for RowView<'_> {
                         && l == f
                     {
                         map.serialize_entry(f, &deferred(u))?;
+                    } else if let Some(cell) = cells.iter().find(|(k, _)| k == f) {
+                        map.serialize_entry(f, &cell.1)?;
+                    } else if self.is_collection(f) {
+                        map.serialize_entry(f, &deferred(&collection_uri(f)))?;
                     } else {
-                        let cell = cells
-                            .iter()
-                            .find(|(k, _)| k == f)
-                            .map_or(Cell::Null, |c| c.1);
-                        map.serialize_entry(f, &cell)?;
+                        map.serialize_entry(f, &Cell::Null)?;
                     }
                 }
             }
@@ -205,6 +220,22 @@ impl Serialize for RowView<'_> {
                 }
                 if let (Some(l), Some(u)) = (self.style.lines, &lines_uri) {
                     map.serialize_entry(l, &deferred(u))?;
+                }
+                // Every other documented property, as Exact lists them all without `$select`.
+                let mut present: Vec<&str> = self.record.fields.names().collect();
+                present.sort_unstable();
+                for field in self.style.documented {
+                    let answered = present.binary_search(&field.name).is_ok()
+                        || Some(field.name) == self.style.lines
+                        || (self.style.sync && field.name == "Timestamp");
+                    if answered {
+                        continue;
+                    }
+                    if field.collection {
+                        map.serialize_entry(field.name, &deferred(&collection_uri(field.name)))?;
+                    } else {
+                        map.serialize_entry(field.name, &Cell::Null)?;
+                    }
                 }
             }
         }
