@@ -13,6 +13,7 @@ pub mod health;
 pub mod input_rules;
 pub mod integrations;
 pub mod link;
+pub mod link_settings;
 pub mod paging;
 pub mod request_log;
 pub mod selection;
@@ -89,6 +90,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .merge(health::router())
         .merge(admin::router())
         .merge(settings::router())
+        .merge(link_settings::router())
         .merge(companies::router())
         .merge(connections::router())
         .merge(integrations::router())

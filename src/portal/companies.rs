@@ -13,6 +13,7 @@ use super::integrations::see_other;
 use super::pages::{self, Section, copy_box, csrf_field, field_error, names_field, problem_banner};
 use super::plots;
 use super::session::Session;
+use super::timeline;
 use crate::api::companies::{self, CompanyRequestBody, TagsQuery};
 use crate::api::connections::{self, Connection, ConnectionRequest};
 use crate::api::data;
@@ -21,10 +22,14 @@ use crate::api::extract::{ApiJson, ApiQuery};
 use crate::api::paging::PageQuery;
 use crate::api::time::iso_utc;
 use crate::app::AppState;
-use crate::store::{ConnectionStatus, DAY_MS};
+use crate::store::{ConnectionStatus, DAY_MS, PullOperationRow};
 
 /// Companies per page of the list.
 const PAGE_SIZE: u32 = 20;
+
+/// The most recent pulls drawn per company (every connection's together): a few rounds of
+/// every data type.
+const PULLS_SHOWN: i64 = 60;
 
 /// The list's search box, page and notice.
 #[derive(Debug, Default, Deserialize)]
@@ -76,6 +81,7 @@ pub async fn create(
         name: form.name.clone(),
         description: None,
         tags: None,
+        link_return_url: None,
     };
     match companies::create_company(State(state.clone()), session.tenant.clone(), ApiJson(body))
         .await
@@ -287,6 +293,13 @@ async fn render_detail(
         Err(error) => return error.into_response(),
     };
     let datasets = state.store.datasets(company.id).await.unwrap_or_default();
+    // The recent pulls of every connection, for their timelines.
+    let pulls = state
+        .store
+        .list_pull_operations(company.id, 0, PULLS_SHOWN)
+        .await
+        .map(|(rows, _)| rows)
+        .unwrap_or_default();
     let now = state.clock.now_ms();
     let mut histories = Vec::new();
     for connection in &company.data_connections {
@@ -328,7 +341,7 @@ async fn render_detail(
             }
         }
         @for (connection, history) in company.data_connections.iter().zip(&histories) {
-            (connection_card(connection, &datasets, history.as_deref(), now))
+            (connection_card(connection, &datasets, &pulls, history.as_deref(), now))
         }
     };
     (
@@ -341,6 +354,7 @@ async fn render_detail(
 fn connection_card(
     connection: &Connection,
     datasets: &[crate::store::DatasetRow],
+    pulls: &[PullOperationRow],
     history: Option<&[(i64, i64)]>,
     now: i64,
 ) -> Markup {
@@ -356,9 +370,14 @@ fn connection_card(
         .iter()
         .filter(|e| e.status == "Active")
         .collect();
-    let pulls: Vec<_> = datasets
+    let last_pulls: Vec<_> = datasets
         .iter()
         .filter(|d| d.connection_id == connection.id)
+        .collect();
+    let pulls: Vec<PullOperationRow> = pulls
+        .iter()
+        .filter(|p| p.connection_id == connection.id)
+        .cloned()
         .collect();
     let id = format!("link-{}", connection.id);
     html! {
@@ -397,11 +416,15 @@ fn connection_card(
                     &plots::per_day(history, now), per_day_limit, "30 days ago", "today"))
             }
             @if !pulls.is_empty() {
+                h3 { "Recent pulls" }
+                (timeline::pull_timeline(&format!("pulls-{}", connection.id), &pulls, now))
+            }
+            @if !last_pulls.is_empty() {
                 h3 { "Last successful pull per data type" }
                 table {
                     thead { tr { th scope="col" { "Data type" } th scope="col" { "Last successful pull (UTC)" } } }
                     tbody {
-                        @for dataset in &pulls {
+                        @for dataset in &last_pulls {
                             tr { td { (dataset.data_type) } td { (dataset.last_successful_sync.map(iso_utc).unwrap_or_else(|| "never".into())) } }
                         }
                     }

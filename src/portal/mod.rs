@@ -9,6 +9,7 @@ mod integrations;
 mod pages;
 mod plots;
 mod session;
+mod timeline;
 
 use axum::Form;
 use axum::extract::State;
@@ -41,6 +42,10 @@ pub fn router() -> axum::Router<AppState> {
         .route(
             "/portal/integrations/{key}/enabled",
             post(integrations::toggle),
+        )
+        .route(
+            "/portal/settings/link",
+            post(integrations::save_link_settings),
         )
         .route(
             "/portal/companies",

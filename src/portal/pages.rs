@@ -112,6 +112,10 @@ pub fn problem_banner(error: Option<&ApiError>) -> Markup {
 pub fn notice_banner(notice: Option<&str>) -> Markup {
     let text = match notice {
         Some("saved") => "Saved.",
+        Some("return-url-saved") => "Saved: end customers go back to this URL after linking.",
+        Some("return-url-removed") => {
+            "Removed: end customers see Ledgerline's result page after linking."
+        }
         Some("enabled") => "Integration enabled.",
         Some("disabled") => "Integration disabled: existing connections and data are kept.",
         Some("company-created") => "Company created.",
