@@ -178,7 +178,6 @@ pub struct CompanyRequestBody {
     /// Not Codat's `redirect`.
     #[serde(default)]
     #[schema(
-        nullable = true,
         max_length = 2000,
         example = "https://app.example.com/customers/42/exact-done"
     )]

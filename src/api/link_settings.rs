@@ -30,11 +30,10 @@ pub struct LinkSettings {
     /// cancelled.` or `Unknown error occurred.`) and `statusText` (what happened, as in the
     /// connection's `dataConnectionErrors[].statusText`, e.g. `StateExpired`). A company's own
     /// `linkReturnUrl` overrides it. `null`: no return; Ledgerline's result page says what
-    /// happened and what to do next.
+    /// happened and what to do next. Left out of a PUT: `null`.
+    #[serde(default)]
     #[schema(
-        nullable = true,
         max_length = 2000,
-        required = true,
         example = "https://app.example.com/exact/{companyId}/connected?connection={connectionId}"
     )]
     pub link_return_url: Option<String>,
@@ -48,6 +47,21 @@ pub fn validated_return_url(field: &str, url: Option<String>) -> ApiResult<Optio
             Ok(()) => Ok(Some(url)),
             Err(problem) => Err(ApiError::invalid_field(field, problem)),
         },
+    }
+}
+
+/// Writes [`return_url::PATTERN`] on every `linkReturnUrl` of a request body, so that the
+/// document states what the server takes (a pattern must be a literal in `#[schema]`).
+pub fn document(spec: &mut serde_json::Value) {
+    for schema in ["LinkSettings", "CompanyRequestBody", "CompanyUpdateBody"] {
+        if let Some(field) = spec
+            .pointer_mut(&format!(
+                "/components/schemas/{schema}/properties/linkReturnUrl"
+            ))
+            .and_then(serde_json::Value::as_object_mut)
+        {
+            field.insert("pattern".into(), return_url::PATTERN.into());
+        }
     }
 }
 

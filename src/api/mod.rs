@@ -107,6 +107,7 @@ pub fn openapi() -> serde_json::Value {
     sync_settings::document(&mut spec);
     document_shared_errors(&mut spec);
     let mut spec = serde_json::to_value(spec).expect("the OpenAPI document serialises");
+    link_settings::document(&mut spec);
     input_rules::document(&mut spec);
     spec
 }

@@ -21,6 +21,16 @@ pub const PLACEHOLDERS: &[&str] = &[
     "statusText",
 ];
 
+/// What a template must look like, as the OpenAPI document states it (ECMAScript syntax, which
+/// the `regex` crate reads the same way here): `http(s)://`, a host name of letters, digits and
+/// single inner hyphens (not ending in a number, which URL parsers take for an IPv4 address),
+/// `localhost` or an IPv4 address, an optional port, then anything but spaces, control
+/// characters and braces other than the placeholders'.
+pub const PATTERN: &str = r"^https?://(localhost|([a-zA-Z]([a-zA-Z0-9]|-[a-zA-Z0-9])*\.)*[a-zA-Z]([a-zA-Z0-9]|-[a-zA-Z0-9])*|((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]))(:[0-9]{1,4})?([/?#]([^\s{}\u0000-\u001F\u007F-\u009F\uFEFF]|\{(companyId|connectionId|statusCode|errorMessage|statusText)\})*)?$";
+
+static SHAPE: std::sync::LazyLock<regex::Regex> =
+    std::sync::LazyLock::new(|| regex::Regex::new(PATTERN).expect("the pattern compiles"));
+
 /// Longer than any sensible URL, short enough to keep out of trouble in logs and headers.
 const MAX_LEN: usize = 2000;
 
@@ -114,6 +124,14 @@ pub fn validate(template: &str) -> Result<(), String> {
     if url.host_str().is_none_or(str::is_empty) {
         return Err("must name a host".into());
     }
+    if !SHAPE.is_match(template) {
+        return Err(
+            "must have a plain host name (letters, digits and single hyphens, not \
+                    ending in a number), localhost or an IPv4 address, and a port of at most \
+                    four digits"
+                .into(),
+        );
+    }
     Ok(())
 }
 
@@ -184,6 +202,20 @@ fn fill(
 mod tests {
     use super::*;
 
+    #[test]
+    fn whatever_the_pattern_takes_makes_a_url() {
+        // A few strings that match the documented pattern at its edges: each one a URL.
+        for template in [
+            "http://a",
+            "https://255.255.255.255:0/{companyId}{statusText}",
+            "http://a-b-c.d1/?#",
+            "http://z9:9999#{errorMessage}",
+        ] {
+            assert!(SHAPE.is_match(template), "{template}");
+            assert_eq!(validate(template), Ok(()), "{template}");
+        }
+    }
+
     const COMPANY: Uuid = Uuid::from_u128(0x11);
     const CONNECTION: Uuid = Uuid::from_u128(0x22);
 
@@ -234,6 +266,8 @@ mod tests {
     fn only_absolute_http_urls_with_known_placeholders_pass() {
         assert!(validate("https://app.example.com/done?c={companyId}").is_ok());
         assert!(validate("http://127.0.0.1:8080/x").is_ok());
+        assert!(validate("http://localhost:3000").is_ok());
+        assert!(validate("https://a-b.example.co.uk/x?y=1#z").is_ok());
         for (bad, says) in [
             ("/relative/path", "absolute URL"),
             ("ftp://example.com/x", "https://"),
@@ -245,6 +279,9 @@ mod tests {
             ("https://example.com/{companyId", "closing }"),
             ("https://example.com/a b", "spaces"),
             ("   ", "blank"),
+            ("http://0.0.0.0.0/", "IPv4"),
+            ("http://xn--.example/", "domain"),
+            ("http://example.com:99999/", "port"),
         ] {
             let error = validate(bad).unwrap_err();
             assert!(error.contains(says), "{bad}: {error}");
