@@ -4,7 +4,8 @@
 //! The browser test needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (Debian's `chromium`
 //! and `chromium-driver`) and a Python with selenium: `LEDGERLINE_PORTAL_PYTHON` (set by
 //! `.ci/run`), else `.venv-portal/bin/python`. Without them it is skipped with a message, or
-//! fails when `CI` is set. Screenshots go to `target/portal-screenshots/`.
+//! fails when `CI` is set. Screenshots (the portal's pages and the end customer's link result
+//! pages) go to `target/portal-screenshots/`.
 
 #[path = "common/mod.rs"]
 mod common;
@@ -339,7 +340,14 @@ async fn an_admin_sets_up_exact_and_links_a_company_in_a_real_browser() {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(shots.join("05-company-linked.png").exists());
+    for shot in [
+        "05-link-refused",
+        "06-link-connected",
+        "07-company-linked",
+        "09-integrations-return-url",
+    ] {
+        assert!(shots.join(format!("{shot}.png")).exists(), "{shot}");
+    }
 }
 
 /// The sign-in form counts wrong keys against the API's per-address limit: guessing keys there

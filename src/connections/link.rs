@@ -431,7 +431,7 @@ impl Linker {
             200,
             "You are connected",
             format!(
-                "Your {name} administration \u{201c}{}\u{201d} is now connected to {{app}}. {{app}} can now read its invoices, bills, customers, suppliers and ledger accounts; it cannot change your books.",
+                "Your {name} administration \u{201c}{}\u{201d} is now connected to {{app}}, which can now see its accounting data.",
                 pinned.name
             ),
             "There is nothing more to do: you can close this window. To stop sharing later, ask {app}, or remove the app's access in Exact.",

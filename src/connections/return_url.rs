@@ -24,9 +24,9 @@ pub const PLACEHOLDERS: &[&str] = &[
 /// What a template must look like, as the OpenAPI document states it (ECMAScript syntax, which
 /// the `regex` crate reads the same way here): `http(s)://`, a host name of letters, digits and
 /// single inner hyphens (not ending in a number, which URL parsers take for an IPv4 address),
-/// `localhost` or an IPv4 address, an optional port, then anything but spaces, control
+/// `localhost` or an IPv4 address, an optional port up to 65535, then anything but spaces, control
 /// characters and braces other than the placeholders'.
-pub const PATTERN: &str = r"^https?://(localhost|([a-zA-Z]([a-zA-Z0-9]|-[a-zA-Z0-9])*\.)*[a-zA-Z]([a-zA-Z0-9]|-[a-zA-Z0-9])*|((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]))(:[0-9]{1,4})?([/?#]([^\s{}\u0000-\u001F\u007F-\u009F\uFEFF]|\{(companyId|connectionId|statusCode|errorMessage|statusText)\})*)?$";
+pub const PATTERN: &str = r"^https?://(localhost|([a-zA-Z]([a-zA-Z0-9]|-[a-zA-Z0-9])*\.)*[a-zA-Z]([a-zA-Z0-9]|-[a-zA-Z0-9])*|((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]))(:(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4}))?([/?#]([^\s{}\u0000-\u001F\u007F-\u009F\uFEFF]|\{(companyId|connectionId|statusCode|errorMessage|statusText)\})*)?$";
 
 static SHAPE: std::sync::LazyLock<regex::Regex> =
     std::sync::LazyLock::new(|| regex::Regex::new(PATTERN).expect("the pattern compiles"));
@@ -127,8 +127,7 @@ pub fn validate(template: &str) -> Result<(), String> {
     if !SHAPE.is_match(template) {
         return Err(
             "must have a plain host name (letters, digits and single hyphens, not \
-                    ending in a number), localhost or an IPv4 address, and a port of at most \
-                    four digits"
+                    ending in a number), localhost or an IPv4 address, and a port up to 65535"
                 .into(),
         );
     }
@@ -210,6 +209,8 @@ mod tests {
             "https://255.255.255.255:0/{companyId}{statusText}",
             "http://a-b-c.d1/?#",
             "http://z9:9999#{errorMessage}",
+            "http://127.0.0.1:65535/portal/companies/{companyId}",
+            "http://h:59999",
         ] {
             assert!(SHAPE.is_match(template), "{template}");
             assert_eq!(validate(template), Ok(()), "{template}");
