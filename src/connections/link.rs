@@ -116,8 +116,8 @@ pub enum LinkResult {
     Pending,
     /// The link flow ended: its page, and the connection it was for.
     Done {
-        page: LinkPage,
-        connection: ConnectionRow,
+        page: Box<LinkPage>,
+        connection: Box<ConnectionRow>,
     },
 }
 
@@ -153,13 +153,14 @@ impl std::fmt::Debug for Linker {
 
 /// A failure: the page for the end customer and, when known, the entry for the developer.
 struct Failure {
-    page: LinkPage,
+    /// Boxed: a `Failure` is the error of most steps here, and should be small to return.
+    page: Box<LinkPage>,
     record: Option<(&'static str, &'static str, String)>,
 }
 
 fn fail(status: u16, title: &str, message: &str, next: &str) -> Failure {
     Failure {
-        page: LinkPage::new(status, title, message, next),
+        page: Box::new(LinkPage::new(status, title, message, next)),
         record: None,
     }
 }
@@ -352,7 +353,10 @@ impl Linker {
             .as_deref()
             .map(serde_json::from_str::<LinkPage>)
         {
-            Some(Ok(page)) => LinkResult::Done { page, connection },
+            Some(Ok(page)) => LinkResult::Done {
+                page: Box::new(page),
+                connection: Box::new(connection),
+            },
             Some(Err(e)) => {
                 tracing::error!(error = %e, "a stored link result cannot be read");
                 LinkResult::Unknown
@@ -449,7 +453,7 @@ impl Linker {
                 tracing::error!(error = %e, "could not record a connection error");
             }
         }
-        failure.page
+        *failure.page
     }
 
     async fn app(&self, connection: &ConnectionRow) -> Result<AppCredentials, Failure> {
