@@ -184,6 +184,15 @@ async fn link_result(State(state): State<AppState>, Query(query): Query<ResultQu
                 .insert("refresh", axum::http::HeaderValue::from_static("2"));
             response
         }
+        LinkResult::Unfinished => render(
+            None,
+            &LinkPage::new(
+                500,
+                "Something went wrong",
+                "The connection could not be finished, so nothing was connected.",
+                "Please start again from the link you were given.",
+            ),
+        ),
         LinkResult::Done { page, connection } => {
             if let Some(url) = state.return_url(&connection, &page).await {
                 return (StatusCode::SEE_OTHER, [(LOCATION, url)]).into_response();

@@ -31,6 +31,10 @@ use crate::store::{
 /// How long an end customer has between leaving for the upstream and coming back.
 const STATE_TTL_MS: i64 = 15 * 60_000;
 
+/// A callback that has kept no result this long after it began never will (its server stopped):
+/// far longer than a callback takes, retries and a wait for Exact's minute limit included.
+const UNFINISHED_AFTER_MS: i64 = 5 * 60_000;
+
 /// How long a re-link URL the tenant requested through the API stays usable.
 pub const RELINK_TTL_MS: i64 = 60 * 60_000;
 
@@ -114,6 +118,8 @@ pub enum LinkResult {
     Unknown,
     /// A callback with this state is still running.
     Pending,
+    /// A callback used this state but never finished (its server stopped mid-way).
+    Unfinished,
     /// The link flow ended: its page, and the connection it was for.
     Done {
         page: Box<LinkPage>,
@@ -361,7 +367,13 @@ impl Linker {
                 tracing::error!(error = %e, "a stored link result cannot be read");
                 LinkResult::Unknown
             }
-            None => LinkResult::Pending,
+            None => match stored.used_at {
+                None => LinkResult::Unknown,
+                Some(used) if self.clock.now_ms() - used < UNFINISHED_AFTER_MS => {
+                    LinkResult::Pending
+                }
+                Some(_) => LinkResult::Unfinished,
+            },
         }
     }
 

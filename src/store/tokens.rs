@@ -210,15 +210,17 @@ impl Store {
     /// The connection a `state` id was issued for and the result its first callback stored,
     /// without using it up.
     pub async fn link_state(&self, id: &str) -> Result<Option<LinkStateRow>, StoreError> {
-        let row = sqlx::query("SELECT connection_id, result FROM link_states WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT connection_id, used_at, result FROM link_states WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
         let Some(row) = row else {
             return Ok(None);
         };
         Ok(Some(LinkStateRow {
             connection_id: super::tenants::parse_uuid(row.try_get("connection_id")?)?,
+            used_at: row.try_get("used_at")?,
             result: row.try_get("result")?,
         }))
     }
@@ -275,6 +277,8 @@ const LINK_STATE_KEPT_AFTER_EXPIRY_MS: i64 = 24 * 3_600_000;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkStateRow {
     pub connection_id: Uuid,
+    /// When a callback first used it.
+    pub used_at: Option<i64>,
     pub result: Option<String>,
 }
 

@@ -236,3 +236,45 @@ async fn a_reload_or_the_back_button_shows_the_same_result_and_records_no_error(
     assert_eq!(response.status(), 404);
     assert!(!response.text().await.unwrap().contains("Acme SaaS"));
 }
+
+#[tokio::test]
+async fn a_callback_that_never_finished_says_so_instead_of_waiting_forever() {
+    let world = World::start().await;
+    let company = world.company("Crashed BV").await;
+    let connection = world.connection(&company, "exact-online-nl").await;
+    let callback = world
+        .approve_quickly(&world.authorize_url(&connection).await, "demo", None)
+        .await;
+    let state = callback
+        .split("state=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_string();
+    // A server used the state and stopped before it kept a result.
+    let store = &world.server.state.store;
+    let id = state.split('.').next().unwrap();
+    let now = world.server.state.clock.now_ms();
+    store.consume_link_state(id, now).await.unwrap();
+    let result = world.server.state.link_result_url(&state);
+    let response = world.http.get(&result).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["refresh"],
+        "2",
+        "the page reloads itself"
+    );
+    assert!(response.text().await.unwrap().contains("still finishing"));
+    // The same callback again (the customer's reload) waits for that result, records nothing.
+    let (status, page, _) = world.callback_to(&callback).await;
+    assert_eq!(status, 200, "{page}");
+    world.advance(6 * 60).await;
+    let (status, page, _) = world.callback_to(&callback).await;
+    assert_eq!(status, 500, "{page}");
+    assert!(page.contains("could not be finished"), "{page}");
+    let now = world.reload(&company, &connection).await;
+    assert_eq!(now["status"], "PendingAuth");
+    assert_eq!(now["dataConnectionErrors"], json!([]));
+}
