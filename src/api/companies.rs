@@ -525,7 +525,7 @@ async fn replace_company(
         (status = 401, description = "Missing or unknown API key", body = ErrorMessage),
         (status = 404, description = "No such company for this tenant", body = ErrorMessage),
     ))]
-async fn update_company(
+pub(crate) async fn update_company(
     State(state): State<AppState>,
     tenant: Tenant,
     Path(company_id): Path<String>,

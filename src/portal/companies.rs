@@ -14,7 +14,7 @@ use super::pages::{self, Section, copy_box, csrf_field, field_error, names_field
 use super::plots;
 use super::session::Session;
 use super::timeline;
-use crate::api::companies::{self, CompanyRequestBody, TagsQuery};
+use crate::api::companies::{self, CompanyRequestBody, CompanyUpdateBody, TagsQuery};
 use crate::api::connections::{self, Connection, ConnectionRequest};
 use crate::api::data;
 use crate::api::error::ApiError;
@@ -53,6 +53,15 @@ pub struct CompanyForm {
 pub struct ConnectForm {
     csrf: String,
     platform_key: String,
+}
+
+/// The company's own return URL.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReturnUrlForm {
+    csrf: String,
+    #[serde(default)]
+    link_return_url: String,
 }
 
 /// A form that carries only the CSRF token.
@@ -243,6 +252,39 @@ pub async fn connect(
     }
 }
 
+pub async fn save_return_url(
+    State(state): State<AppState>,
+    session: Session,
+    Path(company_id): Path<String>,
+    Form(form): Form<ReturnUrlForm>,
+) -> Response {
+    if let Err(refused) = session.check_csrf(&form.csrf) {
+        return refused.into_response();
+    }
+    // An emptied field goes back to the tenant's URL (the API's `null`).
+    let url = Some(form.link_return_url.trim().to_string()).filter(|u| !u.is_empty());
+    let notice = if url.is_some() {
+        "company-return-url-saved"
+    } else {
+        "company-return-url-removed"
+    };
+    let body = CompanyUpdateBody {
+        link_return_url: Some(url),
+        ..CompanyUpdateBody::default()
+    };
+    match companies::update_company(
+        State(state.clone()),
+        session.tenant.clone(),
+        Path(company_id.clone()),
+        Ok(ApiJson(body)),
+    )
+    .await
+    {
+        Ok(_) => see_other(&format!("/portal/companies/{company_id}?notice={notice}")),
+        Err(error) => render_detail(&state, &session, &company_id, None, Some(error)).await,
+    }
+}
+
 pub async fn queue_pull(
     State(state): State<AppState>,
     session: Session,
@@ -323,6 +365,17 @@ async fn render_detail(
         section.card aria-labelledby="company-actions" {
             h2 id="company-actions" { "Connect and pull" }
             (copy_box("company-link", "The company's link page (for the end customer)", &company.redirect))
+            form method="post" action={ "/portal/companies/" (company.id) "/return-url" } {
+                (csrf_field(session))
+                label for="company-return-url" { "Return URL after linking, for this company only" }
+                input type="text" inputmode="url" id="company-return-url" name="linkReturnUrl"
+                    value=(company.link_return_url.as_deref().unwrap_or_default())
+                    placeholder="Empty: the tenant's return URL (Integrations page)" autocomplete="off"
+                    aria-invalid=(names_field(failed.as_ref(), "linkReturnUrl"))
+                    aria-describedby="company-return-url-error";
+                (field_error(failed.as_ref(), "linkReturnUrl", "company-return-url-error"))
+                div.actions { button.secondary type="submit" { "Save return URL" } }
+            }
             div.actions {
                 form method="post" action={ "/portal/companies/" (company.id) "/connections" } {
                     (csrf_field(session))

@@ -57,6 +57,10 @@ pub fn router() -> axum::Router<AppState> {
             post(companies::connect),
         )
         .route(
+            "/portal/companies/{companyId}/return-url",
+            post(companies::save_return_url),
+        )
+        .route(
             "/portal/companies/{companyId}/pull",
             post(companies::queue_pull),
         )

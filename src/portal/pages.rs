@@ -121,6 +121,12 @@ pub fn notice_banner(notice: Option<&str>) -> Markup {
         Some("company-created") => "Company created.",
         Some("connection-created") => "Connection created: send the end customer its link URL.",
         Some("pull-queued") => "Pull queued for every data type.",
+        Some("company-return-url-saved") => {
+            "Saved: this company's end customers go back to this URL after linking."
+        }
+        Some("company-return-url-removed") => {
+            "Removed: this company's end customers follow the tenant's return URL (Integrations page)."
+        }
         _ => return html! {},
     };
     html! { div.notice role="status" { (text) } }
