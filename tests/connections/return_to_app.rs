@@ -278,3 +278,36 @@ async fn a_callback_that_never_finished_says_so_instead_of_waiting_forever() {
     assert_eq!(now["status"], "PendingAuth");
     assert_eq!(now["dataConnectionErrors"], json!([]));
 }
+
+#[tokio::test]
+async fn a_customer_whose_books_are_in_the_other_region_is_told_so() {
+    let world = World::start().await;
+    // A bookkeeper with no administration in Exact NL (all of theirs are in the UK).
+    let user = json!({"username": "uk-only", "password": "pw", "full_name": "UK Bookkeeper",
+                      "email": "uk@x.test", "divisions": {"nl": []}});
+    let response = world
+        .http
+        .post(world.sandbox.admin_url().join("users").unwrap())
+        .json(&user)
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success());
+    let company = world.company("Wrong Region Ltd").await;
+    let connection = world.connection(&company, "exact-online-nl").await;
+    let callback = world
+        .approve_quickly(&world.authorize_url(&connection).await, "uk-only", None)
+        .await;
+    let (status, page) = world.callback(&callback).await;
+    assert_eq!(status, 409, "{page}");
+    assert!(
+        page.contains("your administrations are in Exact (UK) rather than Exact (Netherlands)"),
+        "{page}"
+    );
+    assert!(
+        page.contains("ask Acme SaaS for a link to Exact (UK) instead"),
+        "{page}"
+    );
+    let now = world.reload(&company, &connection).await;
+    assert_eq!(error_texts(&now), ["NoCompanyGranted"]);
+}
