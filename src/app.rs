@@ -64,6 +64,14 @@ impl AppState {
         self.public_url(&format!("link/{company_id}"))
     }
 
+    /// The page that shows how a link flow ended. Its OAuth `state` names it, as a `state`
+    /// query parameter so that the request log redacts it as it does the callback's.
+    pub fn link_result_url(&self, state: &str) -> String {
+        let state =
+            percent_encoding::utf8_percent_encode(state, percent_encoding::NON_ALPHANUMERIC);
+        self.public_url(&format!("link/result?state={state}"))
+    }
+
     /// The URL an end customer opens to link one connection.
     pub fn connection_link_url(&self, connection_id: Uuid) -> String {
         self.public_url(&format!("link/connections/{connection_id}"))

@@ -365,7 +365,9 @@ impl TenantApi {
         let authorize = location(self.http.get(link_url).send().await?)?;
         let approve = format!("{authorize}&sandbox_user=demo&sandbox_divisions={division}");
         let callback = location(self.http.get(approve).send().await?)?;
-        let page = self.http.get(callback).send().await?;
+        // The callback answers 303 to the result page.
+        let result = location(self.http.get(callback).send().await?)?;
+        let page = self.http.get(result).send().await?;
         if !page.status().is_success() {
             bail!("the link flow failed: {}", page.text().await?);
         }

@@ -4,7 +4,8 @@
 //! The browser test needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (Debian's `chromium`
 //! and `chromium-driver`) and a Python with selenium: `LEDGERLINE_PORTAL_PYTHON` (set by
 //! `.ci/run`), else `.venv-portal/bin/python`. Without them it is skipped with a message, or
-//! fails when `CI` is set. Screenshots go to `target/portal-screenshots/`.
+//! fails when `CI` is set. Screenshots (the portal's pages and the end customer's link result
+//! pages) go to `target/portal-screenshots/`.
 
 #[path = "common/mod.rs"]
 mod common;
@@ -229,6 +230,18 @@ async fn plots_of_calls(options: WorldOptions) {
         !html.contains("id=\"link-"),
         "a Linked connection offers no link URL"
     );
+    // The pull history as a timeline: a focusable bar per finished pull, one per data type.
+    let data_types = ledgerline::model::DataType::all().count();
+    assert!(html.contains("<svg id=\"pulls-"), "no pull timeline");
+    assert_eq!(
+        html.matches("class=\"pull ok\" tabindex=\"0\"").count(),
+        data_types,
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!("{data_types} pulls of {data_types} data types")),
+        "{html}"
+    );
 
     // Deauthorized: the reason, what to do, and the link URL to send again.
     let connections = world
@@ -339,7 +352,14 @@ async fn an_admin_sets_up_exact_and_links_a_company_in_a_real_browser() {
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(shots.join("05-company-linked.png").exists());
+    for shot in [
+        "05-link-refused",
+        "06-link-connected",
+        "07-company-linked",
+        "09-integrations-return-url",
+    ] {
+        assert!(shots.join(format!("{shot}.png")).exists(), "{shot}");
+    }
 }
 
 /// The sign-in form counts wrong keys against the API's per-address limit: guessing keys there
@@ -433,4 +453,65 @@ async fn the_session_cookie_is_secure_when_the_public_url_is_https() {
     let cookie = response.headers()["set-cookie"].to_str().unwrap();
     assert!(cookie.contains("; Secure"), "{cookie}");
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
+}
+
+/// A company's own return URL from its portal page: the API's rule and message next to the
+/// field, saved for the API to show, and out of reach of another tenant's session.
+#[tokio::test]
+async fn a_companys_own_return_url_is_set_from_its_page() {
+    let world = World::start().await;
+    let company = world.company("Own Return BV").await;
+    let cookie = sign_in(&world, &world.key).await;
+    let (_, html) = page(&world, &cookie, &format!("/portal/companies/{company}")).await;
+    let token = csrf(&html);
+    let path = format!("/portal/companies/{company}/return-url");
+    let (status, html) = post(
+        &world,
+        &cookie,
+        &path,
+        &[("csrf", &token), ("linkReturnUrl", "ftp://example.com/x")],
+    )
+    .await;
+    assert_eq!(status, 403, "Codat documents no 400 on a company update");
+    assert!(html.contains("id=\"company-return-url-error\""), "{html}");
+    assert!(html.contains("https://"), "{html}");
+    let url = "https://app.example.com/c/{companyId}";
+    let (status, _) = post(
+        &world,
+        &cookie,
+        &path,
+        &[("csrf", &token), ("linkReturnUrl", url)],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert_eq!(
+        world.get_json(&format!("/companies/{company}")).await["linkReturnUrl"],
+        url
+    );
+    // Another tenant's session cannot touch it.
+    let key_b = new_tenant(&world, "Tenant B").await;
+    let cookie_b = sign_in(&world, &key_b).await;
+    let (_, html_b) = page(&world, &cookie_b, "/portal/companies").await;
+    let (status, _) = post(
+        &world,
+        &cookie_b,
+        &path,
+        &[("csrf", &csrf(&html_b)), ("linkReturnUrl", "")],
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert_eq!(
+        world.get_json(&format!("/companies/{company}")).await["linkReturnUrl"],
+        url
+    );
+    // Emptied: back to the tenant's.
+    let (status, _) = post(
+        &world,
+        &cookie,
+        &path,
+        &[("csrf", &token), ("linkReturnUrl", "")],
+    )
+    .await;
+    assert_eq!(status, 303);
+    assert!(world.get_json(&format!("/companies/{company}")).await["linkReturnUrl"].is_null());
 }

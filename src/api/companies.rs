@@ -15,6 +15,7 @@ use super::auth::Tenant;
 use super::connections::Connection;
 use super::error::{ApiError, ApiResult, ErrorMessage};
 use super::extract::{ApiJson, ApiQuery};
+use super::link_settings::validated_return_url;
 use super::paging::{Links, Page, PageQuery};
 use super::selection::Selection;
 use super::time::iso_utc;
@@ -31,8 +32,15 @@ pub struct Company {
     #[schema(nullable = false)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// The page where your customer connects their accounting software.
+    /// The page where your customer connects their accounting software (Codat's Link URL).
     pub redirect: String,
+    /// Ledgerline extension: where the end customer is sent after the link flow, overriding
+    /// the tenant's `linkReturnUrl` (`GET /settings/link`, which describes the placeholders
+    /// and parameters). Not Codat's `redirect`, which is where the customer starts. Left out
+    /// when the company has none of its own.
+    #[schema(nullable = false)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link_return_url: Option<String>,
     /// When the company was created (UTC).
     pub created: String,
     #[schema(nullable = false)]
@@ -165,6 +173,15 @@ pub struct CompanyRequestBody {
     #[serde(default)]
     #[schema(schema_with = tags_schema)]
     pub tags: Option<BTreeMap<String, String>>,
+    /// Ledgerline extension: this company's own return URL after the link flow, overriding
+    /// the tenant's `linkReturnUrl` (see `PUT /settings/link` for placeholders and parameters).
+    /// Not Codat's `redirect`.
+    #[serde(default)]
+    #[schema(
+        max_length = 2000,
+        example = "https://app.example.com/customers/42/exact-done"
+    )]
+    pub link_return_url: Option<String>,
 }
 
 /// `tags` as Codat limits them: at most [`MAX_TAGS`], values of at most [`MAX_TAG_VALUE_LEN`]
@@ -203,6 +220,11 @@ pub struct CompanyUpdateBody {
     pub description: Option<Option<String>>,
     #[schema(schema_with = tags_schema)]
     pub tags: Option<BTreeMap<String, String>>,
+    /// Ledgerline extension: the company's own return URL after the link flow; `null` goes
+    /// back to the tenant's.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>, max_length = 2000)]
+    pub link_return_url: Option<Option<String>>,
 }
 
 /// Tells "absent" (keep) from `null` (clear) in a PATCH body.
@@ -235,6 +257,7 @@ impl CompanyRequestBody {
             name: validated_name(&self.name)?,
             description: self.description,
             tags: validated_tags(self.tags.unwrap_or_default())?,
+            link_return_url: validated_return_url("linkReturnUrl", self.link_return_url)?,
         })
     }
 }
@@ -290,6 +313,7 @@ impl AppState {
         Ok(Company {
             data_connections,
             redirect: self.link_url(row.id),
+            link_return_url: row.link_return_url,
             id: row.id,
             name: row.name,
             description: row.description,
@@ -463,7 +487,7 @@ pub(crate) async fn get_company(
 
 /// Replace company
 ///
-/// Replaces name, description and tags (fields left out are cleared).
+/// Replaces name, description, tags and `linkReturnUrl` (fields left out are cleared).
 #[utoipa::path(put, path = "/companies/{companyId}", tag = TAG, request_body = CompanyRequestBody,
     params(("companyId" = String, Path, description = "The company's id")),
     security(("auth_header" = [])),
@@ -501,7 +525,7 @@ async fn replace_company(
         (status = 401, description = "Missing or unknown API key", body = ErrorMessage),
         (status = 404, description = "No such company for this tenant", body = ErrorMessage),
     ))]
-async fn update_company(
+pub(crate) async fn update_company(
     State(state): State<AppState>,
     tenant: Tenant,
     Path(company_id): Path<String>,
@@ -518,6 +542,10 @@ async fn update_company(
         tags: match body.tags {
             Some(tags) => refused_body(validated_tags(tags))?,
             None => existing.tags,
+        },
+        link_return_url: match body.link_return_url {
+            Some(url) => refused_body(validated_return_url("linkReturnUrl", url))?,
+            None => existing.link_return_url,
         },
     };
     let row = state

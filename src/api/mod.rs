@@ -13,6 +13,7 @@ pub mod health;
 pub mod input_rules;
 pub mod integrations;
 pub mod link;
+pub mod link_settings;
 pub mod paging;
 pub mod request_log;
 pub mod selection;
@@ -89,6 +90,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
         .merge(health::router())
         .merge(admin::router())
         .merge(settings::router())
+        .merge(link_settings::router())
         .merge(companies::router())
         .merge(connections::router())
         .merge(integrations::router())
@@ -105,6 +107,7 @@ pub fn openapi() -> serde_json::Value {
     sync_settings::document(&mut spec);
     document_shared_errors(&mut spec);
     let mut spec = serde_json::to_value(spec).expect("the OpenAPI document serialises");
+    link_settings::document(&mut spec);
     input_rules::document(&mut spec);
     spec
 }

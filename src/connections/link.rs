@@ -31,38 +31,100 @@ use crate::store::{
 /// How long an end customer has between leaving for the upstream and coming back.
 const STATE_TTL_MS: i64 = 15 * 60_000;
 
+/// A callback that has kept no result this long after it began never will (its server stopped):
+/// far longer than a callback takes, retries and a wait for Exact's minute limit included.
+const UNFINISHED_AFTER_MS: i64 = 5 * 60_000;
+
 /// How long a re-link URL the tenant requested through the API stays usable.
 pub const RELINK_TTL_MS: i64 = 60 * 60_000;
 
-/// A page shown to the end customer, in words a bookkeeper understands.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A page shown to the end customer, in words a bookkeeper understands: what happened and
+/// what to do next. `{app}` in the text stands for the tenant's name (the app that sent the
+/// customer here), filled in when the page is drawn. Stored as JSON with its state, so that
+/// the result page and a repeated callback show it again.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct LinkPage {
     pub status: u16,
     pub title: String,
     pub message: String,
+    /// What to do next; empty when there is nothing to do.
+    #[serde(default)]
+    pub next: String,
+    /// The error recorded on the connection (`dataConnectionErrors[].statusText`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_text: Option<String>,
 }
 
 impl LinkPage {
-    fn new(status: u16, title: &str, message: impl Into<String>) -> Self {
+    pub fn new(status: u16, title: &str, message: impl Into<String>, next: &str) -> Self {
         LinkPage {
             status,
             title: title.to_string(),
             message: message.into(),
+            next: next.to_string(),
+            status_text: None,
+        }
+    }
+
+    /// Whether the link flow ended with a working connection.
+    pub fn linked(&self) -> bool {
+        self.status == 200 && self.status_text.is_none()
+    }
+
+    /// The outcome in Codat's redirect parameters.
+    pub fn redirect_outcome(&self) -> super::return_url::RedirectOutcome {
+        match &self.status_text {
+            None if self.status == 200 => super::return_url::RedirectOutcome::success(),
+            Some(text) => super::return_url::RedirectOutcome::failure(text),
+            None => super::return_url::RedirectOutcome::failure("UnknownError"),
         }
     }
 }
 
-/// How the callback ended: the page to show and, on success, the connection just linked.
-#[derive(Debug)]
-pub struct LinkOutcome {
-    pub page: LinkPage,
-    pub linked: Option<ConnectionRow>,
+/// The link page for a link id that is not ours.
+pub fn not_found_page() -> LinkPage {
+    LinkPage::new(
+        404,
+        "This link does not work",
+        "This link is not valid, or it was replaced by a newer one.",
+        "Ask {app} for a new link.",
+    )
 }
 
-impl From<LinkPage> for LinkOutcome {
+/// How the callback ended.
+#[derive(Debug)]
+pub enum CallbackAnswer {
+    /// Go to the result page of this `state` (POST/redirect/GET): the first callback's result
+    /// is stored with the state, so a reload or the back button shows it again. `linked` is
+    /// the connection this callback linked (not a repeat's).
+    Result {
+        state: String,
+        linked: Option<ConnectionRow>,
+    },
+    /// Show this page here: there is no state of ours to keep a result with.
+    Page(LinkPage),
+}
+
+impl From<LinkPage> for CallbackAnswer {
     fn from(page: LinkPage) -> Self {
-        LinkOutcome { page, linked: None }
+        CallbackAnswer::Page(page)
     }
+}
+
+/// What the result page of a `state` shows.
+#[derive(Debug)]
+pub enum LinkResult {
+    /// The state is not ours, or was altered.
+    Unknown,
+    /// A callback with this state is still running.
+    Pending,
+    /// A callback used this state but never finished (its server stopped mid-way).
+    Unfinished,
+    /// The link flow ended: its page, and the connection it was for.
+    Done {
+        page: Box<LinkPage>,
+        connection: Box<ConnectionRow>,
+    },
 }
 
 /// What the upstream sent back to the callback.
@@ -97,13 +159,14 @@ impl std::fmt::Debug for Linker {
 
 /// A failure: the page for the end customer and, when known, the entry for the developer.
 struct Failure {
-    page: LinkPage,
+    /// Boxed: a `Failure` is the error of most steps here, and should be small to return.
+    page: Box<LinkPage>,
     record: Option<(&'static str, &'static str, String)>,
 }
 
-fn fail(status: u16, title: &str, page: &str) -> Failure {
+fn fail(status: u16, title: &str, message: &str, next: &str) -> Failure {
     Failure {
-        page: LinkPage::new(status, title, page),
+        page: Box::new(LinkPage::new(status, title, message, next)),
         record: None,
     }
 }
@@ -115,6 +178,7 @@ impl Failure {
         text: &'static str,
         developer: impl Into<String>,
     ) -> Self {
+        self.page.status_text = Some(text.to_string());
         self.record = Some((code, text, developer.into()));
         self
     }
@@ -149,24 +213,19 @@ impl Linker {
     pub async fn start(&self, connection_id: Uuid, relink: Option<&str>) -> Result<Url, LinkPage> {
         let connection = match self.store.connection_by_id(connection_id).await {
             Ok(c) => c,
-            Err(_) => {
-                return Err(LinkPage::new(
-                    404,
-                    "Link not found",
-                    "This connection link is not valid. Ask the app that sent you here for a new one.",
-                ));
-            }
+            Err(_) => return Err(not_found_page()),
         };
         // A Linked connection is re-linked only with the tenant's say-so: otherwise anyone
         // holding the linkUrl could point it at another administration.
         if connection.status == ConnectionStatus::Linked
             && !self.relink_allowed(connection.id, relink)
         {
+            let name = self.integration_name(&connection.integration_key);
             return Err(LinkPage::new(
                 409,
                 "Already connected",
-                "This accounting connection is already set up; there is nothing more to do. \
-                 If it needs changing, ask the app that sent you here for a new link.",
+                format!("Your {name} administration is already connected to {{app}}."),
+                "There is nothing more to do. If it needs changing, ask {app} for a new link.",
             ));
         }
         match self.start_for(&connection).await {
@@ -180,7 +239,8 @@ impl Linker {
             return Err(fail(
                 409,
                 "Connection closed",
-                "This connection was closed by the app that sent you here. Ask them for a new link.",
+                "{app} has closed this connection, so it cannot be used any more.",
+                "If you still want to connect, ask {app} for a new link.",
             ));
         }
         let key = &connection.integration_key;
@@ -191,7 +251,7 @@ impl Linker {
             .await
             .ok();
         if !setting.as_ref().is_some_and(|s| s.enabled) {
-            return Err(fail(409, "Not available", &format!("Connecting to {name} is switched off right now. Please contact the app that sent you here."))
+            return Err(fail(409, "Not available right now", &format!("{{app}} has switched off connecting to {name} for the moment. Nothing was shared."), "Please try again later, or ask {app} when it will be available.")
                 .recorded("409", "IntegrationDisabled", format!(
                     "The end customer opened the linkUrl, but {key} is disabled or has no credentials: \
                      PUT /settings/integrations/{key} and enable it, then send the linkUrl again"
@@ -216,82 +276,112 @@ impl Linker {
             .map_err(|e| internal(&e.to_string()))
     }
 
-    /// Completes the flow when the upstream redirects back.
-    pub async fn finish(&self, params: CallbackParams) -> LinkOutcome {
-        self.finish_page(params).await
-    }
-
-    async fn finish_page(&self, params: CallbackParams) -> LinkOutcome {
-        let Some(state) = params.state.as_deref().filter(|s| !s.is_empty()) else {
-            return LinkPage::new(
+    /// Completes the flow when the upstream redirects back. The first callback with a state
+    /// does the work and keeps its result with the state; any later one (a reload, the back
+    /// button, a double submit) is sent to that same result and records nothing.
+    pub async fn finish(&self, params: CallbackParams) -> CallbackAnswer {
+        let invalid = || {
+            LinkPage::new(
                 400,
-                "Link not valid",
-                "This page was opened without the information it needs. Start again from the app that sent you here.",
+                "This link does not work",
+                "This page was opened without the details it needs, so nothing was connected.",
+                "Start again from the link {app} gave you.",
             )
-            .into();
+        };
+        let Some(state) = params.state.as_deref().filter(|s| !s.is_empty()) else {
+            return invalid().into();
         };
         let (id, signature) = state.split_once('.').unwrap_or((state, ""));
-        let connection_id = match self.store.consume_link_state_peek(id).await {
-            Ok(Some(connection_id)) => connection_id,
+        let stored = match self.store.link_state(id).await {
+            Ok(Some(stored)) => stored,
             _ => {
-                return LinkPage::new(
-                    400,
-                    "Link not valid",
-                    "This sign-in link is not valid. Start again from the app that sent you here.",
-                )
-                .into();
+                tracing::warn!("OAuth callback with a state that was never issued here");
+                return invalid().into();
             }
         };
-        let Ok(connection) = self.store.connection_by_id(connection_id).await else {
-            return LinkPage::new(
-                404,
-                "Link not found",
-                "This connection no longer exists. Ask the app that sent you here for a new link.",
-            )
-            .into();
+        let Ok(connection) = self.store.connection_by_id(stored.connection_id).await else {
+            return not_found_page().into();
         };
-        let outcome = self.finish_for(&connection, id, signature, &params).await;
-        match outcome {
-            Ok(page) => LinkOutcome {
-                page,
-                linked: Some(connection),
+        if !self
+            .master_key
+            .verify(&state_message(id, connection.id), signature)
+        {
+            let failure = fail(400, "This link does not work", "The sign-in link was changed on the way, so it cannot be used and nothing was connected.", "Start again from the link {app} gave you.")
+                .recorded("400", "InvalidState", "The OAuth callback carried a state whose signature does not match (tampered). Nothing was linked; send the end customer the linkUrl again");
+            return self.record(&connection, failure).await.into();
+        }
+        let result = |linked| CallbackAnswer::Result {
+            state: state.to_string(),
+            linked,
+        };
+        if stored.result.is_some() {
+            tracing::info!(connection.id = %connection.id, "OAuth callback repeated (reload or back button): showing its result again");
+            return result(None);
+        }
+        let outcome = match self.store.consume_link_state(id, self.clock.now_ms()).await {
+            Ok(LinkStateUse::Fresh(_)) => self.finish_for(&connection, &params).await,
+            // Another callback with this state is still at work: its result page will show.
+            Ok(LinkStateUse::AlreadyUsed(_)) => return result(None),
+            Ok(LinkStateUse::Expired(_)) => Err(fail(400, "The link has expired", "You took longer than 15 minutes to finish signing in, so nothing was connected.", "Please start again from the link {app} gave you.")
+                .recorded("400", "StateExpired", "The end customer returned from the upstream after the 15-minute state expired. Send them the linkUrl again")),
+            Ok(LinkStateUse::Unknown) | Err(_) => return invalid().into(),
+        };
+        let (page, linked) = match outcome {
+            Ok(page) => (page, Some(connection.clone())),
+            Err(failure) => (self.record(&connection, failure).await, None),
+        };
+        let json = serde_json::to_string(&page).expect("a page always serialises");
+        if let Err(e) = self.store.set_link_state_result(id, &json).await {
+            // The customer still sees what happened, only not again on a reload.
+            tracing::error!(error = %e, "could not keep the link result");
+            return CallbackAnswer::Page(page);
+        }
+        result(linked)
+    }
+
+    /// What the result page of `state` shows; nothing is changed or recorded.
+    pub async fn result(&self, state: &str) -> LinkResult {
+        let (id, signature) = state.split_once('.').unwrap_or((state, ""));
+        let Ok(Some(stored)) = self.store.link_state(id).await else {
+            return LinkResult::Unknown;
+        };
+        if !self
+            .master_key
+            .verify(&state_message(id, stored.connection_id), signature)
+        {
+            return LinkResult::Unknown;
+        }
+        let Ok(connection) = self.store.connection_by_id(stored.connection_id).await else {
+            return LinkResult::Unknown;
+        };
+        match stored
+            .result
+            .as_deref()
+            .map(serde_json::from_str::<LinkPage>)
+        {
+            Some(Ok(page)) => LinkResult::Done {
+                page: Box::new(page),
+                connection: Box::new(connection),
             },
-            Err(failure) => self.record(&connection, failure).await.into(),
+            Some(Err(e)) => {
+                tracing::error!(error = %e, "a stored link result cannot be read");
+                LinkResult::Unknown
+            }
+            None => match stored.used_at {
+                None => LinkResult::Unknown,
+                Some(used) if self.clock.now_ms() - used < UNFINISHED_AFTER_MS => {
+                    LinkResult::Pending
+                }
+                Some(_) => LinkResult::Unfinished,
+            },
         }
     }
 
     async fn finish_for(
         &self,
         connection: &ConnectionRow,
-        id: &str,
-        signature: &str,
         params: &CallbackParams,
     ) -> Result<LinkPage, Failure> {
-        if !self
-            .master_key
-            .verify(&state_message(id, connection.id), signature)
-        {
-            return Err(fail(400, "Link not valid", "This sign-in link was altered and cannot be used. Start again from the app that sent you here.")
-                .recorded("400", "InvalidState", "The OAuth callback carried a state whose signature does not match (tampered). Nothing was linked; send the end customer the linkUrl again"));
-        }
-        match self.store.consume_link_state(id, self.clock.now_ms()).await {
-            Ok(LinkStateUse::Fresh(_)) => {}
-            Ok(LinkStateUse::AlreadyUsed(_)) => {
-                return Err(fail(400, "Link already used", "This sign-in link was already used. If you are not connected yet, start again from the app that sent you here.")
-                    .recorded("400", "StateReplayed", "The OAuth callback was replayed with a state that was already used; the second attempt was refused. If the connection is not Linked, send the end customer the linkUrl again"));
-            }
-            Ok(LinkStateUse::Expired(_)) => {
-                return Err(fail(400, "Link expired", "You took longer than 15 minutes to finish signing in. Please start again from the app that sent you here.")
-                    .recorded("400", "StateExpired", "The end customer returned from the upstream after the 15-minute state expired. Send them the linkUrl again"));
-            }
-            Ok(LinkStateUse::Unknown) | Err(_) => {
-                return Err(fail(
-                    400,
-                    "Link not valid",
-                    "This sign-in link is not valid. Start again from the app that sent you here.",
-                ));
-            }
-        }
         let name = self.integration_name(&connection.integration_key);
         if let Some(error) = params.error.as_deref() {
             return Err(upstream_refusal(
@@ -304,7 +394,10 @@ impl Linker {
             return Err(fail(
                 400,
                 "Something went wrong",
-                &format!("{name} did not send the sign-in confirmation back. Please start again."),
+                &format!(
+                    "{name} did not send the sign-in confirmation back, so nothing was connected."
+                ),
+                "Please start again from the link {app} gave you.",
             )
             .recorded(
                 "400",
@@ -340,8 +433,9 @@ impl Linker {
             .collect();
         available.sort_by(|a, b| a.id.cmp(&b.id));
         let pinned = pick_company(connection, &available, reach.current.as_deref()).ok_or_else(|| {
-            fail(409, "No administration chosen", &format!("You did not give access to any administration in {name}. Please start again and tick at least one."))
-                .recorded("409", "NoCompanyGranted", "The end customer's consent reaches no administration (division); send them the linkUrl again")
+            let other = self.other_region_name(key);
+            fail(409, "No administration was shared", &format!("{name} did not give access to any administration, so nothing was connected. Either none was ticked, or your administrations are in {other} rather than {name}."), &format!("Start again from the link {{app}} gave you and tick your administration. If your books are kept in {other}, ask {{app}} for a link to {other} instead."))
+                .recorded("409", "NoCompanyGranted", "The end customer's consent reaches no administration (division): none ticked, or their divisions are in the other Exact region; send them the linkUrl again, or a linkUrl for the other region")
         })?;
         let sealed = self.engine.seal(connection.id, &grant);
         self.store
@@ -351,11 +445,12 @@ impl Linker {
         tracing::info!(connection.id = %connection.id, upstream.company = %pinned.id, "connection linked");
         Ok(LinkPage::new(
             200,
-            "Connected",
+            "You are connected",
             format!(
-                "Your {name} administration \u{201c}{}\u{201d} is now connected. You can close this window.",
+                "Your {name} administration \u{201c}{}\u{201d} is now connected to {{app}}, which can now see its accounting data.",
                 pinned.name
             ),
+            "There is nothing more to do: you can close this window. To stop sharing later, ask {app}, or remove the app's access in Exact.",
         ))
     }
 
@@ -370,7 +465,7 @@ impl Linker {
                 tracing::error!(error = %e, "could not record a connection error");
             }
         }
-        failure.page
+        *failure.page
     }
 
     async fn app(&self, connection: &ConnectionRow) -> Result<AppCredentials, Failure> {
@@ -382,8 +477,8 @@ impl Linker {
         )
         .await
         .map_err(|e| {
-            fail(409, "Not available", "This connection is not set up correctly. Please contact the app that sent you here.")
-                .recorded("409", "IntegrationNotConfigured", e.to_string())
+            let name = self.integration_name(&connection.integration_key);
+            credentials_page(&name).recorded("409", "IntegrationNotConfigured", e.to_string())
         })
     }
 
@@ -398,6 +493,21 @@ impl Linker {
             .integration(key)
             .map(|i| i.region.name.clone())
             .unwrap_or_else(|| key.to_string())
+    }
+
+    /// The same provider's other region ("Exact (UK)" for NL), for a customer in the wrong one.
+    fn other_region_name(&self, key: &str) -> String {
+        let Some(this) = self.catalog.integration(key) else {
+            return "another region".into();
+        };
+        self.catalog
+            .integrations()
+            .find(|i| {
+                i.provider.display_name == this.provider.display_name
+                    && i.region.key != this.region.key
+            })
+            .map(|i| i.region.name.clone())
+            .unwrap_or_else(|| "another region".into())
     }
 }
 
@@ -414,7 +524,20 @@ fn internal(detail: &str) -> Failure {
     fail(
         500,
         "Something went wrong",
-        "Something went wrong on our side. Please try again in a few minutes.",
+        "Something went wrong on our side, so nothing was connected.",
+        "Please try again in a few minutes from the link {app} gave you.",
+    )
+}
+
+/// The app's own credentials were refused or are missing: nothing the customer can fix.
+fn credentials_page(name: &str) -> Failure {
+    fail(
+        409,
+        "Not connected: the app is not set up",
+        &format!(
+            "{name} did not accept {{app}}'s app details, so nothing was connected. This is not something you did wrong, and nothing was shared."
+        ),
+        "{app} has been told what to fix. Please let them know, and try again once they say it works.",
     )
 }
 
@@ -422,14 +545,14 @@ fn internal(detail: &str) -> Failure {
 fn upstream_refusal(name: &str, error: &str, description: Option<&str>) -> Failure {
     let said = description.unwrap_or(error);
     match error {
-        "access_denied" => fail(403, "Not connected", &format!("You chose not to give access to {name}. Nothing was shared. If you change your mind, start again from the app that sent you here."))
+        "access_denied" => fail(403, "Not connected", &format!("You chose not to give {{app}} access to your {name} administration. Nothing was shared."), "If you change your mind, start again from the link {app} gave you.")
             .recorded("403", "AccessDenied", format!("The end customer declined consent at {name}. Send them the linkUrl again if they change their mind")),
-        "unauthorized_client" => fail(403, "Not available yet", &format!("{name} has not yet approved this app for use by other companies, so it cannot connect to your administration yet. Please let the app that sent you here know."))
+        "unauthorized_client" => fail(403, "Not available yet", &format!("{name} has not yet approved {{app}} for use by other companies, so it cannot connect to your administration yet. Nothing was shared."), "Please let {app} know; you can connect once Exact has approved their app.")
             .recorded("403", "AppNotApproved", format!(
                 "{name} refused the consent: the app is not approved for production use ({said}). The app's owner must request \
                  permission in Exact's App Center before other companies can connect; until then only the app owner can sign in"
             )),
-        _ => fail(400, "Not connected", &format!("{name} could not complete the sign-in. Please start again from the app that sent you here."))
+        _ => fail(400, "Not connected", &format!("{name} could not complete the sign-in, so nothing was connected."), "Please start again from the link {app} gave you.")
             .recorded("400", "UpstreamError", format!("{name} redirected back with error '{error}': {said}")),
     }
 }
@@ -439,28 +562,28 @@ fn provider_failure(name: &str, error: ProviderError) -> Failure {
     match error {
         ProviderError::CodeRejected(why) => fail(
             400,
-            "Sign-in expired",
+            "The sign-in has expired",
             &format!(
-                "The sign-in at {name} took too long or was already used. Please start again."
+                "The sign-in at {name} took too long or was already used, so nothing was connected."
             ),
+            "Please start again from the link {app} gave you.",
         )
         .recorded("400", "CodeRejected", why),
-        ProviderError::AdminAction(why) => fail(
-            409,
-            "Not available",
-            "This connection is not set up correctly. Please contact the app that sent you here.",
-        )
-        .recorded("401", "ClientCredentialsRejected", why),
+        ProviderError::AdminAction(why) => {
+            credentials_page(name).recorded("401", "ClientCredentialsRejected", why)
+        }
         ProviderError::RetryLater { message, .. } => fail(
             503,
             "Try again later",
-            &format!("{name} is not reachable right now. Please try again in a few minutes."),
+            &format!("{name} cannot be reached right now, so nothing was connected."),
+            "Please try again in a few minutes from the link {app} gave you.",
         )
         .recorded("503", "UpstreamUnavailable", message),
         other => fail(
             502,
             "Something went wrong",
-            &format!("{name} answered in a way we did not expect. Please try again later."),
+            &format!("{name} answered in a way we did not expect, so nothing was connected."),
+            "Please try again later from the link {app} gave you.",
         )
         .recorded("502", "UpstreamError", other.to_string()),
     }

@@ -3,6 +3,7 @@
 
 pub mod fallback;
 pub mod link;
+pub mod return_url;
 pub mod tokens;
 
 use secrecy::SecretString;

@@ -13,7 +13,8 @@ use super::integrations::see_other;
 use super::pages::{self, Section, copy_box, csrf_field, field_error, names_field, problem_banner};
 use super::plots;
 use super::session::Session;
-use crate::api::companies::{self, CompanyRequestBody, TagsQuery};
+use super::timeline;
+use crate::api::companies::{self, CompanyRequestBody, CompanyUpdateBody, TagsQuery};
 use crate::api::connections::{self, Connection, ConnectionRequest};
 use crate::api::data;
 use crate::api::error::ApiError;
@@ -21,10 +22,14 @@ use crate::api::extract::{ApiJson, ApiQuery};
 use crate::api::paging::PageQuery;
 use crate::api::time::iso_utc;
 use crate::app::AppState;
-use crate::store::{ConnectionStatus, DAY_MS};
+use crate::store::{ConnectionStatus, DAY_MS, PullOperationRow};
 
 /// Companies per page of the list.
 const PAGE_SIZE: u32 = 20;
+
+/// The most recent pulls drawn per company (every connection's together): a few rounds of
+/// every data type.
+const PULLS_SHOWN: i64 = 60;
 
 /// The list's search box, page and notice.
 #[derive(Debug, Default, Deserialize)]
@@ -48,6 +53,15 @@ pub struct CompanyForm {
 pub struct ConnectForm {
     csrf: String,
     platform_key: String,
+}
+
+/// The company's own return URL.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReturnUrlForm {
+    csrf: String,
+    #[serde(default)]
+    link_return_url: String,
 }
 
 /// A form that carries only the CSRF token.
@@ -76,6 +90,7 @@ pub async fn create(
         name: form.name.clone(),
         description: None,
         tags: None,
+        link_return_url: None,
     };
     match companies::create_company(State(state.clone()), session.tenant.clone(), ApiJson(body))
         .await
@@ -237,6 +252,39 @@ pub async fn connect(
     }
 }
 
+pub async fn save_return_url(
+    State(state): State<AppState>,
+    session: Session,
+    Path(company_id): Path<String>,
+    Form(form): Form<ReturnUrlForm>,
+) -> Response {
+    if let Err(refused) = session.check_csrf(&form.csrf) {
+        return refused.into_response();
+    }
+    // An emptied field goes back to the tenant's URL (the API's `null`).
+    let url = Some(form.link_return_url.trim().to_string()).filter(|u| !u.is_empty());
+    let notice = if url.is_some() {
+        "company-return-url-saved"
+    } else {
+        "company-return-url-removed"
+    };
+    let body = CompanyUpdateBody {
+        link_return_url: Some(url),
+        ..CompanyUpdateBody::default()
+    };
+    match companies::update_company(
+        State(state.clone()),
+        session.tenant.clone(),
+        Path(company_id.clone()),
+        Ok(ApiJson(body)),
+    )
+    .await
+    {
+        Ok(_) => see_other(&format!("/portal/companies/{company_id}?notice={notice}")),
+        Err(error) => render_detail(&state, &session, &company_id, None, Some(error)).await,
+    }
+}
+
 pub async fn queue_pull(
     State(state): State<AppState>,
     session: Session,
@@ -287,6 +335,13 @@ async fn render_detail(
         Err(error) => return error.into_response(),
     };
     let datasets = state.store.datasets(company.id).await.unwrap_or_default();
+    // The recent pulls of every connection, for their timelines.
+    let pulls = state
+        .store
+        .list_pull_operations(company.id, 0, PULLS_SHOWN)
+        .await
+        .map(|(rows, _)| rows)
+        .unwrap_or_default();
     let now = state.clock.now_ms();
     let mut histories = Vec::new();
     for connection in &company.data_connections {
@@ -310,6 +365,17 @@ async fn render_detail(
         section.card aria-labelledby="company-actions" {
             h2 id="company-actions" { "Connect and pull" }
             (copy_box("company-link", "The company's link page (for the end customer)", &company.redirect))
+            form method="post" action={ "/portal/companies/" (company.id) "/return-url" } {
+                (csrf_field(session))
+                label for="company-return-url" { "Return URL after linking, for this company only" }
+                input type="text" inputmode="url" id="company-return-url" name="linkReturnUrl"
+                    value=(company.link_return_url.as_deref().unwrap_or_default())
+                    placeholder="Empty: the tenant's return URL (Integrations page)" autocomplete="off"
+                    aria-invalid=(names_field(failed.as_ref(), "linkReturnUrl"))
+                    aria-describedby="company-return-url-error";
+                (field_error(failed.as_ref(), "linkReturnUrl", "company-return-url-error"))
+                div.actions { button.secondary type="submit" { "Save return URL" } }
+            }
             div.actions {
                 form method="post" action={ "/portal/companies/" (company.id) "/connections" } {
                     (csrf_field(session))
@@ -328,7 +394,7 @@ async fn render_detail(
             }
         }
         @for (connection, history) in company.data_connections.iter().zip(&histories) {
-            (connection_card(connection, &datasets, history.as_deref(), now))
+            (connection_card(connection, &datasets, &pulls, history.as_deref(), now))
         }
     };
     (
@@ -341,6 +407,7 @@ async fn render_detail(
 fn connection_card(
     connection: &Connection,
     datasets: &[crate::store::DatasetRow],
+    pulls: &[PullOperationRow],
     history: Option<&[(i64, i64)]>,
     now: i64,
 ) -> Markup {
@@ -356,9 +423,14 @@ fn connection_card(
         .iter()
         .filter(|e| e.status == "Active")
         .collect();
-    let pulls: Vec<_> = datasets
+    let last_pulls: Vec<_> = datasets
         .iter()
         .filter(|d| d.connection_id == connection.id)
+        .collect();
+    let pulls: Vec<PullOperationRow> = pulls
+        .iter()
+        .filter(|p| p.connection_id == connection.id)
+        .cloned()
         .collect();
     let id = format!("link-{}", connection.id);
     html! {
@@ -397,11 +469,15 @@ fn connection_card(
                     &plots::per_day(history, now), per_day_limit, "30 days ago", "today"))
             }
             @if !pulls.is_empty() {
+                h3 { "Recent pulls" }
+                (timeline::pull_timeline(&format!("pulls-{}", connection.id), &pulls, now))
+            }
+            @if !last_pulls.is_empty() {
                 h3 { "Last successful pull per data type" }
                 table {
                     thead { tr { th scope="col" { "Data type" } th scope="col" { "Last successful pull (UTC)" } } }
                     tbody {
-                        @for dataset in &pulls {
+                        @for dataset in &last_pulls {
                             tr { td { (dataset.data_type) } td { (dataset.last_successful_sync.map(iso_utc).unwrap_or_else(|| "never".into())) } }
                         }
                     }

@@ -15,6 +15,7 @@ use super::pages::{self, Section, copy_box, csrf_field, field_error, names_field
 use super::session::Session;
 use crate::api::error::ApiError;
 use crate::api::extract::ApiJson;
+use crate::api::link_settings::{self, LinkSettings};
 use crate::api::settings::{self, IntegrationCredentials, IntegrationSettings, IntegrationToggle};
 use crate::app::AppState;
 
@@ -42,6 +43,15 @@ pub struct CredentialsForm {
 pub struct ToggleForm {
     csrf: String,
     enabled: String,
+}
+
+/// The link settings form.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LinkSettingsForm {
+    csrf: String,
+    #[serde(default)]
+    link_return_url: String,
 }
 
 /// A failed form, re-shown next to the integration it was for.
@@ -124,6 +134,42 @@ pub async fn toggle(
     }
 }
 
+pub async fn save_link_settings(
+    State(state): State<AppState>,
+    session: Session,
+    Form(form): Form<LinkSettingsForm>,
+) -> Response {
+    if let Err(refused) = session.check_csrf(&form.csrf) {
+        return refused.into_response();
+    }
+    // An emptied field removes the URL (the API's `null`).
+    let url = Some(form.link_return_url.trim().to_string()).filter(|u| !u.is_empty());
+    let removed = url.is_none();
+    match link_settings::put_link_settings(
+        State(state.clone()),
+        session.tenant.clone(),
+        ApiJson(LinkSettings {
+            link_return_url: url,
+        }),
+    )
+    .await
+    {
+        Ok(_) if removed => see_other("/portal/integrations?notice=return-url-removed"),
+        Ok(_) => see_other("/portal/integrations?notice=return-url-saved"),
+        Err(error) => {
+            let failed = Failed {
+                key: LINK_SETTINGS,
+                error,
+                client_id: Some(form.link_return_url),
+            };
+            render(&state, &session, None, Some(failed)).await
+        }
+    }
+}
+
+/// The `key` of a failed link settings form (no integration is called so).
+const LINK_SETTINGS: &str = "link-settings";
+
 /// POST/redirect/GET: a reload after saving shows the page, not a resubmission.
 pub fn see_other(location: &str) -> Response {
     (StatusCode::SEE_OTHER, [(LOCATION, location.to_string())]).into_response()
@@ -142,10 +188,16 @@ async fn render(
             Ok(list) => list.0,
             Err(error) => return error.into_response(),
         };
+    let link = match link_settings::get_link_settings(State(state.clone()), session.tenant.clone())
+        .await
+    {
+        Ok(link) => link.0,
+        Err(error) => return error.into_response(),
+    };
     // A failure for a key that is no integration shows above them all.
     let stray = failed
         .as_ref()
-        .filter(|f| !list.integrations.iter().any(|i| i.key == f.key))
+        .filter(|f| f.key != LINK_SETTINGS && !list.integrations.iter().any(|i| i.key == f.key))
         .map(|f| &f.error);
     let status = match &failed {
         Some(f) => f.error.status(),
@@ -161,6 +213,7 @@ async fn render(
                 (card(session, integration, failed.as_ref().filter(|f| f.key == integration.key)))
             }
         }
+        (link_card(session, &link, failed.as_ref().filter(|f| f.key == LINK_SETTINGS)))
     };
     (
         status,
@@ -172,6 +225,38 @@ async fn render(
         ),
     )
         .into_response()
+}
+
+/// Where end customers go after the link flow: the tenant's return URL.
+fn link_card(session: &Session, link: &LinkSettings, failed: Option<&Failed<'_>>) -> Markup {
+    let error = failed.map(|f| &f.error);
+    let value = failed
+        .and_then(|f| f.client_id.clone())
+        .or_else(|| link.link_return_url.clone())
+        .unwrap_or_default();
+    html! {
+        section.card aria-labelledby="link-settings-title" {
+            h2 id="link-settings-title" { "After linking: back to your app" }
+            p.hint {
+                "When an end customer has given (or refused) consent at Exact, send them back to your app. "
+                code { "{companyId}" } " and " code { "{connectionId}" } " are filled in, and "
+                code { "statusCode" } " (200 connected, 403 declined, 500 other), "
+                code { "errorMessage" } " and " code { "statusText" } " are added, as Codat's redirects do. "
+                "Leave it empty to show Ledgerline's result page instead. A company's own return URL (API: "
+                code { "linkReturnUrl" } ") overrides this one."
+            }
+            (problem_banner(error))
+            form method="post" action="/portal/settings/link" {
+                (csrf_field(session))
+                label for="linkReturnUrl" { "Return URL" }
+                input type="text" inputmode="url" id="linkReturnUrl" name="linkReturnUrl" value=(value)
+                    placeholder="https://app.example.com/exact/{companyId}/done" autocomplete="off"
+                    aria-invalid=(names_field(error, "linkReturnUrl")) aria-describedby="linkReturnUrl-error";
+                (field_error(error, "linkReturnUrl", "linkReturnUrl-error"))
+                div.actions { button type="submit" { "Save return URL" } }
+            }
+        }
+    }
 }
 
 fn card(

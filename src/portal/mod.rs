@@ -9,6 +9,7 @@ mod integrations;
 mod pages;
 mod plots;
 mod session;
+mod timeline;
 
 use axum::Form;
 use axum::extract::State;
@@ -43,6 +44,10 @@ pub fn router() -> axum::Router<AppState> {
             post(integrations::toggle),
         )
         .route(
+            "/portal/settings/link",
+            post(integrations::save_link_settings),
+        )
+        .route(
             "/portal/companies",
             get(companies::list).post(companies::create),
         )
@@ -50,6 +55,10 @@ pub fn router() -> axum::Router<AppState> {
         .route(
             "/portal/companies/{companyId}/connections",
             post(companies::connect),
+        )
+        .route(
+            "/portal/companies/{companyId}/return-url",
+            post(companies::save_return_url),
         )
         .route(
             "/portal/companies/{companyId}/pull",

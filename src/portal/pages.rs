@@ -112,11 +112,21 @@ pub fn problem_banner(error: Option<&ApiError>) -> Markup {
 pub fn notice_banner(notice: Option<&str>) -> Markup {
     let text = match notice {
         Some("saved") => "Saved.",
+        Some("return-url-saved") => "Saved: end customers go back to this URL after linking.",
+        Some("return-url-removed") => {
+            "Removed: end customers see Ledgerline's result page after linking."
+        }
         Some("enabled") => "Integration enabled.",
         Some("disabled") => "Integration disabled: existing connections and data are kept.",
         Some("company-created") => "Company created.",
         Some("connection-created") => "Connection created: send the end customer its link URL.",
         Some("pull-queued") => "Pull queued for every data type.",
+        Some("company-return-url-saved") => {
+            "Saved: this company's end customers go back to this URL after linking."
+        }
+        Some("company-return-url-removed") => {
+            "Removed: this company's end customers follow the tenant's return URL (Integrations page)."
+        }
         _ => return html! {},
     };
     html! { div.notice role="status" { (text) } }

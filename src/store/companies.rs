@@ -20,6 +20,8 @@ pub struct CompanyRow {
     pub tags: BTreeMap<String, String>,
     pub created_at: i64,
     pub last_sync: Option<i64>,
+    /// Where the end customer goes after the link flow, overriding the tenant's template.
+    pub link_return_url: Option<String>,
 }
 
 /// The fields a client sets on a company.
@@ -28,6 +30,7 @@ pub struct NewCompany {
     pub name: String,
     pub description: Option<String>,
     pub tags: BTreeMap<String, String>,
+    pub link_return_url: Option<String>,
 }
 
 fn from_row(row: &AnyRow) -> Result<CompanyRow, sqlx::Error> {
@@ -40,10 +43,12 @@ fn from_row(row: &AnyRow) -> Result<CompanyRow, sqlx::Error> {
         tags: serde_json::from_str(&tags).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
         created_at: row.try_get("created_at")?,
         last_sync: row.try_get("last_sync")?,
+        link_return_url: row.try_get("link_return_url")?,
     })
 }
 
-const COLUMNS: &str = "id, tenant_id, name, description, tags, created_at, last_sync";
+const COLUMNS: &str =
+    "id, tenant_id, name, description, tags, created_at, last_sync, link_return_url";
 
 fn tags_json(tags: &BTreeMap<String, String>) -> String {
     serde_json::to_string(tags).expect("a string map always serialises")
@@ -58,8 +63,8 @@ impl Store {
     ) -> Result<CompanyRow, StoreError> {
         let id = Uuid::new_v4();
         sqlx::query(
-            "INSERT INTO companies (id, tenant_id, name, description, tags, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO companies (id, tenant_id, name, description, tags, created_at, link_return_url) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(id.to_string())
         .bind(tenant_id.to_string())
@@ -67,6 +72,7 @@ impl Store {
         .bind(company.description.as_deref())
         .bind(tags_json(&company.tags))
         .bind(now_ms())
+        .bind(company.link_return_url.as_deref())
         .execute(&self.pool)
         .await?;
         self.get_company(tenant_id, id).await
@@ -121,7 +127,7 @@ impl Store {
         Ok((companies, total))
     }
 
-    /// Replaces a company's name, description and tags.
+    /// Replaces a company's name, description, tags and return URL.
     pub async fn update_company(
         &self,
         tenant_id: Uuid,
@@ -129,12 +135,13 @@ impl Store {
         company: &NewCompany,
     ) -> Result<CompanyRow, StoreError> {
         let done = sqlx::query(
-            "UPDATE companies SET name = $1, description = $2, tags = $3 \
-             WHERE id = $4 AND tenant_id = $5",
+            "UPDATE companies SET name = $1, description = $2, tags = $3, link_return_url = $4 \
+             WHERE id = $5 AND tenant_id = $6",
         )
         .bind(&company.name)
         .bind(company.description.as_deref())
         .bind(tags_json(&company.tags))
+        .bind(company.link_return_url.as_deref())
         .bind(id.to_string())
         .bind(tenant_id.to_string())
         .execute(&self.pool)

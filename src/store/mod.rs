@@ -26,7 +26,9 @@ pub use read_memo::{CHANGES_POLL_EVERY, CompanyDatasets, DatasetState};
 pub use settings::IntegrationSettingRow;
 pub use sync_settings::SyncSettingRow;
 pub use tenants::{ApiKeyRow, TenantRow};
-pub use tokens::{LinkStateUse, MAX_LINK_STATES_PER_CONNECTION, SealedTokens, TokenRow};
+pub use tokens::{
+    LinkStateRow, LinkStateUse, MAX_LINK_STATES_PER_CONNECTION, SealedTokens, TokenRow,
+};
 
 use std::sync::Arc;
 use std::time::Duration;

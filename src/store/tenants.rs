@@ -112,6 +112,33 @@ impl Store {
         Ok(tenant_from_row(&row)?)
     }
 
+    /// The tenant's return URL template for the end of the link flow, if one is set.
+    pub async fn tenant_link_return_url(&self, id: Uuid) -> Result<Option<String>, StoreError> {
+        let url: Option<Option<String>> =
+            sqlx::query_scalar("SELECT link_return_url FROM tenants WHERE id = $1")
+                .bind(id.to_string())
+                .fetch_optional(&self.pool)
+                .await?;
+        url.ok_or(StoreError::NotFound)
+    }
+
+    /// Sets (or, with `None`, clears) the tenant's return URL template.
+    pub async fn set_tenant_link_return_url(
+        &self,
+        id: Uuid,
+        url: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let done = sqlx::query("UPDATE tenants SET link_return_url = $1 WHERE id = $2")
+            .bind(url)
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
     /// Adds an API key to an existing tenant.
     pub async fn create_api_key(
         &self,

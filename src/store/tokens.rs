@@ -207,14 +207,33 @@ impl Store {
         )
     }
 
-    /// The connection a `state` id was issued for, without using it up.
-    pub async fn consume_link_state_peek(&self, id: &str) -> Result<Option<Uuid>, StoreError> {
-        let connection: Option<String> =
-            sqlx::query_scalar("SELECT connection_id FROM link_states WHERE id = $1")
+    /// The connection a `state` id was issued for and the result its first callback stored,
+    /// without using it up.
+    pub async fn link_state(&self, id: &str) -> Result<Option<LinkStateRow>, StoreError> {
+        let row =
+            sqlx::query("SELECT connection_id, used_at, result FROM link_states WHERE id = $1")
                 .bind(id)
                 .fetch_optional(&self.pool)
                 .await?;
-        Ok(connection.map(super::tenants::parse_uuid).transpose()?)
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        Ok(Some(LinkStateRow {
+            connection_id: super::tenants::parse_uuid(row.try_get("connection_id")?)?,
+            used_at: row.try_get("used_at")?,
+            result: row.try_get("result")?,
+        }))
+    }
+
+    /// Keeps what the callback with this `state` ended in, for the result page and for a
+    /// repeated callback (a reload, the back button) to show it again.
+    pub async fn set_link_state_result(&self, id: &str, result: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE link_states SET result = $1 WHERE id = $2")
+            .bind(result)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// Uses up a `state`: succeeds once, before it expires. The conditional UPDATE makes a
@@ -253,6 +272,15 @@ impl Store {
 pub const MAX_LINK_STATES_PER_CONNECTION: i64 = 20;
 /// States are kept this long after they expire, then purged.
 const LINK_STATE_KEPT_AFTER_EXPIRY_MS: i64 = 24 * 3_600_000;
+
+/// A stored OAuth `state`: its connection and, once a callback used it, the result (JSON).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkStateRow {
+    pub connection_id: Uuid,
+    /// When a callback first used it.
+    pub used_at: Option<i64>,
+    pub result: Option<String>,
+}
 
 /// What happened when a `state` was presented.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

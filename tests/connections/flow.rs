@@ -87,7 +87,7 @@ async fn a_company_connects_to_exact_nl_and_another_to_exact_uk_through_the_cons
 
         let (status, page) = connect_through_the_forms(&world, &connection, division).await;
         assert_eq!(status, 200, "{page}");
-        assert!(page.contains("Connected"), "{page}");
+        assert!(page.contains("You are connected"), "{page}");
 
         let linked = world.reload(&company, &connection).await;
         assert_eq!(linked["status"], "Linked");

@@ -8,5 +8,6 @@ mod failures;
 mod flow;
 mod limits;
 mod link_guard;
+mod return_to_app;
 mod shared_budget;
 mod tokens;

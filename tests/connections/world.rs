@@ -223,11 +223,71 @@ impl World {
         location(&response)
     }
 
-    /// Opens our callback; returns the page's status and HTML.
+    /// Opens our callback and follows its 303 to the result page, as a browser does; returns
+    /// the page's status and HTML (the callback's own page when it shows one directly).
     pub async fn callback(&self, url: &str) -> (u16, String) {
+        let (status, html, _) = self.callback_to(url).await;
+        (status, html)
+    }
+
+    /// As [`World::callback`], also returning the result page's URL (`None` when the
+    /// callback showed its page directly).
+    pub async fn callback_to(&self, url: &str) -> (u16, String, Option<String>) {
         let response = self.http.get(url).send().await.unwrap();
+        if response.status() != 303 {
+            let status = response.status().as_u16();
+            return (status, response.text().await.unwrap(), None);
+        }
+        let result = location(&response);
+        assert!(
+            result.starts_with(&format!("{}/link/result?state=", self.server.base)),
+            "the callback redirects to its result page: {result}"
+        );
+        let response = self.http.get(&result).send().await.unwrap();
         let status = response.status().as_u16();
-        (status, response.text().await.unwrap())
+        (status, response.text().await.unwrap(), Some(result))
+    }
+
+    /// Signs in at the sandbox's forms as `demo` and presses Deny; returns the callback URL
+    /// Exact sends the customer back to (with `error=access_denied`).
+    pub async fn deny_through_the_forms(&self, connection: &Value) -> String {
+        let authorize = self.authorize_url(connection).await;
+        let form_url = authorize.split('?').next().unwrap().to_string();
+        let html = self
+            .http
+            .get(&authorize)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let mut fields = hidden_fields(&html);
+        fields.extend([
+            ("username".to_string(), "demo".to_string()),
+            ("password".to_string(), "demo".to_string()),
+        ]);
+        let html = self
+            .http
+            .post(&form_url)
+            .form(&fields)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let mut fields = hidden_fields(&html);
+        fields.push(("action".into(), "deny".into()));
+        let back = self
+            .http
+            .post(&form_url)
+            .form(&fields)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(back.status(), 302, "the sandbox redirects back");
+        location(&back)
     }
 
     /// The whole flow with the sandbox shortcut; returns the final page.

@@ -28,8 +28,10 @@ wait = WebDriverWait(driver, 20)
 
 def shot(name):
     # The whole page, not only the window: set the window as tall as the document.
+    # (The window's size includes the browser's own frame: leave room for it, and start at the top.)
     height = driver.execute_script("return document.documentElement.scrollHeight")
-    driver.set_window_size(1280, max(height, 800))
+    driver.set_window_size(1280, max(height + 160, 800))
+    driver.execute_script("window.scrollTo(0, 0)")
     driver.save_screenshot(os.path.join(shots, f"{name}.png"))
     driver.set_window_size(1280, 1000)
 
@@ -116,13 +118,33 @@ try:
     title_and_labels()
     shot("04-company-pending")
 
-    # The end customer follows the link: the sandbox's sign-in and consent, as `demo`.
-    driver.get(link)
-    wait.until(EC.presence_of_element_located((By.NAME, "username"))).send_keys("demo")
-    driver.find_element(By.NAME, "password").send_keys("demo")
-    driver.find_element(By.NAME, "password").submit()
-    wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "button[value=approve]"))).click()
-    wait.until(EC.url_contains("/oauth/callback"))
+    # The end customer follows the link and first refuses at the sandbox, as `demo`: the
+    # result page says so under the tenant's name, with the integration's wordmark, and a
+    # reload shows the same (the callback answered 303 to it; nothing is recorded again).
+    def consent(action):
+        driver.get(link)
+        wait.until(EC.presence_of_element_located((By.NAME, "username"))).send_keys("demo")
+        driver.find_element(By.NAME, "password").send_keys("demo")
+        driver.find_element(By.NAME, "password").submit()
+        wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, f"button[value={action}]"))).click()
+
+    def result_page(says):
+        wait.until(EC.url_contains("/link/result?state="))
+        body = text()
+        assert says in body, body
+        assert "Browser SaaS" in body and "What to do next" in body, body
+        assert driver.find_elements(By.CSS_SELECTOR, "header.brand svg.wordmark"), "no wordmark"
+        assert driver.title.endswith("Browser SaaS"), driver.title
+        driver.refresh()
+        assert text() == body, "a reload shows another page"
+        return body
+
+    consent("deny")
+    result_page("You chose not to give Browser SaaS access")
+    shot("05-link-refused")
+    consent("approve")
+    result_page("You are connected")
+    shot("06-link-connected")
 
     # Back in the portal: Linked, with its division.
     driver.get(company_url)
@@ -132,23 +154,75 @@ try:
     driver.find_element(By.XPATH, "//button[starts-with(text(), 'Queue a pull')]").click()
     wait.until(EC.url_contains("notice=pull-queued"))
 
-    # Exact's limits as pictures: once the pull has made calls, the minute plot draws bars.
-    for _ in range(40):
+    # Exact's limits as pictures: once the pull has made calls, the minute plot draws bars;
+    # the pull history is a timeline of finished pulls.
+    for _ in range(60):
         driver.get(company_url)
-        if driver.find_elements(By.CSS_SELECTOR, "svg[id^=minutes-] rect.bar"):
+        if driver.find_elements(By.CSS_SELECTOR, "svg[id^=minutes-] rect.bar") and driver.find_elements(
+            By.CSS_SELECTOR, "svg[id^=pulls-] g.pull.ok"
+        ) and not driver.find_elements(By.CSS_SELECTOR, "svg[id^=pulls-] g.pull.running"):
             break
         time.sleep(0.5)
     plot = driver.find_element(By.CSS_SELECTOR, "svg[id^=minutes-]")
     assert plot.find_elements(By.CSS_SELECTOR, "rect.bar"), "no bars in the minute plot"
     assert driver.find_elements(By.CSS_SELECTOR, "svg[id^=days-] rect.bar"), "no bars in the day plot"
-    shot("05-company-linked")
+    bars = driver.find_elements(By.CSS_SELECTOR, "svg[id^=pulls-] g.pull")
+    assert len(bars) >= 8, f"{len(bars)} pulls in the timeline"
+    assert not driver.find_elements(By.CSS_SELECTOR, "svg[id^=pulls-] g.pull.failed"), "a pull failed"
+
+    # The timeline with the keyboard: Tab reaches a pull's bar, which says what it was.
+    driver.execute_script("arguments[0].focus()", driver.find_element(By.XPATH, "//button[starts-with(text(), 'Queue a pull')]"))
+    label = None
+    for _ in range(80):
+        driver.switch_to.active_element.send_keys("\t")
+        active = driver.switch_to.active_element
+        if active.tag_name == "g" and "pull" in (active.get_attribute("class") or ""):
+            label = active.get_attribute("aria-label")
+            break
+    assert label and ": Complete, requested " in label and "Exact calls" in label, label
+    # The same facts as a table, for those who do not see the picture.
+    driver.find_element(By.XPATH, "//summary[text()='The pulls as a table']").click()
+    rows = driver.find_elements(By.CSS_SELECTOR, "figure.timeline details tbody tr")
+    assert len(rows) == len(bars), (len(rows), len(bars))
+    shot("07-company-linked")
 
     # The list finds it by name, and not by another.
     driver.get(f"{base}/portal/companies?search=bakery")
     assert "Browser Bakery BV" in text() and "Linked" in text(), text()
-    shot("06-companies")
+    shot("08-companies")
     driver.get(f"{base}/portal/companies?search=nothing-like-it")
     assert "Browser Bakery BV" not in text() and "No companies match" in text()
+
+    # Back to the app after linking: a return URL that is no http(s) URL is refused next to its
+    # field; a good one (here the portal's own company page) is where the next customer lands,
+    # with Codat's statusCode.
+    driver.get(f"{base}/portal/integrations")
+    field = wait.until(EC.presence_of_element_located((By.ID, "linkReturnUrl")))
+    field.send_keys("ftp://example.com/done")
+    field.submit()
+    error = wait.until(EC.presence_of_element_located((By.ID, "linkReturnUrl-error")))
+    assert "https://" in error.text, error.text
+    field = driver.find_element(By.ID, "linkReturnUrl")
+    field.clear()
+    field.send_keys(base + "/portal/companies/{companyId}?connection={connectionId}")
+    field.submit()
+    wait.until(EC.url_contains("notice=return-url-saved"))
+    title_and_labels()
+    shot("09-integrations-return-url")
+    driver.get(f"{base}/portal/companies")
+    driver.find_element(By.ID, "company-name").send_keys("Returning Dairy BV")
+    driver.find_element(By.ID, "company-name").submit()
+    wait.until(EC.url_contains("notice=company-created"))
+    second_url = driver.current_url.split("?")[0]
+    driver.find_element(By.XPATH, "//button[text()='Add connection']").click()
+    wait.until(EC.url_contains("notice=connection-created"))
+    link = driver.find_element(By.CSS_SELECTOR, "section.connection input[id^=link-]").get_attribute("value")
+    connection_id = link.rsplit("/", 1)[1]
+    consent("approve")
+    wait.until(EC.url_contains("statusCode="))
+    assert driver.current_url == f"{second_url}?connection={connection_id}&statusCode=200", driver.current_url
+    card = wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "section.connection")))
+    assert card.get_attribute("data-status") == "Linked", card.text
 
     # Keyboard: Tab from the top reaches the navigation's links.
     driver.get(f"{base}/portal/integrations")
