@@ -71,6 +71,9 @@ async fn serve(config: ServerConfig, key_policy: KeyPolicy) -> anyhow::Result<()
     let listener = TcpListener::bind(config.bind).await?;
     let bound = listener.local_addr()?;
     let public_url = config.public_url_or(bound);
+    if let Some(warning) = config.public_url_warning(bound) {
+        tracing::warn!("{warning}");
+    }
     let (state, notes) = app::build_state(&config, public_url.clone(), key_policy).await?;
     if notes.generated_master_key {
         println!(

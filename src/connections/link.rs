@@ -233,7 +233,13 @@ impl Linker {
         let (id, signature) = state.split_once('.').unwrap_or((state, ""));
         let connection_id = match self.store.consume_link_state_peek(id).await {
             Ok(Some(connection_id)) => connection_id,
-            _ => {
+            found => {
+                // Never a state we issued (forged, or from another server): worth an
+                // operator's look, and no connection to record it on. The value is not logged.
+                tracing::warn!(
+                    lookup_failed = found.is_err(),
+                    "OAuth callback refused: its state was not issued by this server"
+                );
                 return LinkPage::new(
                     400,
                     "Link not valid",

@@ -12,7 +12,7 @@ use tokio::process::{Child, Command};
 const BIN: &str = env!("CARGO_BIN_EXE_ledgerline");
 const MASTER: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 
-fn ledgerline(data_dir: &std::path::Path, args: &[&str]) -> Command {
+pub(crate) fn ledgerline(data_dir: &std::path::Path, args: &[&str]) -> Command {
     let mut command = Command::new(BIN);
     command
         .args(args)
@@ -51,7 +51,7 @@ async fn wait_for_listening(child: &mut Child) -> (String, Vec<String>) {
     (found, seen)
 }
 
-async fn terminate(mut child: Child) -> (std::process::ExitStatus, String) {
+pub(crate) async fn terminate(mut child: Child) -> (std::process::ExitStatus, String) {
     let pid = child.id().unwrap().to_string();
     let status = std::process::Command::new("kill")
         .args(["-TERM", &pid])

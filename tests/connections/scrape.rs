@@ -1,0 +1,166 @@
+//! `/metrics` through a real pull against the sandbox: it parses as Prometheus text, and the
+//! budget gauges, pull and upstream counters, refreshes and sync lag move as the pull runs.
+//! Counters are process-wide (tests in this binary run side by side), so they are compared
+//! before and after; the budget and lag gauges are per division and company, so they are read.
+
+use std::time::Duration;
+
+use prometheus_parse::{Sample, Scrape, Value as Metric};
+use reqwest::Method;
+use serde_json::Value;
+
+use crate::world::{ADMIN_KEY, World};
+
+/// Scrapes `/metrics` with the admin key and parses it as Prometheus would.
+async fn scrape(world: &World) -> Vec<Sample> {
+    let response = world
+        .http
+        .get(format!("{}/metrics", world.server.base))
+        .bearer_auth(ADMIN_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let content_type = response.headers()["content-type"].to_str().unwrap().to_string();
+    assert!(content_type.starts_with("text/plain"), "{content_type}");
+    let text = response.text().await.unwrap();
+    let lines = text.lines().map(|l| Ok(l.to_string()));
+    Scrape::parse(lines).expect("/metrics parses").samples
+}
+
+/// The value of the sample named `name` whose labels include every pair of `labels`
+/// (a histogram gives its count), or `None` when there is none.
+fn value(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    samples
+        .iter()
+        .filter(|s| s.metric == name)
+        .find(|s| labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
+        .map(|s| match &s.value {
+            Metric::Counter(v) | Metric::Gauge(v) | Metric::Untyped(v) => *v,
+            Metric::Histogram(buckets) => buckets.last().map_or(0.0, |b| b.count),
+            Metric::Summary(_) => f64::NAN,
+        })
+}
+
+/// Queues a pull of invoices and waits for it to end; returns its status.
+async fn pull_invoices(world: &World, company: &str) -> String {
+    let queued: Value = world
+        .api(
+            Method::POST,
+            &format!("/companies/{company}/data/queue/invoices"),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = queued["id"].as_str().unwrap().to_string();
+    for _ in 0..300 {
+        let pull = world
+            .get_json(&format!("/companies/{company}/data/history/{id}"))
+            .await;
+        let status = pull["status"].as_str().unwrap_or("").to_string();
+        if !matches!(status.as_str(), "Queued" | "Fetching" | "Mapping") {
+            return status;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the pull did not end");
+}
+
+#[tokio::test]
+async fn budget_gauges_and_pull_counters_move_after_a_pull_through_the_sandbox() {
+    let world = World::start().await;
+    let nl = [("integration", "exact-online-nl"), ("division", "101002")];
+    let complete = [("data_type", "invoices"), ("outcome", "Complete")];
+    let calls_ok = [
+        ("integration", "exact-online-nl"),
+        ("division", "101002"),
+        ("outcome", "ok"),
+    ];
+    let before = scrape(&world).await;
+    assert_eq!(
+        value(&before, "ledgerline_upstream_budget_day_remaining", &nl),
+        None,
+        "no budget before the division's first call"
+    );
+
+    let company = world
+        .linked_and_pulled("Metrics BV", "exact-online-nl", "101002")
+        .await;
+    let after_link = scrape(&world).await;
+    let day_limit = value(&after_link, "ledgerline_upstream_budget_day_limit", &nl)
+        .expect("the division's budget is shown");
+    let day_left = value(&after_link, "ledgerline_upstream_budget_day_remaining", &nl).unwrap();
+    assert!(
+        day_left < day_limit,
+        "the first pulls spent some of the day: {day_left} of {day_limit}"
+    );
+    let minute_left =
+        value(&after_link, "ledgerline_upstream_budget_minute_remaining", &nl).unwrap();
+    assert!((0.0..=60.0).contains(&minute_left), "{minute_left}");
+    let lag = value(
+        &after_link,
+        "ledgerline_sync_lag_seconds",
+        &[("company_id", &company), ("data_type", "invoices")],
+    )
+    .expect("the company's invoices have a sync lag");
+    assert!((0.0..60.0).contains(&lag), "just pulled: {lag} s");
+    let counted = |samples: &[Sample], name: &str, labels: &[(&str, &str)]| {
+        value(samples, name, labels).unwrap_or(0.0)
+    };
+    assert!(
+        counted(&after_link, "ledgerline_pulls_total", &complete)
+            > counted(&before, "ledgerline_pulls_total", &complete)
+    );
+    assert!(
+        counted(&after_link, "ledgerline_upstream_calls_total", &calls_ok)
+            > counted(&before, "ledgerline_upstream_calls_total", &calls_ok)
+    );
+
+    // Another pull, after Exact's 570 s: it refreshes the token first, and spends more of the
+    // day's budget.
+    world.advance(600).await;
+    let refreshed = [("integration", "exact-online-nl"), ("outcome", "success")];
+    assert_eq!(pull_invoices(&world, &company).await, "Complete");
+    let after_pull = scrape(&world).await;
+    assert!(
+        value(&after_pull, "ledgerline_upstream_budget_day_remaining", &nl).unwrap() < day_left,
+        "the pull spent more of the day"
+    );
+    assert!(
+        counted(&after_pull, "ledgerline_token_refreshes_total", &refreshed)
+            > counted(&after_link, "ledgerline_token_refreshes_total", &refreshed)
+    );
+    assert!(
+        counted(&after_pull, "ledgerline_pulls_total", &complete)
+            > counted(&after_link, "ledgerline_pulls_total", &complete)
+    );
+    let durations = "ledgerline_pull_duration_seconds_count";
+    assert!(
+        counted(&after_pull, durations, &complete) > counted(&after_link, durations, &complete)
+            || counted(&after_pull, "ledgerline_pull_duration_seconds", &complete)
+                > counted(&after_link, "ledgerline_pull_duration_seconds", &complete),
+        "the pull's duration was recorded"
+    );
+    assert!(
+        counted(
+            &after_pull,
+            "ledgerline_pull_records_total",
+            &[("data_type", "invoices")]
+        ) > 0.0
+    );
+
+    // Requests are counted by route template, never by a path with ids in it.
+    let status_route = [("route", "/companies/{companyId}/dataStatus"), ("status", "200")];
+    assert!(counted(&after_pull, "ledgerline_http_requests_total", &status_route) > 0.0);
+    for sample in after_pull
+        .iter()
+        .filter(|s| s.metric.starts_with("ledgerline_http_"))
+    {
+        let route = sample.labels.get("route").unwrap_or("");
+        assert!(!route.contains(&company), "a raw path in a label: {route}");
+    }
+    assert!(value(&after_pull, "ledgerline_cache_hit_ratio", &[]).is_some());
+}
