@@ -22,8 +22,8 @@ fn the_checked_in_spec_is_fresh() {
 fn every_operation_documents_its_errors_and_credential() {
     let spec: Value = serde_json::from_str(&ledgerline::api::openapi_json()).unwrap();
     let schemes = &spec["components"]["securitySchemes"];
-    assert_eq!(schemes["auth_header"]["in"], "header");
-    assert_eq!(schemes["auth_header"]["name"], "Authorization");
+    assert_eq!(schemes["auth_header"]["type"], "http");
+    assert_eq!(schemes["auth_header"]["scheme"], "bearer");
     let mut operations = 0;
     for (path, item) in spec["paths"].as_object().unwrap() {
         for (method, operation) in item.as_object().unwrap() {
