@@ -275,7 +275,9 @@ pub async fn serve_with_routes(
     });
     let app = crate::api::router(state)
         .merge(extra)
-        .route_layer(axum::middleware::from_fn(crate::api::request_log::tag_route))
+        .route_layer(axum::middleware::from_fn(
+            crate::api::request_log::tag_route,
+        ))
         .layer((
             axum::middleware::from_fn(crate::api::request_log::log_request),
             DefaultBodyLimit::max(BODY_LIMIT_BYTES),

@@ -188,7 +188,10 @@ mod tests {
         let any: SocketAddr = "0.0.0.0:8080".parse().unwrap();
         let warning = config.public_url_warning(any).expect("a warning");
         assert!(warning.contains("LEDGERLINE_PUBLIC_URL"), "{warning}");
-        assert!(warning.contains("http://0.0.0.0:8080/oauth/callback"), "{warning}");
+        assert!(
+            warning.contains("http://0.0.0.0:8080/oauth/callback"),
+            "{warning}"
+        );
         assert!(
             config
                 .public_url_warning("[::]:8080".parse().unwrap())

@@ -434,14 +434,18 @@ fn previous_admin_key(demo_path: &Path) -> Option<String> {
 /// curl walk-through starts from: `BASE`, `ADMIN` (when known), and the demo tenant's key
 /// and companies.
 fn shell_env(demo: &DemoFile) -> String {
-    let mut out = String::from("# Written by `ledgerline demo` at each start: `. ./data/demo.env`\n");
+    let mut out =
+        String::from("# Written by `ledgerline demo` at each start: `. ./data/demo.env`\n");
     out.push_str(&format!("BASE={}\n", demo.base_url));
     if let Some(admin) = &demo.admin_key {
         out.push_str(&format!("ADMIN={}\n", shell_quote(admin)));
     }
     out.push_str(&format!("DEMO_KEY={}\n", demo.api_key));
     for company in &demo.companies {
-        let region = company.integration.trim_start_matches("exact-online-").to_uppercase();
+        let region = company
+            .integration
+            .trim_start_matches("exact-online-")
+            .to_uppercase();
         out.push_str(&format!("DEMO_{region}_COMPANY={}\n", company.id));
     }
     out

@@ -152,7 +152,10 @@ pub async fn render(state: &AppState) -> Result<String, StoreError> {
          every instance shares",
         budgets.iter().map(|(app, division, row)| {
             (
-                vec![("integration", app.as_str()), ("division", division.as_str())],
+                vec![
+                    ("integration", app.as_str()),
+                    ("division", division.as_str()),
+                ],
                 remaining(row.minute_limit, row.minute_used, row.minute_blocked_until) as f64,
             )
         }),
@@ -162,7 +165,10 @@ pub async fn render(state: &AppState) -> Result<String, StoreError> {
         "Calls left in this UTC day for an (integration, division) budget",
         budgets.iter().map(|(app, division, row)| {
             (
-                vec![("integration", app.as_str()), ("division", division.as_str())],
+                vec![
+                    ("integration", app.as_str()),
+                    ("division", division.as_str()),
+                ],
                 remaining(row.day_limit, row.day_used, row.day_blocked_until) as f64,
             )
         }),
@@ -172,7 +178,10 @@ pub async fn render(state: &AppState) -> Result<String, StoreError> {
         "The daily call limit of an (integration, division) budget, as the upstream last said",
         budgets.iter().map(|(app, division, row)| {
             (
-                vec![("integration", app.as_str()), ("division", division.as_str())],
+                vec![
+                    ("integration", app.as_str()),
+                    ("division", division.as_str()),
+                ],
                 row.day_limit as f64,
             )
         }),
@@ -183,12 +192,18 @@ pub async fn render(state: &AppState) -> Result<String, StoreError> {
     family.gauge(
         "ledgerline_sync_lag_seconds",
         "Seconds since the last successful pull of a company's data type",
-        syncs.iter().zip(&company_ids).map(|((_, data_type, at), id)| {
-            (
-                vec![("company_id", id.as_str()), ("data_type", data_type.as_str())],
-                ((now - at).max(0) as f64) / 1000.0,
-            )
-        }),
+        syncs
+            .iter()
+            .zip(&company_ids)
+            .map(|((_, data_type, at), id)| {
+                (
+                    vec![
+                        ("company_id", id.as_str()),
+                        ("data_type", data_type.as_str()),
+                    ],
+                    ((now - at).max(0) as f64) / 1000.0,
+                )
+            }),
     );
 
     let cache = state.cache.stats();

@@ -197,9 +197,10 @@ mod tests {
         let app = axum::Router::new()
             .route("/oauth/callback", get(|| async { "ok" }))
             .layer(trace_layer());
-        let request = axum::http::Request::get("/oauth/callback?code=AUTHCODE123&state=STATE456.sig")
-            .body(axum::body::Body::empty())
-            .unwrap();
+        let request =
+            axum::http::Request::get("/oauth/callback?code=AUTHCODE123&state=STATE456.sig")
+                .body(axum::body::Body::empty())
+                .unwrap();
         let response = app.oneshot(request).await.unwrap();
         assert_eq!(response.status(), 200);
         let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
@@ -231,8 +232,13 @@ mod tests {
             .unwrap();
         let response = app.clone().oneshot(request).await.unwrap();
         assert_eq!(response.status(), 404);
-        let id = response.headers()["x-request-id"].to_str().unwrap().to_string();
-        let body = axum::body::to_bytes(response.into_body(), 4096).await.unwrap();
+        let id = response.headers()["x-request-id"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        let body = axum::body::to_bytes(response.into_body(), 4096)
+            .await
+            .unwrap();
         let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(body["correlationId"], id.as_str(), "{body}");
         let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
@@ -240,10 +246,18 @@ mod tests {
             .lines()
             .find(|l| l.contains(" INFO ") && l.contains(&id))
             .unwrap_or_else(|| panic!("no INFO line with the request id: {log}"));
-        for part in ["method=GET", "route=/companies/{companyId}", "status=404", "latency_ms="] {
+        for part in [
+            "method=GET",
+            "route=/companies/{companyId}",
+            "status=404",
+            "latency_ms=",
+        ] {
             assert!(line.contains(part), "{part} missing from {line}");
         }
-        assert!(!log.contains("secret-path"), "a raw path reached the log: {log}");
+        assert!(
+            !log.contains("secret-path"),
+            "a raw path reached the log: {log}"
+        );
 
         // A client's own id is kept when it is a plain token, and replaced when it is not.
         let with_id = |id: &str| {

@@ -88,9 +88,12 @@ fn unknown_client(apps: &[App], region: Region, client_id: &str) -> String {
         .filter(|a| a.region == region)
         .map(|a| format!("{} ({})", a.client_id, a.name))
         .collect();
-    let other = apps
-        .iter()
-        .find(|a| a.region != region && a.client_id.to_string().eq_ignore_ascii_case(client_id.trim()));
+    let other = apps.iter().find(|a| {
+        a.region != region
+            && a.client_id
+                .to_string()
+                .eq_ignore_ascii_case(client_id.trim())
+    });
     let hint = match other {
         Some(app) => format!(
             " It is registered in the {} region: enter it in that integration's settings instead.",

@@ -7,7 +7,7 @@ mod world;
 mod failures;
 mod flow;
 mod limits;
-mod scrape;
 mod link_guard;
+mod scrape;
 mod shared_budget;
 mod tokens;

@@ -24,7 +24,10 @@ async fn scrape(world: &World) -> Exposition {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    let content_type = response.headers()["content-type"].to_str().unwrap().to_string();
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_string();
     assert!(content_type.starts_with("text/plain"), "{content_type}");
     let text = response.text().await.unwrap();
     parse_prometheus(&text).unwrap_or_else(|e| panic!("/metrics does not parse: {e:?}\n{text}"))
@@ -122,8 +125,12 @@ async fn budget_gauges_and_pull_counters_move_after_a_pull_through_the_sandbox()
         day_left < day_limit,
         "the first pulls spent some of the day: {day_left} of {day_limit}"
     );
-    let minute_left =
-        value(&after_link, "ledgerline_upstream_budget_minute_remaining", &nl).unwrap();
+    let minute_left = value(
+        &after_link,
+        "ledgerline_upstream_budget_minute_remaining",
+        &nl,
+    )
+    .unwrap();
     assert!((0.0..=60.0).contains(&minute_left), "{minute_left}");
     let lag = value(
         &after_link,
@@ -176,7 +183,10 @@ async fn budget_gauges_and_pull_counters_move_after_a_pull_through_the_sandbox()
     );
 
     // Requests are counted by route template, never by a path with ids in it.
-    let status_route = [("route", "/companies/{companyId}/dataStatus"), ("status", "200")];
+    let status_route = [
+        ("route", "/companies/{companyId}/dataStatus"),
+        ("status", "200"),
+    ];
     assert!(counted(&after_pull, "ledgerline_http_requests_total", &status_route) > 0.0);
     for name in [
         "ledgerline_http_requests_total",

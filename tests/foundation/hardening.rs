@@ -259,7 +259,11 @@ async fn the_bare_address_leads_to_the_portal_and_errors_quote_the_request_id() 
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let root = client.get(format!("{}/", server.base)).send().await.unwrap();
+    let root = client
+        .get(format!("{}/", server.base))
+        .send()
+        .await
+        .unwrap();
     assert!(root.status().is_redirection(), "{}", root.status());
     assert_eq!(root.headers()["location"], "/portal");
     let refused = client

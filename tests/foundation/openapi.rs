@@ -103,7 +103,11 @@ fn swagger_offers_the_tenant_key_on_tenant_routes_and_the_admin_key_on_admin_rou
                 .map(String::as_str)
                 .collect();
             let operator = path.starts_with("/admin") || path == "/metrics";
-            let wanted = if operator { "operator_key" } else { "auth_header" };
+            let wanted = if operator {
+                "operator_key"
+            } else {
+                "auth_header"
+            };
             assert_eq!(offered, [wanted], "{method} {path}");
         }
     }

@@ -439,14 +439,20 @@ async fn start_up_names_the_upstreams_and_warns_of_an_unusable_public_url_and_fo
             .to_string()
     };
     let nl = line("http://127.0.0.1:9/nl-elsewhere");
-    assert!(nl.contains("upstream in force") && nl.contains("exact-online-nl"), "{nl}");
+    assert!(
+        nl.contains("upstream in force") && nl.contains("exact-online-nl"),
+        "{nl}"
+    );
     let uk = line("integration=exact-online-uk");
     assert!(uk.contains("upstream in force"), "{uk}");
     let unusable = line("without LEDGERLINE_PUBLIC_URL");
     assert!(unusable.contains("WARN"), "{unusable}");
     let state = line("state was not issued by this server");
     assert!(state.contains("WARN"), "{state}");
-    assert!(!log.contains("not-ours"), "the state's value is never logged");
+    assert!(
+        !log.contains("not-ours"),
+        "the state's value is never logged"
+    );
     let request = line("route=/healthz");
     assert!(
         request.contains("INFO") && request.contains("status=200"),

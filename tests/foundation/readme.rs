@@ -103,7 +103,9 @@ async fn the_readme_walk_through_works_verbatim_against_the_demo_and_survives_a_
         .find_map(|l| l.strip_prefix("BASE=").map(String::from))
         .expect("demo.env names BASE");
     let invoices: Value = client
-        .get(format!("{base}/companies/{company}/data/invoices?pageSize=1"))
+        .get(format!(
+            "{base}/companies/{company}/data/invoices?pageSize=1"
+        ))
         .bearer_auth(&key)
         .send()
         .await
@@ -149,7 +151,10 @@ async fn the_readme_walk_through_works_verbatim_against_the_demo_and_survives_a_
         .json()
         .await
         .unwrap();
-    let pull = queued["id"].as_str().expect("a pull was queued").to_string();
+    let pull = queued["id"]
+        .as_str()
+        .expect("a pull was queued")
+        .to_string();
     let mut status = Value::Null;
     for _ in 0..300 {
         let history = get(format!("/companies/{company}/data/history")).await;
@@ -158,8 +163,7 @@ async fn the_readme_walk_through_works_verbatim_against_the_demo_and_survives_a_
             .and_then(|all| all.iter().find(|p| p["id"] == pull.as_str()))
             .map(|p| p["status"].clone())
             .unwrap_or(Value::Null);
-        if status != "Queued" && status != "Fetching" && status != "Mapping" && !status.is_null()
-        {
+        if status != "Queued" && status != "Fetching" && status != "Mapping" && !status.is_null() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;

@@ -352,7 +352,11 @@ async fn refusals_of_the_authorize_step_name_the_fix() {
     // An id from a README placeholder: the page lists the apps this region knows.
     let unknown = sb
         .http
-        .get(page("1a2b3c4d-0000-4000-8000-0123456789ab", REDIRECT, Region::Nl))
+        .get(page(
+            "1a2b3c4d-0000-4000-8000-0123456789ab",
+            REDIRECT,
+            Region::Nl,
+        ))
         .send()
         .await
         .unwrap();
