@@ -10,7 +10,8 @@ use openmetrics_parser::{MetricsExposition, PrometheusType, PrometheusValue};
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::world::{ADMIN_KEY, World};
+use crate::common::PgTestDatabase;
+use crate::world::{ADMIN_KEY, World, WorldOptions};
 
 type Exposition = MetricsExposition<PrometheusType, PrometheusValue>;
 
@@ -99,7 +100,28 @@ async fn pull_invoices(world: &World, company: &str) -> String {
 
 #[tokio::test]
 async fn budget_gauges_and_pull_counters_move_after_a_pull_through_the_sandbox() {
-    let world = World::start().await;
+    gauges_and_counters_move(&World::start().await).await;
+}
+
+/// The same on PostgreSQL: the budget and sync-lag reads are SQL of their own.
+#[tokio::test]
+async fn budget_gauges_and_sync_lag_are_read_from_postgresql_too() {
+    let Some(db) =
+        PgTestDatabase::create("budget_gauges_and_sync_lag_are_read_from_postgresql_too").await
+    else {
+        return;
+    };
+    let world = World::start_with(WorldOptions {
+        database_url: Some(db.url.clone()),
+        ..WorldOptions::default()
+    })
+    .await;
+    gauges_and_counters_move(&world).await;
+    drop(world);
+    db.drop_database().await;
+}
+
+async fn gauges_and_counters_move(world: &World) {
     let nl = [("integration", "exact-online-nl"), ("division", "101002")];
     let complete = [("data_type", "invoices"), ("outcome", "Complete")];
     let calls_ok = [
@@ -107,7 +129,7 @@ async fn budget_gauges_and_pull_counters_move_after_a_pull_through_the_sandbox()
         ("division", "101002"),
         ("outcome", "ok"),
     ];
-    let before = scrape(&world).await;
+    let before = scrape(world).await;
     assert_eq!(
         value(&before, "ledgerline_upstream_budget_day_remaining", &nl),
         None,
@@ -117,7 +139,7 @@ async fn budget_gauges_and_pull_counters_move_after_a_pull_through_the_sandbox()
     let company = world
         .linked_and_pulled("Metrics BV", "exact-online-nl", "101002")
         .await;
-    let after_link = scrape(&world).await;
+    let after_link = scrape(world).await;
     let day_limit = value(&after_link, "ledgerline_upstream_budget_day_limit", &nl)
         .expect("the division's budget is shown");
     let day_left = value(&after_link, "ledgerline_upstream_budget_day_remaining", &nl).unwrap();
@@ -155,8 +177,8 @@ async fn budget_gauges_and_pull_counters_move_after_a_pull_through_the_sandbox()
     // day's budget.
     world.advance(600).await;
     let refreshed = [("integration", "exact-online-nl"), ("outcome", "success")];
-    assert_eq!(pull_invoices(&world, &company).await, "Complete");
-    let after_pull = scrape(&world).await;
+    assert_eq!(pull_invoices(world, &company).await, "Complete");
+    let after_pull = scrape(world).await;
     assert!(
         value(&after_pull, "ledgerline_upstream_budget_day_remaining", &nl).unwrap() < day_left,
         "the pull spent more of the day"
