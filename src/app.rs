@@ -44,6 +44,8 @@ pub struct AppState {
     pub catalog: Arc<Catalog>,
     pub public_url: Arc<Url>,
     pub admin_key_hash: Arc<String>,
+    /// Digest of `LEDGERLINE_METRICS_TOKEN`, which reads `/metrics` beside the admin key.
+    pub metrics_token_hash: Option<Arc<String>>,
     pub clock: Clock,
     pub registry: ProviderRegistry,
     pub tokens: TokenEngine,
@@ -112,6 +114,8 @@ pub async fn build_state(
     public_url: Url,
     key_policy: KeyPolicy,
 ) -> anyhow::Result<(AppState, StartupNotes)> {
+    // Installed before anything is counted: counts made before it would be lost.
+    crate::telemetry::handle();
     let mut notes = StartupNotes::default();
     std::fs::create_dir_all(&config.data_dir).with_context(|| {
         format!(
@@ -215,6 +219,12 @@ pub async fn build_state(
         catalog,
         public_url: Arc::new(public_url),
         admin_key_hash: Arc::new(admin_key_hash),
+        metrics_token_hash: config
+            .metrics_token
+            .as_deref()
+            .map(str::trim)
+            .filter(|token| !token.is_empty())
+            .map(|token| Arc::new(hash_api_key(token))),
         clock,
         registry,
         tokens,
@@ -263,11 +273,28 @@ pub async fn serve_with_routes(
         )
         .run(),
     );
-    let app = crate::api::router(state).merge(extra).layer((
-        DefaultBodyLimit::max(BODY_LIMIT_BYTES),
-        crate::api::request_log::trace_layer(),
-        TimeoutLayer::with_status_code(axum::http::StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT),
-    ));
+    // Histogram samples are folded in between scrapes too, so memory stays bounded.
+    let metrics_upkeep = tokio::spawn(async {
+        let handle = crate::telemetry::handle();
+        loop {
+            tokio::time::sleep(crate::telemetry::UPKEEP_EVERY).await;
+            handle.run_upkeep();
+        }
+    });
+    let app = crate::api::router(state)
+        .merge(extra)
+        .route_layer(axum::middleware::from_fn(
+            crate::api::request_log::tag_route,
+        ))
+        .layer((
+            axum::middleware::from_fn(crate::api::request_log::log_request),
+            DefaultBodyLimit::max(BODY_LIMIT_BYTES),
+            crate::api::request_log::trace_layer(),
+            TimeoutLayer::with_status_code(
+                axum::http::StatusCode::REQUEST_TIMEOUT,
+                REQUEST_TIMEOUT,
+            ),
+        ));
     axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
@@ -276,6 +303,7 @@ pub async fn serve_with_routes(
     .await?;
     // Running pulls stop after the page they are storing: what they stored stays consistent.
     scheduler.abort();
+    metrics_upkeep.abort();
     sync.stop_pulls();
     keep_alive.abort();
     changes.abort();

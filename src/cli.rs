@@ -71,6 +71,9 @@ async fn serve(config: ServerConfig, key_policy: KeyPolicy) -> anyhow::Result<()
     let listener = TcpListener::bind(config.bind).await?;
     let bound = listener.local_addr()?;
     let public_url = config.public_url_or(bound);
+    if let Some(warning) = config.public_url_warning(bound) {
+        tracing::warn!("{warning}");
+    }
     let (state, notes) = app::build_state(&config, public_url.clone(), key_policy).await?;
     if notes.generated_master_key {
         println!(
@@ -92,8 +95,11 @@ fn init_tracing(format: LogFormat) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    // Colours only for a person at a terminal: piped into a file or a collector (docker
+    // logs, journald), escape codes would break every line.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Text => builder.try_init(),

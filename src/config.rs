@@ -29,6 +29,11 @@ pub struct ServerConfig {
     #[arg(long, env = "LEDGERLINE_ADMIN_KEY", hide_env_values = true)]
     pub admin_key: Option<String>,
 
+    /// A token that reads `/metrics` (`Authorization: Bearer …`) without the admin key, for a
+    /// Prometheus server; the admin key reads it too.
+    #[arg(long, env = "LEDGERLINE_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+
     /// Public base URL of this server, used for redirect URLs and link pages
     /// (default: `http://{bind}`).
     #[arg(long, env = "LEDGERLINE_PUBLIC_URL")]
@@ -81,6 +86,7 @@ impl ServerConfig {
             database_url: None,
             master_key: None,
             admin_key: None,
+            metrics_token: None,
             public_url: None,
             upstream_urls: Vec::new(),
             shutdown_grace_secs: 30,
@@ -99,6 +105,22 @@ impl ServerConfig {
                 self.data_dir.join("ledgerline.db").display()
             ),
         }
+    }
+
+    /// A warning for an address nobody can be sent to: bound to every interface (`0.0.0.0`,
+    /// `[::]`) with no `LEDGERLINE_PUBLIC_URL`, the redirect URL and link URLs would name an
+    /// address that no browser or Exact can open.
+    pub fn public_url_warning(&self, bound: SocketAddr) -> Option<String> {
+        (self.public_url.is_none() && bound.ip().is_unspecified()).then(|| {
+            format!(
+                "listening on {bound} without LEDGERLINE_PUBLIC_URL: the OAuth redirect URL \
+                 and the end customers' link URLs would be {}oauth/callback and the like, \
+                 which no browser and no Exact server can reach. Set LEDGERLINE_PUBLIC_URL \
+                 (or --public-url) to the address people reach this server at, e.g. \
+                 https://ledgerline.example.com",
+                self.public_url_or(bound)
+            )
+        })
     }
 
     /// The base URL people and Exact reach this server at.
@@ -124,6 +146,10 @@ impl fmt::Debug for ServerConfig {
                 &self.master_key.as_ref().map(|_| "<redacted>"),
             )
             .field("admin_key", &self.admin_key.as_ref().map(|_| "<redacted>"))
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| "<redacted>"),
+            )
             .field("public_url", &self.public_url.as_ref().map(Url::as_str))
             .field("upstream_urls", &self.upstream_urls)
             .field("shutdown_grace_secs", &self.shutdown_grace_secs)
@@ -155,6 +181,29 @@ pub fn redact_url_password(raw: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn binding_every_interface_without_a_public_url_is_warned_about() {
+        let mut config = ServerConfig::for_data_dir("/tmp/x");
+        let any: SocketAddr = "0.0.0.0:8080".parse().unwrap();
+        let warning = config.public_url_warning(any).expect("a warning");
+        assert!(warning.contains("LEDGERLINE_PUBLIC_URL"), "{warning}");
+        assert!(
+            warning.contains("http://0.0.0.0:8080/oauth/callback"),
+            "{warning}"
+        );
+        assert!(
+            config
+                .public_url_warning("[::]:8080".parse().unwrap())
+                .is_some()
+        );
+        assert_eq!(
+            config.public_url_warning("127.0.0.1:8080".parse().unwrap()),
+            None
+        );
+        config.public_url = Some(Url::parse("https://ll.example.com").unwrap());
+        assert_eq!(config.public_url_warning(any), None);
+    }
 
     #[test]
     fn debug_output_hides_passwords_and_keys() {

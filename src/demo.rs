@@ -27,6 +27,10 @@ pub struct DemoFile {
     pub api_key: String,
     pub tenant_id: String,
     pub companies: Vec<DemoCompany>,
+    /// The operator's admin key, when the demo knows it (it generated it, or was given it):
+    /// a demo's data folder holds its master key too, so this adds no exposure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admin_key: Option<String>,
 }
 
 /// One demo company.
@@ -59,11 +63,17 @@ pub async fn run(mut config: ServerConfig) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", config.bind))?;
     let public_url = config.public_url_or(listener.local_addr()?);
+    if let Some(warning) = config.public_url_warning(listener.local_addr()?) {
+        tracing::warn!("{warning}");
+    }
     let base = public_url.as_str().trim_end_matches('/').to_string();
 
     let mut sandbox_config = SandboxConfig::demo();
     sandbox_config.seed.redirect_apps_to(&base);
     let sandbox = sandbox::spawn(sandbox_config, TcpListener::bind("127.0.0.1:0").await?).await?;
+    // The sandbox keeps its tokens beside the database, so that what was linked before a
+    // restart (the demo's companies and any the user linked) still works after it.
+    let sandbox_kept = sandbox.keep_tokens_in(config.data_dir.join("sandbox-tokens.json"))?;
     config.upstream_urls.extend(sandbox.upstream_urls());
 
     let (state, notes) =
@@ -91,15 +101,21 @@ pub async fn run(mut config: ServerConfig) -> anyhow::Result<()> {
     let server = tokio::spawn(app::serve(listener, state, signal));
 
     let demo_path = config.data_dir.join("demo.json");
-    let set_up_demo = set_up(&store, &base, &sandbox, &demo_path);
+    let set_up_demo = set_up(&store, &base, &sandbox, &demo_path, sandbox_kept);
     let ready = tokio::select! {
         biased;
         _ = stopping.wait_for(|stop| *stop) => None,
         demo = set_up_demo => Some(demo),
     };
     match ready {
-        Some(Ok(demo)) => {
+        Some(Ok(mut demo)) => {
+            demo.admin_key = config
+                .admin_key
+                .clone()
+                .or(notes.generated_admin_key.clone())
+                .or(previous_admin_key(&demo_path));
             std::fs::write(&demo_path, serde_json::to_string_pretty(&demo)?)?;
+            std::fs::write(config.data_dir.join("demo.env"), shell_env(&demo))?;
             println!("{}", banner(&demo, &sandbox, &demo_path));
         }
         Some(Err(e)) if !*stopping.borrow() => return Err(e),
@@ -115,6 +131,7 @@ async fn set_up(
     base: &str,
     sandbox: &sandbox::SandboxHandle,
     demo_path: &Path,
+    sandbox_kept: bool,
 ) -> anyhow::Result<DemoFile> {
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -173,7 +190,7 @@ async fn set_up(
                 .context("a company id")?
                 .to_string(),
         };
-        connect(&api, &id, integration, region, division).await?;
+        connect(&api, &id, integration, region, division, sandbox_kept).await?;
         let newest = api
             .get(&format!(
                 "/companies/{id}/data/invoices?pageSize=1&orderBy=-issueDate"
@@ -192,6 +209,7 @@ async fn set_up(
         api_key,
         tenant_id,
         companies,
+        admin_key: None,
     })
 }
 
@@ -203,6 +221,7 @@ async fn connect(
     integration: &str,
     region: Region,
     division: i32,
+    sandbox_kept: bool,
 ) -> anyhow::Result<()> {
     let connections = api
         .get(&format!("/companies/{company}/connections"))
@@ -221,10 +240,13 @@ async fn connect(
             .await?
         }
     };
-    // The sandbox forgets its tokens when it stops, so the demo links again on every start.
-    // A Linked connection's linkUrl no longer starts a consent: ask for a re-link URL, as a
-    // SaaS app would.
+    // A sandbox that kept its tokens still honours a Linked connection's; one that started
+    // afresh does not, so the demo links again. A Linked connection's linkUrl no longer
+    // starts a consent: ask for a re-link URL, as a SaaS app would.
     let mut connection = connection;
+    if connection["status"] == "Linked" && sandbox_kept {
+        return wait_for_first_pulls(api, company).await;
+    }
     if connection["status"] == "Linked" {
         let id = connection["id"].as_str().context("a connection id")?;
         let relink = api
@@ -239,6 +261,11 @@ async fn connect(
     api.link_in_sandbox(&connection, division)
         .await
         .with_context(|| format!("linking {company} to {region:?}"))?;
+    wait_for_first_pulls(api, company).await
+}
+
+/// Waits until every data type of `company` has been pulled once.
+async fn wait_for_first_pulls(api: &TenantApi, company: &str) -> anyhow::Result<()> {
     for _ in 0..600 {
         let status = api.get(&format!("/companies/{company}/dataStatus")).await?;
         let mut done = true;
@@ -399,6 +426,38 @@ impl TenantApi {
     }
 }
 
+/// The admin key an earlier start wrote to `demo.json` (the key is printed only once).
+fn previous_admin_key(demo_path: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(demo_path).ok()?;
+    serde_json::from_str::<DemoFile>(&text).ok()?.admin_key
+}
+
+/// `demo.env`: the running demo as shell variables (`. ./data/demo.env`), which the README's
+/// curl walk-through starts from: `BASE`, `ADMIN` (when known), and the demo tenant's key
+/// and companies.
+fn shell_env(demo: &DemoFile) -> String {
+    let mut out =
+        String::from("# Written by `ledgerline demo` at each start: `. ./data/demo.env`\n");
+    out.push_str(&format!("BASE={}\n", demo.base_url));
+    if let Some(admin) = &demo.admin_key {
+        out.push_str(&format!("ADMIN={}\n", shell_quote(admin)));
+    }
+    out.push_str(&format!("DEMO_KEY={}\n", demo.api_key));
+    for company in &demo.companies {
+        let region = company
+            .integration
+            .trim_start_matches("exact-online-")
+            .to_uppercase();
+        out.push_str(&format!("DEMO_{region}_COMPANY={}\n", company.id));
+    }
+    out
+}
+
+/// `text` as one shell word: single-quoted, its own single quotes closed and escaped.
+fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
 async fn key_works(http: &reqwest::Client, base: &str, key: &str) -> bool {
     http.get(format!("{base}/companies?pageSize=1"))
         .bearer_auth(key)
@@ -420,7 +479,7 @@ fn banner(demo: &DemoFile, sandbox: &sandbox::SandboxHandle, demo_path: &Path) -
     let base = &demo.base_url;
     let key = &demo.api_key;
     let mut out = format!(
-        "\nLedgerline demo is ready.\n\n  API:          {base}\n  Swagger UI:   {base}/docs  (Authorize → `Bearer {key}`)\n  \
+        "\nLedgerline demo is ready.\n\n  API:          {base}\n  Swagger UI:   {base}/docs  (Authorize → auth_header: paste the API key)\n  \
          Exact sandbox: http://{}  (NL {}, UK {})\n  API key:      {key}\n  Saved in:     {}\n\n",
         sandbox.addr(),
         sandbox.base_url(Region::Nl),

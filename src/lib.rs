@@ -26,3 +26,4 @@ pub mod sandbox;
 pub mod store;
 pub mod sync;
 pub mod tasks;
+pub mod telemetry;

@@ -118,7 +118,7 @@ const TAG: &str = "Admin";
 ///
 /// Creates a tenant and its first API key, shown once in `apiKey`.
 #[utoipa::path(post, path = "/admin/tenants", tag = TAG, request_body = NewTenant,
-    security(("admin_key" = [])),
+    security(("operator_key" = [])),
     responses(
         (status = 201, description = "The tenant and its first key", body = CreatedTenant),
         (status = 400, description = "Invalid body; `validation` names the field", body = ErrorMessage),
@@ -153,7 +153,7 @@ async fn create_tenant(
 
 /// List tenants
 #[utoipa::path(get, path = "/admin/tenants", tag = TAG,
-    security(("admin_key" = [])),
+    security(("operator_key" = [])),
     responses(
         (status = 200, description = "Every tenant", body = TenantList),
         (status = 401, description = "Missing or wrong admin key", body = ErrorMessage),
@@ -174,7 +174,7 @@ async fn list_tenants(State(state): State<AppState>, _admin: Admin) -> ApiResult
 /// Adds an API key to a tenant, shown once in `apiKey`. Use it to rotate keys without downtime.
 #[utoipa::path(post, path = "/admin/tenants/{tenantId}/apiKeys", tag = TAG,
     params(("tenantId" = String, Path, description = "The tenant's id")),
-    security(("admin_key" = [])),
+    security(("operator_key" = [])),
     responses(
         (status = 201, description = "The new key", body = CreatedApiKey),
         (status = 401, description = "Missing or wrong admin key", body = ErrorMessage),
@@ -210,7 +210,7 @@ async fn create_api_key(
 /// The tenant's keys: ids and creation times only.
 #[utoipa::path(get, path = "/admin/tenants/{tenantId}/apiKeys", tag = TAG,
     params(("tenantId" = String, Path, description = "The tenant's id")),
-    security(("admin_key" = [])),
+    security(("operator_key" = [])),
     responses(
         (status = 200, description = "The keys", body = ApiKeyList),
         (status = 401, description = "Missing or wrong admin key", body = ErrorMessage),
@@ -236,7 +236,7 @@ async fn list_api_keys(
         ("tenantId" = String, Path, description = "The tenant's id"),
         ("keyId" = String, Path, description = "The key's id"),
     ),
-    security(("admin_key" = [])),
+    security(("operator_key" = [])),
     responses(
         (status = 204, description = "Revoked"),
         (status = 401, description = "Missing or wrong admin key", body = ErrorMessage),

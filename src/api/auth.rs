@@ -26,6 +26,10 @@ pub struct Tenant(pub TenantRow);
 #[derive(Debug, Clone, Copy)]
 pub struct Admin;
 
+/// A reader of `/metrics`: the metrics token (`LEDGERLINE_METRICS_TOKEN`) or the admin key.
+#[derive(Debug, Clone, Copy)]
+pub struct MetricsReader;
+
 const NO_KEY: &str = "Unauthorized: send your API key as `Authorization: Basic <base64 of the key>` \
                       or `Authorization: Bearer <key>`";
 
@@ -158,6 +162,27 @@ impl FromRequestParts<AppState> for Admin {
             state.auth_failures.failed(address);
             Err(ApiError::unauthorized(
                 "Unauthorized: this endpoint needs the admin key (LEDGERLINE_ADMIN_KEY)",
+            ))
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for MetricsReader {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let key = presented_key(parts)?;
+        let address = client_address(parts);
+        state.auth_failures.check(address)?;
+        let digest = hash_api_key(&key);
+        let token = state.metrics_token_hash.as_deref();
+        if digest == *state.admin_key_hash || token == Some(&digest) {
+            Ok(MetricsReader)
+        } else {
+            state.auth_failures.failed(address);
+            Err(ApiError::unauthorized(
+                "Unauthorized: /metrics needs the metrics token (LEDGERLINE_METRICS_TOKEN) or \
+                 the admin key, as `Authorization: Bearer <token>`",
             ))
         }
     }

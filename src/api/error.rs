@@ -200,7 +200,11 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let correlation_id = uuid::Uuid::new_v4().simple().to_string();
+        // The request's id, so the body, the request log line and `x-request-id` agree.
+        let correlation_id = super::request_log::current_request_id().map_or_else(
+            || uuid::Uuid::new_v4().simple().to_string(),
+            |id| id.to_string(),
+        );
         if let Some(cause) = &self.cause {
             tracing::error!(
                 correlation_id,

@@ -16,6 +16,7 @@ pub mod link;
 pub mod link_settings;
 pub mod paging;
 pub mod request_log;
+pub mod scrape;
 pub mod selection;
 pub mod settings;
 pub mod sync_settings;
@@ -27,7 +28,7 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::{Request, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
@@ -62,25 +63,34 @@ use error::ApiError;
 )]
 struct ApiDoc;
 
-/// Declares the two credentials: tenants' API keys and the operator's admin key.
+/// Declares the two credentials: tenants' API keys (`auth_header`, Codat's name for it) on
+/// tenant operations and the operator's key (`operator_key`) on admin ones. Both are HTTP
+/// bearer schemes, so a key pasted into Swagger UI's Authorize dialog is sent as
+/// `Bearer <key>`; their names sort the tenant's first in that dialog.
 struct SecuritySchemes;
 
 impl Modify for SecuritySchemes {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let bearer = |description: &str| {
+            let mut http = Http::new(HttpAuthScheme::Bearer);
+            http.description = Some(description.to_string());
+            SecurityScheme::Http(http)
+        };
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "auth_header",
-            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
-                "Authorization",
-                "`Basic <base64 of your API key>` or `Bearer <API key>`",
-            ))),
+            bearer(
+                "Your tenant API key (`ll_…`), for every operation but the operator's: paste \
+                 the key itself. Sent as `Authorization: Bearer <key>`; \
+                 `Basic <base64 of the key>`, what Codat's SDKs send, works too.",
+            ),
         );
         components.add_security_scheme(
-            "admin_key",
-            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
-                "Authorization",
-                "`Bearer <LEDGERLINE_ADMIN_KEY>` (or Basic with its base64)",
-            ))),
+            "operator_key",
+            bearer(
+                "The operator's admin key (`LEDGERLINE_ADMIN_KEY`), for `/admin/…` and \
+                 `/metrics` only (which also takes `LEDGERLINE_METRICS_TOKEN`).",
+            ),
         );
     }
 }
@@ -89,6 +99,7 @@ fn documented_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(health::router())
         .merge(admin::router())
+        .merge(scrape::router())
         .merge(settings::router())
         .merge(link_settings::router())
         .merge(companies::router())
@@ -166,6 +177,11 @@ pub fn openapi_json() -> String {
 pub fn router(state: AppState) -> Router {
     let (routes, _) = documented_routes().split_for_parts();
     routes
+        // A newcomer who opens the bare address lands on the portal's sign-in.
+        .route(
+            "/",
+            axum::routing::get(|| async { axum::response::Redirect::to("/portal") }),
+        )
         .merge(link::router())
         .merge(crate::portal::router())
         .merge(

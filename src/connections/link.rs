@@ -294,8 +294,13 @@ impl Linker {
         let (id, signature) = state.split_once('.').unwrap_or((state, ""));
         let stored = match self.store.link_state(id).await {
             Ok(Some(stored)) => stored,
-            _ => {
-                tracing::warn!("OAuth callback with a state that was never issued here");
+            found => {
+                // Never a state we issued (forged, or from another server): worth an
+                // operator's look, and no connection to record it on. The value is not logged.
+                tracing::warn!(
+                    lookup_failed = found.is_err(),
+                    "OAuth callback refused: its state was not issued by this server"
+                );
                 return invalid().into();
             }
         };

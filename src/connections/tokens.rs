@@ -360,6 +360,15 @@ impl TokenEngine {
                 }
             }
         };
+        crate::telemetry::token_refresh(
+            &connection.integration_key,
+            match &outcome {
+                Ok(_) => "success",
+                Err(ProviderError::Reconnect(_)) => "rejected",
+                Err(ProviderError::RefreshTooEarly) => "too_early",
+                Err(_) => "error",
+            },
+        );
         match outcome {
             Ok(grant) => {
                 let unsaved = UnsavedTokens {

@@ -337,6 +337,11 @@ impl ProviderRegistry {
             .filter(|i| i.provider.provider == exact::PROVIDER_NAME)
             .map(|i| (i.region.clone(), base_url(i.region, overrides)))
             .collect();
+        for (region, url) in &exact_regions {
+            // Which host each integration really talks to: a stray variable pointing
+            // production at a sandbox (or the reverse) shows at start-up.
+            tracing::info!(integration = %region.key, upstream = %url, "upstream in force");
+        }
         if let Some(spec) = catalog
             .integrations()
             .find(|i| i.provider.provider == exact::PROVIDER_NAME)

@@ -120,6 +120,29 @@ impl SandboxHandle {
         self.state.registry.read().apps().to_vec()
     }
 
+    /// Keeps the sandbox's codes, grants and tokens in `path` from now on: loads them from
+    /// it when it exists (true when it did), and saves them there after every token the
+    /// sandbox issues and at shutdown. `ledgerline demo` uses it so that connections linked
+    /// before a restart still work after it.
+    pub fn keep_tokens_in(&self, path: PathBuf) -> anyhow::Result<bool> {
+        let restored = match std::fs::read(&path) {
+            Ok(bytes) => {
+                let tokens: tokens::TokenStore = serde_json::from_slice(&bytes).map_err(|e| {
+                    anyhow::anyhow!(
+                        "{} is not the sandbox's tokens file ({e}); delete it to start afresh",
+                        path.display()
+                    )
+                })?;
+                *self.state.tokens.lock() = tokens;
+                true
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+            Err(e) => return Err(anyhow::anyhow!("cannot read {}: {e}", path.display())),
+        };
+        *self.state.tokens_file.lock() = Some(path);
+        Ok(restored)
+    }
+
     /// Stops accepting, lets in-flight requests finish, and waits for the server to end.
     pub async fn shutdown(mut self) {
         if let Some(tx) = self.shutdown.take() {
@@ -128,6 +151,7 @@ impl SandboxHandle {
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
+        self.state.save_tokens();
     }
 }
 
@@ -154,6 +178,7 @@ pub async fn spawn(config: SandboxConfig, listener: TcpListener) -> anyhow::Resu
             config.seed.users.clone(),
         )),
         tokens: Mutex::new(tokens::TokenStore::default()),
+        tokens_file: Mutex::new(None),
         logins: Mutex::new(HashMap::new()),
         limits: Mutex::new(limits::Limiter::default()),
         books: RwLock::new(books),

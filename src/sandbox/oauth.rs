@@ -62,16 +62,56 @@ fn redirect_with(req: &AuthRequest, params: &[(&str, &str)]) -> Response {
 }
 
 /// Validates client and redirect URI; errors are shown as a page (Exact never redirects to an
-/// unregistered URI).
-fn checked_app(state: &Shared, region: Region, req: &AuthRequest) -> Result<App, &'static str> {
+/// unregistered URI) that names the fix, since the reader is a developer setting things up.
+fn checked_app(state: &Shared, region: Region, req: &AuthRequest) -> Result<App, String> {
     let registry = state.registry.read();
-    let app = registry
-        .app(region, &req.client_id)
-        .ok_or("Unknown client_id for this Exact Online region.")?;
+    let Some(app) = registry.app(region, &req.client_id) else {
+        return Err(unknown_client(registry.apps(), region, &req.client_id));
+    };
     if app.redirect_uri != req.redirect_uri {
-        return Err("The redirect_uri does not match the one registered for this app.");
+        return Err(format!(
+            "The redirect_uri {:?} does not match the one registered for the app {:?} \
+             ({:?}). Either register the new one (POST /_sandbox/apps with this app's region, \
+             client_id and secret and \"redirect_uri\": {:?}, as in Exact's App Center), or \
+             make Ledgerline send the registered one: its redirect URL is \
+             {{LEDGERLINE_PUBLIC_URL}}/oauth/callback.",
+            req.redirect_uri, app.name, app.redirect_uri, req.redirect_uri
+        ));
     }
     Ok(app.clone())
+}
+
+/// The refusal of a client id this region does not know, listing the ones it does.
+fn unknown_client(apps: &[App], region: Region, client_id: &str) -> String {
+    let known: Vec<String> = apps
+        .iter()
+        .filter(|a| a.region == region)
+        .map(|a| format!("{} ({})", a.client_id, a.name))
+        .collect();
+    let other = apps.iter().find(|a| {
+        a.region != region
+            && a.client_id
+                .to_string()
+                .eq_ignore_ascii_case(client_id.trim())
+    });
+    let hint = match other {
+        Some(app) => format!(
+            " It is registered in the {} region: enter it in that integration's settings instead.",
+            app.region.path_prefix().to_uppercase()
+        ),
+        None => String::new(),
+    };
+    format!(
+        "Unknown client_id {client_id:?} for Exact Online {}.{hint} Apps registered here: {}. \
+         Enter one of them (GET /_sandbox/apps lists their secrets) in Ledgerline's settings for \
+         this region, or register yours with POST /_sandbox/apps.",
+        region.path_prefix().to_uppercase(),
+        if known.is_empty() {
+            "none".to_string()
+        } else {
+            known.join(", ")
+        }
+    )
 }
 
 /// `GET {region}/api/oauth2/auth`: the sign-in page, or immediate approval with `sandbox_user`.
@@ -87,7 +127,7 @@ pub async fn authorize(
     let req = auth_request(&p);
     let app = match checked_app(&state, region, &req) {
         Ok(app) => app,
-        Err(why) => return consent::error_page(region, StatusCode::BAD_REQUEST, why),
+        Err(why) => return consent::error_page(region, StatusCode::BAD_REQUEST, &why),
     };
     if req.response_type != "code" {
         return redirect_with(&req, &[("error", "unsupported_response_type")]);
@@ -178,7 +218,7 @@ pub async fn authorize_form(
     let req = auth_request(&p);
     let app = match checked_app(&state, region, &req) {
         Ok(app) => app,
-        Err(why) => return consent::error_page(region, StatusCode::BAD_REQUEST, why),
+        Err(why) => return consent::error_page(region, StatusCode::BAD_REQUEST, &why),
     };
     let now = state.clock.now_ms();
     if get(&p, "step") == Some("consent") {
@@ -362,6 +402,7 @@ pub async fn token(
     };
     match outcome {
         Ok(pair) => {
+            state.save_tokens();
             let body = json!({
                 "access_token": pair.access_token,
                 "token_type": "bearer",

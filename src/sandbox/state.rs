@@ -41,6 +41,8 @@ pub struct Sandbox {
     pub registry: RwLock<Registry>,
     /// Codes, grants and tokens.
     pub tokens: Mutex<TokenStore>,
+    /// Where the tokens are kept across restarts (see [`super::SandboxHandle::keep_tokens_in`]).
+    pub tokens_file: Mutex<Option<std::path::PathBuf>>,
     /// Login tickets of the two-step consent page.
     pub logins: Mutex<HashMap<String, Login>>,
     /// Rate-limit windows.
@@ -57,6 +59,27 @@ pub struct Sandbox {
 pub type Shared = Arc<Sandbox>;
 
 impl Sandbox {
+    /// Writes every code, grant and token to the tokens file, if there is one: atomically
+    /// (a temporary file renamed over it), so a stop mid-write keeps the previous copy.
+    pub fn save_tokens(&self) {
+        let Some(path) = self.tokens_file.lock().clone() else {
+            return;
+        };
+        let json = match serde_json::to_vec(&*self.tokens.lock()) {
+            Ok(json) => json,
+            Err(e) => {
+                tracing::warn!(error = %e, "the sandbox's tokens could not be serialised");
+                return;
+            }
+        };
+        let temporary = path.with_extension("json.tmp");
+        let written =
+            std::fs::write(&temporary, json).and_then(|()| std::fs::rename(&temporary, &path));
+        if let Err(e) = written {
+            tracing::warn!(error = %e, path = %path.display(), "the sandbox's tokens could not be saved");
+        }
+    }
+
     /// Division codes that exist in a region, ascending.
     pub fn division_codes(&self, region: Region) -> Vec<i32> {
         self.books

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use rand::Rng;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::clock::DAY_MS;
@@ -20,7 +21,7 @@ pub const MIN_REFRESH_AGE_MS: i64 = 570_000;
 pub const REFRESH_TTL_MS: i64 = 30 * DAY_MS;
 
 /// One user's consent for one app: the divisions it may reach.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Grant {
     /// Internal id.
     pub id: u64,
@@ -39,7 +40,7 @@ pub struct Grant {
 }
 
 /// What a code stands for until it is redeemed.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CodeRequest {
     /// Region of the authorize call.
     pub region: Region,
@@ -54,7 +55,7 @@ pub struct CodeRequest {
 }
 
 /// A token response's payload.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TokenPair {
     /// The bearer token.
     pub access_token: String,
@@ -78,21 +79,21 @@ pub enum Refusal {
     },
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 struct CodeEntry {
     request: CodeRequest,
     issued_ms: i64,
     used: bool,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 struct AccessEntry {
     grant: u64,
     expires_ms: i64,
     used: bool,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 struct RefreshEntry {
     grant: u64,
     issued_ms: i64,
@@ -100,8 +101,9 @@ struct RefreshEntry {
     successor_access: Option<String>,
 }
 
-/// Every code, grant and token the sandbox has issued.
-#[derive(Debug, Default)]
+/// Every code, grant and token the sandbox has issued. It serialises, so that a sandbox in
+/// `ledgerline demo` can keep it under the data folder across restarts.
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct TokenStore {
     codes: HashMap<String, CodeEntry>,
     grants: HashMap<u64, Grant>,

@@ -439,6 +439,28 @@ impl Store {
             .map(|row| row.rolled(now)))
     }
 
+    /// Every (app, division) budget as it stands at `now`, for `/metrics`.
+    pub async fn upstream_call_budgets(
+        &self,
+        now: i64,
+    ) -> Result<Vec<(String, String, CallBudgetRow)>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT app, division, {COLUMNS} FROM upstream_call_budgets ORDER BY app, division"
+        )))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("app")?,
+                    row.try_get("division")?,
+                    CallBudgetRow::read(row)?.rolled(now),
+                ))
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(Into::into)
+    }
+
     /// Takes the connection's pull lease for `owner` until `until`, unless another owner holds
     /// a lease that has not expired by `now`. One upsert, atomic on both databases.
     pub async fn try_take_pull_lease(

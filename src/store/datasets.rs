@@ -316,6 +316,28 @@ impl Store {
             .map_err(Into::into)
     }
 
+    /// Per company and data type, when its latest successful pull finished (epoch ms), for
+    /// the sync lag `/metrics` shows; data types never pulled are left out.
+    pub async fn last_successful_syncs(&self) -> Result<Vec<(Uuid, String, i64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT company_id, data_type, MAX(last_successful_sync) AS last_sync FROM datasets \
+             WHERE last_successful_sync IS NOT NULL GROUP BY company_id, data_type \
+             ORDER BY company_id, data_type",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    parse_uuid(row.try_get("company_id")?)?,
+                    row.try_get("data_type")?,
+                    row.try_get("last_sync")?,
+                ))
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(Into::into)
+    }
+
     /// Every stored record of a data type (deleted ones flagged inside), ordered by id.
     pub async fn load_records(
         &self,

@@ -6,6 +6,7 @@
 //! of the versions does, and concurrent readers of a copy not cached yet share one load (moka's
 //! `try_get_with`).
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use moka::future::Cache;
@@ -123,6 +124,18 @@ type Key = (Uuid, String, [u8; 16]);
 #[derive(Clone)]
 pub struct DataCache {
     cache: Cache<Key, Arc<CachedDataset>>,
+    /// Lookups, and those that had to load from the store, for `/metrics`.
+    lookups: Arc<AtomicU64>,
+    loads: Arc<AtomicU64>,
+}
+
+/// What `/metrics` shows of the cache: its size and how often it answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheStats {
+    pub entries: u64,
+    pub weighted_bytes: u64,
+    pub hits: u64,
+    pub misses: u64,
 }
 
 impl std::fmt::Debug for DataCache {
@@ -143,6 +156,20 @@ impl DataCache {
                 // Old versions are never asked for again; let them go.
                 .time_to_idle(std::time::Duration::from_secs(15 * 60))
                 .build(),
+            lookups: Arc::default(),
+            loads: Arc::default(),
+        }
+    }
+
+    /// Size and hit counts since the start (entries and bytes as moka last counted them).
+    pub fn stats(&self) -> CacheStats {
+        let lookups = self.lookups.load(Ordering::Relaxed);
+        let misses = self.loads.load(Ordering::Relaxed).min(lookups);
+        CacheStats {
+            entries: self.cache.entry_count(),
+            weighted_bytes: self.cache.weighted_size(),
+            hits: lookups - misses,
+            misses,
         }
     }
 
@@ -158,9 +185,12 @@ impl DataCache {
         let key = (company_id, data_type.to_string(), state.fingerprint);
         let store = store.clone();
         let data_type = data_type.to_string();
+        self.lookups.fetch_add(1, Ordering::Relaxed);
+        let loads = Arc::clone(&self.loads);
         let dataset = self
             .cache
             .try_get_with(key.clone(), async move {
+                loads.fetch_add(1, Ordering::Relaxed);
                 let records = store.load_records(company_id, &data_type).await?;
                 let mut dataset = CachedDataset::new(
                     records

@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 
 use async_trait::async_trait;
 
@@ -28,6 +29,15 @@ struct OpenPull {
     counts: CommitCounts,
     pages: u32,
     upstream_calls: u32,
+    /// When the run began expecting it, for the pull duration `/metrics` shows.
+    started: Instant,
+}
+
+impl OpenPull {
+    /// Records read so far, stored or found unchanged.
+    fn records(&self) -> u64 {
+        (self.counts.inserted + self.counts.updated + self.counts.unchanged) as u64
+    }
 }
 
 pub(super) struct StoreSink {
@@ -66,12 +76,14 @@ impl StoreSink {
                 counts: CommitCounts::default(),
                 pages: 0,
                 upstream_calls: 0,
+                started: Instant::now(),
             },
         );
     }
 
     /// Ends one pull operation in an error status, logging if even that cannot be stored.
     pub(super) async fn fail(&self, pull: &PullOperationRow, status: &str, message: &str) {
+        crate::telemetry::pull_ended(&pull.data_type, status);
         let now = self.clock.now_ms();
         if let Err(e) = self
             .store
@@ -91,13 +103,22 @@ impl StoreSink {
                 .finish_pull(&open.pull, open.seen.as_ref(), now)
                 .await
             {
-                Ok(finished) => tracing::info!(
-                    company.id = %open.pull.company_id, data_type = data_type.key(),
-                    pages = open.pages, upstream_calls = open.upstream_calls,
-                    inserted = open.counts.inserted, updated = open.counts.updated,
-                    unchanged = open.counts.unchanged,
-                    deleted = open.counts.deleted + finished.deleted, "pull complete"
-                ),
+                Ok(finished) => {
+                    crate::telemetry::pull_ended(data_type.key(), "Complete");
+                    crate::telemetry::pull_measured(
+                        data_type.key(),
+                        "Complete",
+                        open.started.elapsed(),
+                        open.records(),
+                    );
+                    tracing::info!(
+                        company.id = %open.pull.company_id, data_type = data_type.key(),
+                        pages = open.pages, upstream_calls = open.upstream_calls,
+                        inserted = open.counts.inserted, updated = open.counts.updated,
+                        unchanged = open.counts.unchanged,
+                        deleted = open.counts.deleted + finished.deleted, "pull complete"
+                    )
+                }
                 Err(StoreError::NotFound) => tracing::warn!(
                     company.id = %open.pull.company_id, data_type = data_type.key(),
                     "a pull finished after it was given up as abandoned; it was not completed"
@@ -122,6 +143,12 @@ impl StoreSink {
             tracing::warn!(
                 company.id = %open.pull.company_id, data_type = data_type.key(), status,
                 pages_stored = open.pages, %error, "pull failed"
+            );
+            crate::telemetry::pull_measured(
+                data_type.key(),
+                status,
+                open.started.elapsed(),
+                open.records(),
             );
             self.fail(&open.pull, status, &message).await;
         }

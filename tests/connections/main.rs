@@ -9,5 +9,6 @@ mod flow;
 mod limits;
 mod link_guard;
 mod return_to_app;
+mod scrape;
 mod shared_budget;
 mod tokens;

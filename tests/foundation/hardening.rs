@@ -207,3 +207,72 @@ async fn guessing_keys_is_throttled_per_address_and_successes_are_not_counted() 
         .unwrap();
     expect_error(response, 429).await;
 }
+
+#[tokio::test]
+async fn metrics_need_the_metrics_token_or_the_admin_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = ledgerline::config::ServerConfig::for_data_dir(dir.path());
+    config.metrics_token = Some("scrape-token-4242".into());
+    let server = crate::harness::TestServer::start_with(config).await;
+    let (_, tenant_key) = server.new_tenant("Acme").await;
+    let metrics = |token: Option<&str>| {
+        let request = server.client.get(format!("{}/metrics", server.base));
+        match token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        }
+        .send()
+    };
+    crate::harness::expect_error(metrics(None).await.unwrap(), 401).await;
+    crate::harness::expect_error(metrics(Some(&tenant_key)).await.unwrap(), 401).await;
+    crate::harness::expect_error(metrics(Some("scrape-token-4243")).await.unwrap(), 401).await;
+    for token in ["scrape-token-4242", crate::harness::ADMIN_KEY] {
+        let response = metrics(Some(token)).await.unwrap();
+        assert_eq!(response.status(), 200);
+        let text = response.text().await.unwrap();
+        let parsed = openmetrics_parser::prometheus::parse_prometheus(&text)
+            .unwrap_or_else(|e| panic!("/metrics does not parse: {e:?}\n{text}"));
+        // The request log counted the 401s above by route template.
+        let requests = &parsed.families["ledgerline_http_requests_total"];
+        assert!(
+            requests.iter_samples().any(|sample| {
+                let labels: Vec<(String, String)> = sample
+                    .get_labelset()
+                    .unwrap()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                labels.contains(&("route".into(), "/metrics".into()))
+                    && labels.contains(&("status".into(), "401".into()))
+            }),
+            "{text}"
+        );
+        assert!(text.contains("ledgerline_cache_hit_ratio"), "{text}");
+    }
+}
+
+#[tokio::test]
+async fn the_bare_address_leads_to_the_portal_and_errors_quote_the_request_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = crate::harness::TestServer::start(&dir).await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let root = client
+        .get(format!("{}/", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(root.status().is_redirection(), "{}", root.status());
+    assert_eq!(root.headers()["location"], "/portal");
+    let refused = client
+        .get(format!("{}/companies", server.base))
+        .header("x-request-id", "client-trace-7")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.headers()["x-request-id"], "client-trace-7");
+    let body = crate::harness::expect_error(refused, 401).await;
+    assert_eq!(body["correlationId"], "client-trace-7");
+}

@@ -12,7 +12,7 @@ use tokio::process::{Child, Command};
 const BIN: &str = env!("CARGO_BIN_EXE_ledgerline");
 const MASTER: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
 
-fn ledgerline(data_dir: &std::path::Path, args: &[&str]) -> Command {
+pub(crate) fn ledgerline(data_dir: &std::path::Path, args: &[&str]) -> Command {
     let mut command = Command::new(BIN);
     command
         .args(args)
@@ -51,7 +51,7 @@ async fn wait_for_listening(child: &mut Child) -> (String, Vec<String>) {
     (found, seen)
 }
 
-async fn terminate(mut child: Child) -> (std::process::ExitStatus, String) {
+pub(crate) async fn terminate(mut child: Child) -> (std::process::ExitStatus, String) {
     let pid = child.id().unwrap().to_string();
     let status = std::process::Command::new("kill")
         .args(["-TERM", &pid])
@@ -409,4 +409,53 @@ async fn sigterm_waits_for_a_refresh_in_flight_to_be_stored() {
     let refreshes =
         &stats["regions"]["nl"]["apps"]["0f5a1c9e-7b1d-4c36-9a51-1e2d3c4b5a60"]["refreshes"];
     assert_eq!(refreshes["accepted"], 1, "{stats}");
+}
+
+#[tokio::test]
+async fn start_up_names_the_upstreams_and_warns_of_an_unusable_public_url_and_forged_states() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = ledgerline(dir.path(), &["serve"])
+        .env("LEDGERLINE_MASTER_KEY", MASTER)
+        .env("LEDGERLINE_ADMIN_KEY", "admin-key-for-the-start-up-test")
+        .env("LEDGERLINE_BIND", "0.0.0.0:0")
+        .env("LEDGERLINE_EXACT_NL_URL", "http://127.0.0.1:9/nl-elsewhere")
+        .spawn()
+        .unwrap();
+    let (base, _) = wait_for_listening(&mut child).await;
+    let client = reqwest::Client::new();
+    let forged = client
+        .get(format!("{base}/oauth/callback?code=abc&state=not-ours.sig"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 400);
+    let ok = client.get(format!("{base}/healthz")).send().await.unwrap();
+    assert_eq!(ok.status(), 200);
+    let (_, log) = terminate(child).await;
+    let line = |needle: &str| {
+        log.lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no line with {needle:?} in {log}"))
+            .to_string()
+    };
+    let nl = line("http://127.0.0.1:9/nl-elsewhere");
+    assert!(
+        nl.contains("upstream in force") && nl.contains("exact-online-nl"),
+        "{nl}"
+    );
+    let uk = line("integration=exact-online-uk");
+    assert!(uk.contains("upstream in force"), "{uk}");
+    let unusable = line("without LEDGERLINE_PUBLIC_URL");
+    assert!(unusable.contains("WARN"), "{unusable}");
+    let state = line("state was not issued by this server");
+    assert!(state.contains("WARN"), "{state}");
+    assert!(
+        !log.contains("not-ours"),
+        "the state's value is never logged"
+    );
+    let request = line("route=/healthz");
+    assert!(
+        request.contains("INFO") && request.contains("status=200"),
+        "{request}"
+    );
 }

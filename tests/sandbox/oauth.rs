@@ -337,3 +337,56 @@ async fn an_unapproved_app_can_be_authorized_by_its_owner_only() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn refusals_of_the_authorize_step_name_the_fix() {
+    let sb = start().await;
+    let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let page = |client: &str, redirect: &str, region: Region| {
+        format!(
+            "{}/api/oauth2/auth?client_id={client}&redirect_uri={}&response_type=code&state=s",
+            sb.base(region),
+            enc(redirect)
+        )
+    };
+    // An id from a README placeholder: the page lists the apps this region knows.
+    let unknown = sb
+        .http
+        .get(page(
+            "1a2b3c4d-0000-4000-8000-0123456789ab",
+            REDIRECT,
+            Region::Nl,
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), StatusCode::BAD_REQUEST);
+    let html = html_unescape(&unknown.text().await.unwrap());
+    assert!(html.contains("Unknown client_id"), "{html}");
+    assert!(html.contains(NL_ID), "the NL apps are listed: {html}");
+    assert!(!html.contains(UK_ID), "only this region's apps: {html}");
+    assert!(html.contains("/_sandbox/apps"), "{html}");
+    // The UK app's id on NL: the page says which region it belongs to.
+    let other = sb
+        .http
+        .get(page(UK_ID, REDIRECT, Region::Nl))
+        .send()
+        .await
+        .unwrap();
+    let html = html_unescape(&other.text().await.unwrap());
+    assert!(html.contains("registered in the UK region"), "{html}");
+    // Another redirect URI: the page quotes both and says how to change either.
+    let moved = "http://0.0.0.0:8080/oauth/callback";
+    let mismatch = sb
+        .http
+        .get(page(NL_ID, moved, Region::Nl))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(mismatch.status(), StatusCode::BAD_REQUEST);
+    let html = html_unescape(&mismatch.text().await.unwrap());
+    assert!(html.contains(REDIRECT), "the registered URI: {html}");
+    assert!(html.contains(moved), "the URI sent: {html}");
+    assert!(html.contains("POST /_sandbox/apps"), "{html}");
+    assert!(html.contains("LEDGERLINE_PUBLIC_URL"), "{html}");
+}

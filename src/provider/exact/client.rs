@@ -73,6 +73,12 @@ impl ApiClient {
                 .header("Accept", "application/json")
                 .send()
                 .await;
+            let division = budget_key.map_or("", |key| key.1.as_str());
+            crate::telemetry::upstream_call(
+                session.integration_key,
+                division,
+                sent.as_ref().ok().map(|r| r.status().as_u16()),
+            );
             let response = match sent {
                 Ok(response) => response,
                 Err(error) => match backoff.next() {
