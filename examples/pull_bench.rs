@@ -644,7 +644,10 @@ async fn main() -> anyhow::Result<()> {
     // The idle server (and the sandbox holding its books), measured before the link: what the
     // pull's peak is compared with (issue #11: < 300 MiB above it at 100,000 invoices).
     let rss_idle = proc_kib("VmRSS");
-    table.add("RSS of the idle server (sandbox + books + server)", mib(rss_idle));
+    table.add(
+        "RSS of the idle server (sandbox + books + server)",
+        mib(rss_idle),
+    );
     let peak_reset = reset_peak();
 
     // Link (the sandbox's consent shortcut); the first pull starts by itself.

@@ -78,7 +78,9 @@ async fn a_pull_across_many_pages_serves_exactly_the_books_invoices() {
         let lines = books(
             &world,
             Method::GET,
-            &at(&format!("SalesInvoiceLines?$filter=InvoiceID eq guid'{edited}'")),
+            &at(&format!(
+                "SalesInvoiceLines?$filter=InvoiceID eq guid'{edited}'"
+            )),
             None,
         )
         .await;
@@ -119,7 +121,10 @@ async fn a_pull_across_many_pages_serves_exactly_the_books_invoices() {
             "{region}: the reworded line's row is pages after its sibling's: {late_positions:?}"
         );
         // An invoice whose lines straddle the first page boundary.
-        let straddling = rows[SYNC_PAGE - 1]["InvoiceID"].as_str().unwrap().to_string();
+        let straddling = rows[SYNC_PAGE - 1]["InvoiceID"]
+            .as_str()
+            .unwrap()
+            .to_string();
         let straddling_at = positions(&straddling);
         assert!(
             straddling_at.first() < Some(&SYNC_PAGE) && straddling_at.last() >= Some(&SYNC_PAGE),
@@ -152,7 +157,10 @@ async fn a_pull_across_many_pages_serves_exactly_the_books_invoices() {
             .chain(&notes)
             .map(|r| r["id"].as_str().unwrap())
             .collect();
-        let in_books: BTreeSet<&str> = rows.iter().map(|r| r["InvoiceID"].as_str().unwrap()).collect();
+        let in_books: BTreeSet<&str> = rows
+            .iter()
+            .map(|r| r["InvoiceID"].as_str().unwrap())
+            .collect();
         assert_eq!(served, in_books, "{region}: every invoice once, no other");
 
         let all: Vec<Value> = invoices.iter().chain(&notes).cloned().collect();
@@ -170,7 +178,11 @@ async fn a_pull_across_many_pages_serves_exactly_the_books_invoices() {
             .iter()
             .map(|l| l["description"].as_str().unwrap_or_default())
             .collect();
-        assert_eq!(descriptions, ["first", "second, reworded"], "{region}: {late}");
+        assert_eq!(
+            descriptions,
+            ["first", "second, reworded"],
+            "{region}: {late}"
+        );
     }
 
     // The pulls committed some megabytes through the write-ahead log; it was checkpointed

@@ -517,9 +517,9 @@ impl ExactProvider {
         }
         match (ledger_in_full, ledger, &deleted) {
             (true, _, _) => {
-                let sum_balances = accounts.as_ref().is_some_and(|(in_full, changes)| {
-                    *in_full || changes.is_some()
-                });
+                let sum_balances = accounts
+                    .as_ref()
+                    .is_some_and(|(in_full, changes)| *in_full || changes.is_some());
                 let balances = self
                     .stream_transaction_lines(&mut run, &from_transaction_lines, sum_balances)
                     .await?;

@@ -10,12 +10,12 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use super::ExactProvider;
+use super::accounts::balances::LineSums;
+use super::accounts::pull::FullBalances;
 use super::bills::{self, BillContext, PayableRow};
 use super::cursor::{self, PAYMENT_TERMS, SyncCursor};
 use super::invoices::{VatCode, vat_code};
 use super::journal_entries::{self, JournalContext};
-use super::accounts::balances::LineSums;
-use super::accounts::pull::FullBalances;
 use super::pull::{DeletedLog, Run};
 use super::row::{self, de};
 use super::stream::Groups;
@@ -205,14 +205,18 @@ impl ExactProvider {
         // Entries with a line changed after the others were handed on: whole again.
         let late: Vec<String> = groups.take_late().into_keys().collect();
         if !late.is_empty() {
-            tracing::debug!(entries = late.len(), "entries with late lines: re-read whole");
+            tracing::debug!(
+                entries = late.len(),
+                "entries with late lines: re-read whole"
+            );
             let entries = self.entries_whole(run, &late).await?;
             for id in late.iter().filter(|id| !entries.contains_key(*id)) {
                 for data_type in wanted {
                     run.delete(*data_type, id.clone());
                 }
             }
-            self.push_entries(run, wanted, entries, &sides, true).await?;
+            self.push_entries(run, wanted, entries, &sides, true)
+                .await?;
         }
         // A payment after the lines' read has a higher Timestamp than the payment terms
         // position (see the sales pull).

@@ -229,7 +229,10 @@ impl ExactProvider {
         // Invoices with a line changed after the others were handed on: whole again.
         let late = groups.take_late();
         if !late.is_empty() {
-            tracing::debug!(invoices = late.len(), "sales invoices with late lines: re-read whole");
+            tracing::debug!(
+                invoices = late.len(),
+                "sales invoices with late lines: re-read whole"
+            );
             let ids: Vec<String> = late.keys().cloned().collect();
             let mut by_invoice = self.invoices_whole(run, &late).await?;
             for id in ids {
