@@ -483,13 +483,14 @@ impl ExactProvider {
             None => None,
         };
         let mut ledger = ledger;
+        let mut ledger_touched = BTreeSet::new();
         if let (Some(changes), Some(deleted)) = (&ledger, &deleted)
             && changes.lines_deleted(deleted)
         {
             for data_type in &from_transaction_lines {
                 run.read_in_full(*data_type);
             }
-            ledger = None;
+            ledger_touched = ledger.take().map(|c| c.into_touched()).unwrap_or_default();
             ledger_in_full = true;
         }
         // The chart of accounts before the data types that refer to it, unless the run reads
@@ -521,7 +522,12 @@ impl ExactProvider {
                     .as_ref()
                     .is_some_and(|(in_full, changes)| *in_full || changes.is_some());
                 let balances = self
-                    .stream_transaction_lines(&mut run, &from_transaction_lines, sum_balances)
+                    .stream_transaction_lines(
+                        &mut run,
+                        &from_transaction_lines,
+                        sum_balances,
+                        ledger_touched,
+                    )
                     .await?;
                 self.chart_of_accounts(&mut run, accounts.take(), &deleted, balances)
                     .await?;

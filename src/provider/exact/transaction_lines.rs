@@ -156,6 +156,11 @@ impl LedgerChanges {
     pub(super) fn lines_deleted(&self, deleted: &DeletedLog) -> bool {
         deleted.any_after(DELETED_TRANSACTION_LINES, self.cursor.at(cursor::DELETED))
     }
+
+    /// The entries touched, for a full read instead: their changed lines come at its end.
+    pub(super) fn into_touched(self) -> BTreeSet<String> {
+        self.touched
+    }
 }
 
 /// What mapping entries needs besides their lines, read only when there is something to map.
@@ -172,7 +177,9 @@ impl ExactProvider {
     /// entry handed on once its lines have streamed past (see `stream`), after the small lists
     /// each needs: VAT codes and payables for bills, invoice ids for journal entries. With
     /// `sum_balances`, the GL accounts' balances are summed from the same lines (see
-    /// `accounts::balances`).
+    /// `accounts::balances`). `touched`: entries known to have changed since the last pull (a
+    /// run reading in full instead of the changes), held until the end of the read so that their
+    /// changed lines join them without a re-read.
     ///
     /// The payables are read before the lines, so a payment registered while the lines stream
     /// may miss both that read and the cursor's payment-terms position, as for the invoices (see
@@ -182,11 +189,12 @@ impl ExactProvider {
         run: &mut Run<'_, '_>,
         wanted: &BTreeSet<DataType>,
         sum_balances: bool,
+        touched: BTreeSet<String>,
     ) -> Result<Option<FullBalances>, PullError> {
         let sides = self.ledger_sides(run, wanted, None).await?;
         let mut pages =
             self.sync_pages::<TransactionLineRow>(run, TRANSACTION_LINES, 0, |r| r.timestamp)?;
-        let mut groups: Groups<TransactionLineRow> = Groups::default();
+        let mut groups: Groups<TransactionLineRow> = Groups::holding(touched);
         let mut sums = sum_balances.then(LineSums::default);
         while let Some(rows) = pages.next(self, run).await? {
             for row in rows {
