@@ -127,6 +127,26 @@ impl Store {
         }
     }
 
+    /// SQLite: copies the write-ahead log into the database and truncates it to zero bytes
+    /// (`wal_checkpoint(TRUNCATE)`), for after a pull. SQLite's automatic checkpoints (every
+    /// 1,000 pages) reuse the log but never shrink it, so without this the `-wal` file stays at
+    /// the size of the biggest burst of writes: a pull's pages, when readers kept a checkpoint
+    /// from completing. It waits for running readers at most the busy timeout, holding up new
+    /// writers meanwhile; when readers still hold it, the log stays and the next pull's
+    /// checkpoint tries again. PostgreSQL: nothing to do.
+    pub async fn checkpoint(&self) -> Result<(), StoreError> {
+        if self.backend != Backend::Sqlite {
+            return Ok(());
+        }
+        let busy: i32 = sqlx::query_scalar("PRAGMA wal_checkpoint(TRUNCATE)")
+            .fetch_one(&self.pool)
+            .await?;
+        if busy != 0 {
+            tracing::debug!("readers kept the write-ahead log from being truncated");
+        }
+        Ok(())
+    }
+
     /// Whether the database answers a trivial query.
     pub async fn ping(&self) -> bool {
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()

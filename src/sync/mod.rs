@@ -513,6 +513,11 @@ impl SyncEngine {
             Ok(()) => sink.finish_all().await,
             Err(error) => sink.fail_all(&error).await,
         }
+        // The run's pages went through SQLite's write-ahead log: fold it into the database and
+        // truncate it, rather than leave a file the size of the biggest run's writes.
+        if let Err(e) = inner.store.checkpoint().await {
+            tracing::warn!(error = %e, "the write-ahead log could not be checkpointed after a pull");
+        }
     }
 
     /// Asks running pulls to stop once the page they are storing is committed (shutdown).

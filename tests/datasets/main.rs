@@ -8,6 +8,7 @@ mod common;
 #[path = "../connections/world.rs"]
 mod world;
 
+mod big_pull;
 mod bills;
 mod contacts;
 mod credit_notes;

@@ -15,6 +15,7 @@ pub mod odata;
 mod pull;
 pub mod relations;
 pub mod row;
+mod stream;
 pub mod transaction_lines;
 
 use std::collections::HashMap;

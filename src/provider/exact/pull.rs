@@ -17,11 +17,15 @@
 //! its changes and deletions, re-reading touched documents whole. Company info is always read in
 //! full: one `system/Divisions` call, shared with the division move check.
 //!
-//! Order: the incremental sources' sync reads and the ledger's read come first, then the chart
-//! of accounts is handed on, before the data types whose lines name its accounts (invoices,
-//! bills, journal entries), which follow in pull order. A full read of the transaction lines is
-//! held until its turn and gives the accounts their balances without a call of their own (see
-//! `accounts`).
+//! Order: the incremental sources' sync reads come first, then the chart of accounts is handed
+//! on, before the data types whose lines name its accounts (invoices, bills, journal entries),
+//! which follow in pull order. Full reads stream: each record is handed on once its rows have
+//! passed, and a run holds a page or two of rows (see `stream`). A full read of the transaction
+//! lines comes last and gives the accounts their balances without a call of their own (see
+//! `accounts`), so in such a run the chart of accounts follows the entries: a data type pulled
+//! for the first time is readable only once the whole run has completed, so readers still never
+//! see an entry before its account then; a later full run shows an account created meanwhile
+//! a few pages after the first entry naming it.
 //!
 //! Bills and journal entries = `sync/Financial/TransactionLines` (the general ledger, 1,000 rows
 //! a call) grouped by `EntryID`, read once for both (see `transaction_lines`), with the VAT codes
@@ -218,6 +222,11 @@ impl Run<'_, '_> {
             highest = highest.max(max.filter(|m| *m > at));
         }
         covered.then_some(highest)
+    }
+
+    /// Notes a read of the sync endpoint `path` from `since` that saw Timestamps up to `max`.
+    pub(super) fn note_sync_read(&mut self, path: &str, since: i64, max: Option<i64>) {
+        self.sync_reads.push((path.to_string(), since, max));
     }
 
     /// Hands a page on, charging it the calls made since the previous one.
@@ -468,29 +477,26 @@ impl ExactProvider {
             _ => None,
         };
         // Bills and journal entries both come from the transaction lines: one read for both,
-        // in full or of the changes. A full read is handed on last (its entries refer to the
-        // accounts) and gives the accounts their balances.
+        // in full or of the changes. A full read streams last, handing the entries on as it goes
+        // and summing the accounts' balances (see `transaction_lines`).
         let from_transaction_lines: BTreeSet<DataType> = ledger_types
             .into_iter()
             .filter(|d| wanted.contains(d))
             .collect();
-        let mut ledger_full = None;
-        let mut ledger = None;
-        match ledger_mode {
-            Some(SourceMode::Full) => {
-                ledger_full = Some(self.read_transaction_lines(&mut run).await?)
-            }
+        let ledger_in_full = matches!(ledger_mode, Some(SourceMode::Full));
+        let ledger = match ledger_mode {
             Some(SourceMode::Since(cursor)) => {
-                ledger = Some(self.read_ledger_since(&mut run, cursor).await?)
+                Some(self.read_ledger_since(&mut run, cursor).await?)
             }
-            None => {}
-        }
-        // The GL accounts' changes, after the ledger's read, which tells them whether any line
-        // moved a balance.
+            _ => None,
+        };
+        // The GL accounts' changes, after the ledger's read of its changes, which tells them
+        // whether any line moved a balance (a full read, later, tells them then).
         let accounts = match accounts_mode {
-            Some(SourceMode::Since(cursor)) => {
-                Some(self.read_gl_accounts_since(&mut run, cursor).await?)
-            }
+            Some(SourceMode::Since(cursor)) => Some(
+                self.read_gl_accounts_since(&mut run, cursor, ledger_in_full)
+                    .await?,
+            ),
             _ => None,
         };
         // The deleted log once, after every incremental source's sync reads.
@@ -505,15 +511,12 @@ impl ExactProvider {
             Some(since) => Some(self.deleted_log(&mut run, since).await?),
             None => None,
         };
-        let ledger_lines = ledger_full.as_ref().map(|read| &read.lines);
-        // The chart of accounts before the data types that refer to it.
-        match (accounts_in_full, accounts, &deleted) {
-            (true, _, _) => self.pull_gl_accounts(&mut run, ledger_lines).await?,
-            (_, Some(changes), Some(deleted)) => {
-                self.apply_gl_accounts(&mut run, changes, deleted, ledger_lines)
-                    .await?
-            }
-            _ => {}
+        // The chart of accounts before the data types that refer to it, unless the run reads
+        // the ledger in full: its balances are then summed from that read and it follows it.
+        let mut accounts = Some((accounts_in_full, accounts));
+        if !ledger_in_full {
+            self.chart_of_accounts(&mut run, accounts.take(), &deleted, None)
+                .await?;
         }
         match (relations_in_full, relations, &deleted) {
             (true, _, _) => self.pull_relations(&mut run, &wanted).await?,
@@ -531,18 +534,49 @@ impl ExactProvider {
             }
             _ => {}
         }
-        match (ledger_full, ledger, &deleted) {
-            (Some(read), _, _) => {
-                self.push_transaction_lines(&mut run, &from_transaction_lines, read)
-                    .await?
+        match (ledger_in_full, ledger, &deleted) {
+            (true, _, _) => {
+                let sum_balances = accounts
+                    .as_ref()
+                    .is_some_and(|(in_full, changes)| *in_full || changes.is_some());
+                let balances = self
+                    .stream_transaction_lines(
+                        &mut run,
+                        &from_transaction_lines,
+                        sum_balances,
+                        BTreeSet::new(),
+                    )
+                    .await?;
+                self.chart_of_accounts(&mut run, accounts.take(), &deleted, balances)
+                    .await?;
             }
-            (None, Some(changes), Some(deleted)) => {
+            (false, Some(changes), Some(deleted)) => {
                 self.apply_ledger(&mut run, &from_transaction_lines, changes, deleted)
                     .await?
             }
             _ => {}
         }
         // A new data type: its source's pull here, once however many data types it feeds.
+        Ok(())
+    }
+
+    /// The chart of accounts, in full or its changes (`accounts`: whether in full, and the
+    /// changes read), with the balances a full read of the ledger in this run summed, if any.
+    async fn chart_of_accounts(
+        &self,
+        run: &mut Run<'_, '_>,
+        accounts: Option<(bool, Option<super::accounts::pull::AccountChanges>)>,
+        deleted: &Option<DeletedLog>,
+        ledger: Option<super::accounts::pull::FullBalances>,
+    ) -> Result<(), PullError> {
+        match (accounts, deleted) {
+            (Some((true, _)), _) => self.pull_gl_accounts(run, ledger).await?,
+            (Some((_, Some(changes))), Some(deleted)) => {
+                self.apply_gl_accounts(run, changes, deleted, ledger)
+                    .await?
+            }
+            _ => {}
+        }
         Ok(())
     }
 
@@ -652,7 +686,8 @@ impl ExactProvider {
     }
 
     /// Every row of a sync endpoint changed after `since`, typed, with `$select` of the row's
-    /// fields (1,000 a call, in Timestamp order).
+    /// fields (1,000 a call, in Timestamp order): for reads that are small, or must be whole
+    /// before they are used (changes since a cursor); a full read streams (see `stream`).
     pub(super) async fn sync_rows<T: DeserializeOwned>(
         &self,
         run: &mut Run<'_, '_>,
@@ -660,29 +695,15 @@ impl ExactProvider {
         since: i64,
         timestamp: fn(&T) -> Option<i64>,
     ) -> Result<SyncRead<T>, ProviderError> {
-        let select = row::select::<T>();
-        let filter = format!("Timestamp gt {since}L");
-        let mut url = Some(self.division_url(
-            run,
-            path,
-            &[("$select", select.as_str()), ("$filter", filter.as_str())],
-        )?);
+        let mut pages = self.sync_pages(run, path, since, timestamp)?;
         let mut rows = Vec::new();
-        let mut first_page_max = None;
-        while let Some(this) = url {
-            let (page, next) = self.typed_page::<T>(run, &this).await?;
-            if rows.is_empty() && first_page_max.is_none() {
-                first_page_max = page.iter().filter_map(timestamp).max();
-            }
+        while let Some(page) = pages.next(self, run).await? {
             rows.extend(page);
-            url = next;
         }
-        let max = rows.iter().filter_map(timestamp).max();
-        run.sync_reads.push((path.to_string(), since, max));
         Ok(SyncRead {
             rows,
-            max,
-            first_page_max,
+            max: pages.max,
+            first_page_max: pages.first_page_max,
         })
     }
 

@@ -10,12 +10,15 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 
 use super::ExactProvider;
+use super::accounts::balances::LineSums;
+use super::accounts::pull::FullBalances;
 use super::bills::{self, BillContext, PayableRow};
 use super::cursor::{self, PAYMENT_TERMS, SyncCursor};
 use super::invoices::{VatCode, vat_code};
 use super::journal_entries::{self, JournalContext};
-use super::pull::{DeletedLog, Run, SyncRead};
+use super::pull::{DeletedLog, Run};
 use super::row::{self, de};
+use super::stream::Groups;
 use crate::provider::{DataType, PullError};
 
 /// One row of `sync/Financial/TransactionLines`. Only what the mappings read; the pull's
@@ -106,6 +109,19 @@ pub fn by_entry(rows: Vec<TransactionLineRow>) -> BTreeMap<String, Vec<Transacti
     entries
 }
 
+/// Entries released whole by a streamed read (see `stream`), each in line order.
+fn in_line_order(
+    entries: Vec<(String, Vec<TransactionLineRow>)>,
+) -> BTreeMap<String, Vec<TransactionLineRow>> {
+    entries
+        .into_iter()
+        .map(|(id, mut lines)| {
+            lines.sort_by_key(|r| r.line_number.unwrap_or(i64::MAX));
+            (id, lines)
+        })
+        .collect()
+}
+
 /// `sync/Financial/TransactionLines`.
 pub(super) const TRANSACTION_LINES: &str = "sync/Financial/TransactionLines";
 /// The data types the transaction lines feed.
@@ -139,12 +155,6 @@ pub(super) struct LedgerChanges {
     pub(super) cursor: SyncCursor,
 }
 
-/// A full read of the transaction lines, waiting to be handed on as bills and journal entries.
-pub(super) struct LedgerRead {
-    pub(super) lines: SyncRead<TransactionLineRow>,
-    cursor: SyncCursor,
-}
-
 /// What mapping entries needs besides their lines, read only when there is something to map.
 struct LedgerSides {
     division_currency: String,
@@ -155,44 +165,103 @@ struct LedgerSides {
 }
 
 impl ExactProvider {
-    /// Every transaction line, with the cursor a full pull of bills and journal entries stores:
-    /// read before the run's other data types are handed on, so that the chart of accounts can
-    /// take its balances from it and still reach the sink before the entries (see `pull`).
-    pub(in crate::provider::exact) async fn read_transaction_lines(
-        &self,
-        run: &mut Run<'_, '_>,
-    ) -> Result<LedgerRead, PullError> {
-        // The rows first: a payment after their read has a higher Timestamp than the payment
-        // terms position, one before it is in the payables read after (see the sales pull).
-        let lines = self
-            .sync_rows::<TransactionLineRow>(run, TRANSACTION_LINES, 0, |r| r.timestamp)
-            .await?;
-        let mut cursor = self.fresh_cursor(run).await?;
-        cursor.set(LINE_KEYS, 1);
-        cursor.advance(TRANSACTION_LINES, Some(lines.max.unwrap_or(0)));
-        cursor.advance(cursor::DELETED, Some(lines.first_page_max.unwrap_or(0)));
-        let (_, terms_max) = self
-            .payment_terms_since(run, lines.max.unwrap_or(0))
-            .await?;
-        cursor.advance(PAYMENT_TERMS, Some(lines.max.unwrap_or(0)));
-        cursor.advance(PAYMENT_TERMS, terms_max);
-        Ok(LedgerRead { lines, cursor })
-    }
-
-    /// Bills and/or journal entries (`wanted`) from a full read of the transaction lines, plus
-    /// the small lists each needs: VAT codes and payables for bills, invoice ids for journal
-    /// entries.
-    pub(in crate::provider::exact) async fn push_transaction_lines(
+    /// Bills and/or journal entries (`wanted`) from a full read of the transaction lines, each
+    /// entry handed on once its lines have streamed past (see `stream`), after the small lists
+    /// each needs: VAT codes and payables for bills, invoice ids for journal entries. With
+    /// `sum_balances`, the GL accounts' balances are summed from the same lines (see
+    /// `accounts::balances`). `touched`: entries known to have changed since the last pull (a
+    /// run reading in full instead of the changes), held until the end of the read so that their
+    /// changed lines join them without a re-read.
+    ///
+    /// The payables are read before the lines, so a payment registered while the lines stream
+    /// may miss both that read and the cursor's payment-terms position, as for the invoices (see
+    /// `invoices::pull`).
+    pub(in crate::provider::exact) async fn stream_transaction_lines(
         &self,
         run: &mut Run<'_, '_>,
         wanted: &BTreeSet<DataType>,
-        read: LedgerRead,
-    ) -> Result<(), PullError> {
-        let LedgerRead { lines, cursor } = read;
+        sum_balances: bool,
+        touched: BTreeSet<String>,
+    ) -> Result<Option<FullBalances>, PullError> {
         let sides = self.ledger_sides(run, wanted, None).await?;
-        self.push_entries(run, wanted, by_entry(lines.rows), &sides, false)
+        let mut pages =
+            self.sync_pages::<TransactionLineRow>(run, TRANSACTION_LINES, 0, |r| r.timestamp)?;
+        let mut groups: Groups<TransactionLineRow> = Groups::holding(touched);
+        let mut sums = sum_balances.then(LineSums::default);
+        while let Some(rows) = pages.next(self, run).await? {
+            for row in rows {
+                if let Some(sums) = &mut sums {
+                    sums.add(&row);
+                }
+                if let Some(id) = row.entry_id.clone() {
+                    groups.add(id, row);
+                }
+            }
+            let whole = in_line_order(groups.take_idle());
+            self.push_entries(run, wanted, whole, &sides, false).await?;
+        }
+        let whole = in_line_order(groups.take_all());
+        self.push_entries(run, wanted, whole, &sides, false).await?;
+        // Entries with a line changed after the others were handed on: whole again.
+        let late: Vec<String> = groups.take_late().into_keys().collect();
+        if !late.is_empty() {
+            tracing::debug!(
+                entries = late.len(),
+                "entries with late lines: re-read whole"
+            );
+            let entries = self.entries_whole(run, &late).await?;
+            for id in late.iter().filter(|id| !entries.contains_key(*id)) {
+                for data_type in wanted {
+                    run.delete(*data_type, id.clone());
+                }
+            }
+            self.push_entries(run, wanted, entries, &sides, true)
+                .await?;
+        }
+        // A payment after the lines' read has a higher Timestamp than the payment terms
+        // position (see the sales pull).
+        let mut cursor = self.fresh_cursor(run).await?;
+        cursor.set(LINE_KEYS, 1);
+        cursor.advance(TRANSACTION_LINES, Some(pages.max.unwrap_or(0)));
+        cursor.advance(cursor::DELETED, Some(pages.first_page_max.unwrap_or(0)));
+        let (_, terms_max) = self
+            .payment_terms_since(run, pages.max.unwrap_or(0))
             .await?;
-        run.finish_wanted(LEDGER, wanted, cursor.to_text()).await
+        cursor.advance(PAYMENT_TERMS, Some(pages.max.unwrap_or(0)));
+        cursor.advance(PAYMENT_TERMS, terms_max);
+        run.finish_wanted(LEDGER, wanted, cursor.to_text()).await?;
+        Ok(sums.map(|sums| FullBalances {
+            balances: sums.balances(),
+            rows: pages.rows,
+            max: pages.max,
+            first_page_max: pages.first_page_max,
+        }))
+    }
+
+    /// Every line of the entries `ids`, from `bulk/Financial/TransactionLines` (20 entries a
+    /// call), by entry in line order; an entry without lines is absent.
+    async fn entries_whole(
+        &self,
+        run: &mut Run<'_, '_>,
+        ids: &[String],
+    ) -> Result<BTreeMap<String, Vec<TransactionLineRow>>, PullError> {
+        // The bulk endpoint has no Timestamp: the sync row's fields but that one.
+        let select = row::select::<TransactionLineRow>()
+            .split(',')
+            .filter(|f| *f != "Timestamp")
+            .collect::<Vec<_>>()
+            .join(",");
+        let rows = self
+            .typed_list_by_selecting::<TransactionLineRow>(
+                run,
+                "bulk/Financial/TransactionLines",
+                &select,
+                "EntryID",
+                ids,
+                |id| format!("guid'{id}'"),
+            )
+            .await?;
+        Ok(by_entry(rows))
     }
 
     /// The entries touched after `cursor`: changed lines and moved payables (the deleted log
@@ -247,23 +316,7 @@ impl ExactProvider {
         }
         let ids: Vec<String> = touched.into_iter().collect();
         if !ids.is_empty() {
-            // The bulk endpoint has no Timestamp: the sync row's fields but that one.
-            let select = row::select::<TransactionLineRow>()
-                .split(',')
-                .filter(|f| *f != "Timestamp")
-                .collect::<Vec<_>>()
-                .join(",");
-            let rows = self
-                .typed_list_by_selecting::<TransactionLineRow>(
-                    run,
-                    "bulk/Financial/TransactionLines",
-                    &select,
-                    "EntryID",
-                    &ids,
-                    |id| format!("guid'{id}'"),
-                )
-                .await?;
-            let entries = by_entry(rows);
+            let entries = self.entries_whole(run, &ids).await?;
             let numbers: BTreeSet<String> = entries
                 .values()
                 .flatten()

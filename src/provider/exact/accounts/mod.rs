@@ -98,7 +98,7 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 
 pub mod balances;
-mod pull;
+pub(super) mod pull;
 
 pub(super) use pull::CURSOR_ENDPOINTS;
 

@@ -17,11 +17,9 @@ use rust_decimal::Decimal;
 
 use super::super::ExactProvider;
 use super::super::cursor::{self, SyncCursor};
-use super::super::pull::{DeletedLog, KEYS_PER_FILTER, Run, SyncRead};
-use super::super::transaction_lines::{
-    DELETED_TRANSACTION_LINES, TRANSACTION_LINES, TransactionLineRow,
-};
-use super::balances::{self, LineAmountRow, LineStampRow};
+use super::super::pull::{DeletedLog, KEYS_PER_FILTER, Run};
+use super::super::transaction_lines::{DELETED_TRANSACTION_LINES, TRANSACTION_LINES};
+use super::balances::{self, LineAmountRow, LineStampRow, LineSums};
 use super::{AccountContext, GlAccountRow, ReportingBalanceRow};
 use crate::provider::{DataType, PullError};
 
@@ -129,25 +127,28 @@ pub(in crate::provider::exact) struct AccountChanges {
     /// The highest Timestamp of a line changed after the cursor, if any (a deleted line shows
     /// in the log instead).
     lines_changed: Option<i64>,
+    /// The run reads the lines in full later: whether one changed is known from that read.
+    lines_pending: bool,
     /// Already past the rows read; the deleted log's position moves when it is applied.
     pub(in crate::provider::exact) cursor: SyncCursor,
 }
 
-/// Balances summed from a full read of the lines, with that read's size and Timestamps.
-struct FullBalances {
-    balances: HashMap<String, Decimal>,
-    rows: i64,
-    max: Option<i64>,
-    first_page_max: Option<i64>,
+/// Balances summed from a full read of the lines, with that read's size and Timestamps: the
+/// run's read for bills and journal entries, or one of the lines' amounts alone.
+pub(in crate::provider::exact) struct FullBalances {
+    pub balances: HashMap<String, Decimal>,
+    pub rows: i64,
+    pub max: Option<i64>,
+    pub first_page_max: Option<i64>,
 }
 
 impl ExactProvider {
-    /// Every GL account of the run's division with its balance; `ledger` is the run's full read
-    /// of the transaction lines when it made one.
+    /// Every GL account of the run's division with its balance; `ledger` is what the run's full
+    /// read of the transaction lines summed, when it made one.
     pub(in crate::provider::exact) async fn pull_gl_accounts(
         &self,
         run: &mut Run<'_, '_>,
-        ledger: Option<&SyncRead<TransactionLineRow>>,
+        ledger: Option<FullBalances>,
     ) -> Result<(), PullError> {
         let sums = self.balances_in_full(run, ledger).await?;
         let read = self
@@ -174,10 +175,12 @@ impl ExactProvider {
 
     /// The GL accounts changed after `cursor`, and whether any line moved a balance (the
     /// deleted log comes later, once for the run).
+    /// `lines_later`: the run reads the lines in full after this, which then tells.
     pub(in crate::provider::exact) async fn read_gl_accounts_since(
         &self,
         run: &mut Run<'_, '_>,
         mut cursor: SyncCursor,
+        lines_later: bool,
     ) -> Result<AccountChanges, PullError> {
         let read = self
             .sync_rows::<GlAccountRow>(run, GL_ACCOUNTS, cursor.at(GL_ACCOUNTS), |r| r.timestamp)
@@ -186,6 +189,7 @@ impl ExactProvider {
         let at = cursor.at(TRANSACTION_LINES);
         let lines_changed = match run.seen_after(TRANSACTION_LINES, at) {
             Some(seen) => seen,
+            None if lines_later => None,
             None => {
                 self.sync_rows::<LineStampRow>(run, TRANSACTION_LINES, at, |r| r.timestamp)
                     .await?
@@ -195,6 +199,7 @@ impl ExactProvider {
         Ok(AccountChanges {
             rows: read.rows,
             lines_changed,
+            lines_pending: lines_later && run.seen_after(TRANSACTION_LINES, at).is_none(),
             cursor,
         })
     }
@@ -206,13 +211,20 @@ impl ExactProvider {
         run: &mut Run<'_, '_>,
         changes: AccountChanges,
         deleted: &DeletedLog,
-        ledger: Option<&SyncRead<TransactionLineRow>>,
+        ledger: Option<FullBalances>,
     ) -> Result<(), PullError> {
         let AccountChanges {
             rows,
-            lines_changed,
+            mut lines_changed,
+            lines_pending,
             mut cursor,
         } = changes;
+        if lines_pending {
+            // The run's full read of the lines came after the accounts' changes were read.
+            lines_changed = run
+                .seen_after(TRANSACTION_LINES, cursor.at(TRANSACTION_LINES))
+                .flatten();
+        }
         let lines_deleted =
             deleted.any_after(DELETED_TRANSACTION_LINES, cursor.at(cursor::DELETED));
         let gone = deleted.keys_after(DELETED_GL_ACCOUNTS, &mut cursor);
@@ -221,7 +233,7 @@ impl ExactProvider {
             // Balances moved, and which ones is unknown (a line moved between accounts names
             // only its new one; a deleted line names none): all of them, every account pushed
             // (the sink rewrites only those that differ), absence meaning deletion.
-            let balances = match (ledger, sizes.every_balance().0) {
+            let balances = match (&ledger, sizes.every_balance().0) {
                 (None, BalanceRead::Reporting) => {
                     let rows = self
                         .typed_list::<ReportingBalanceRow>(run, REPORTING_BALANCE, None)
@@ -257,7 +269,7 @@ impl ExactProvider {
                 .collect::<BTreeSet<_>>()
                 .into_iter()
                 .collect();
-            let balances = match (ledger, sizes.some_balances(ids.len())) {
+            let balances = match (&ledger, sizes.some_balances(ids.len())) {
                 (Some(_), _) | (None, BalanceRead::Lines) => {
                     self.balances_in_full(run, ledger).await?.balances
                 }
@@ -288,31 +300,29 @@ impl ExactProvider {
         run.finish(DataType::Accounts, Some(cursor.to_text())).await
     }
 
-    /// Every account's balance: from the run's full read of the lines when it has one, else
-    /// one read of the lines' amounts (1,000 a call).
+    /// Every account's balance: what the run's full read of the lines summed when it made one,
+    /// else one read of the lines' amounts (1,000 a call), summed page by page.
     async fn balances_in_full(
         &self,
         run: &mut Run<'_, '_>,
-        ledger: Option<&SyncRead<TransactionLineRow>>,
+        ledger: Option<FullBalances>,
     ) -> Result<FullBalances, PullError> {
-        Ok(match ledger {
-            Some(read) => FullBalances {
-                balances: balances::from_lines(&read.rows),
-                rows: read.rows.len() as i64,
-                max: read.max,
-                first_page_max: read.first_page_max,
-            },
-            None => {
-                let read = self
-                    .sync_rows::<LineAmountRow>(run, TRANSACTION_LINES, 0, |r| r.timestamp)
-                    .await?;
-                FullBalances {
-                    balances: balances::from_lines(&read.rows),
-                    rows: read.rows.len() as i64,
-                    max: read.max,
-                    first_page_max: read.first_page_max,
-                }
+        if let Some(sums) = ledger {
+            return Ok(sums);
+        }
+        let mut pages =
+            self.sync_pages::<LineAmountRow>(run, TRANSACTION_LINES, 0, |r| r.timestamp)?;
+        let mut sums = LineSums::default();
+        while let Some(page) = pages.next(self, run).await? {
+            for line in &page {
+                sums.add(line);
             }
+        }
+        Ok(FullBalances {
+            balances: sums.balances(),
+            rows: pages.rows,
+            max: pages.max,
+            first_page_max: pages.first_page_max,
         })
     }
 

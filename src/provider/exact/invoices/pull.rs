@@ -1,10 +1,18 @@
 //! The sales invoices pull, for invoices and credit notes alike: `vat/VATCodes` (one call: real
 //! percentages per code) + `read/financial/ReceivablesList` (what is still outstanding, per
 //! invoice number) + `sync/SalesInvoice/SalesInvoices` (one row per invoice line, header fields
-//! copied onto each), grouped by `InvoiceID` and mapped. An invoice's lines may sit on different
-//! pages, so its rows are all read (typed, compact) before the invoices are mapped and handed on.
-//! Exact charges per call, so one read feeds both data types, and each is handed on only when
-//! the run asks for it.
+//! copied onto each), grouped by `InvoiceID` and mapped. The side lists come first, so that each
+//! invoice is mapped and handed on as soon as its rows have passed: an invoice's lines may sit
+//! on different pages, and a line edited later comes far after its siblings, so the rows are
+//! grouped across pages and a late invoice is re-read whole (see `stream`); a pull holds a page
+//! or two of rows. Exact charges per call, so one read feeds both data types, and each is handed
+//! on only when the run asks for it.
+//!
+//! The receivables are read before the rows, so a payment registered while the rows stream (a
+//! few minutes for 100,000 invoices at Exact's 60 calls a minute) may miss both that read and
+//! the cursor's payment-terms position (which the rows' and the terms' Timestamps set, as
+//! before): its invoice shows it once the invoice or its payment term changes again, or at the
+//! next full pull.
 //!
 //! Incremental (from a cursor holding a position in the sync endpoints below):
 //! - `sync/SalesInvoice/SalesInvoices` after the cursor names the invoices whose rows changed,
@@ -31,6 +39,7 @@ use super::super::ExactProvider;
 use super::super::cursor::{self, SyncCursor};
 use super::super::pull::{DeletedLog, Run};
 use super::super::row::de;
+use super::super::stream::Groups;
 use super::{InvoiceContext, Mapped, ReceivableRow, SalesInvoiceRow, VatCode};
 use crate::provider::exact::credit_notes::map_credit_note;
 use crate::provider::{DataType, PullError};
@@ -186,40 +195,70 @@ pub(in crate::provider::exact) struct SalesChanges {
 
 impl ExactProvider {
     /// Every sales invoice of the run's division, mapped to Codat's Invoice or CreditNote by its
-    /// type, for those of the two data types in `wanted`.
+    /// type, for those of the two data types in `wanted`, handed on as its rows stream past.
     pub(in crate::provider::exact) async fn pull_sales_invoices(
         &self,
         run: &mut Run<'_, '_>,
         wanted: &BTreeSet<DataType>,
     ) -> Result<(), PullError> {
-        let read = self
-            .sync_rows::<SalesInvoiceRow>(run, SALES_INVOICES, 0, |r| r.timestamp)
-            .await?;
-        let mut cursor = self.fresh_cursor(run).await?;
-        cursor.advance(SALES_INVOICES, Some(read.max.unwrap_or(0)));
-        // Deletions before the first call show as absence; later ones have higher Timestamps.
-        cursor.advance(cursor::DELETED, Some(read.first_page_max.unwrap_or(0)));
-        // The payment terms' position: the latest Timestamp known to precede the receivables
-        // read below (which holds every payment up to it). The terms that moved after the
-        // invoice rows (one call, as a rule) bring it close to that read, so that the next
-        // incremental pull does not re-read invoices whose payments this pull already has.
-        let (_, terms_max) = self.payment_terms_since(run, read.max.unwrap_or(0)).await?;
-        cursor.advance(PAYMENT_TERMS, Some(read.max.unwrap_or(0)));
-        cursor.advance(PAYMENT_TERMS, terms_max);
-        let rows = read.rows;
-        run.remember_invoice_ids(
-            rows.iter()
-                .filter_map(|r| Some((r.invoice_number.clone()?, r.invoice_id.clone()?)))
-                .collect(),
-        );
-        // The groups own their rows, so each invoice's rows are freed as soon as it is mapped.
-        let mut by_invoice: BTreeMap<String, Vec<SalesInvoiceRow>> = BTreeMap::new();
-        for row in rows {
-            if let Some(id) = row.invoice_id.clone() {
-                by_invoice.entry(id).or_default().push(row);
+        let sides = self.sales_sides(run).await?;
+        let mut pages =
+            self.sync_pages::<SalesInvoiceRow>(run, SALES_INVOICES, 0, |r| r.timestamp)?;
+        let mut groups: Groups<SalesInvoiceRow> = Groups::default();
+        let mut ids: HashMap<String, String> = HashMap::new();
+        while let Some(rows) = pages.next(self, run).await? {
+            for row in rows {
+                if let (Some(number), Some(id)) = (&row.invoice_number, &row.invoice_id)
+                    && !ids.contains_key(number)
+                {
+                    ids.insert(number.clone(), id.clone());
+                }
+                if let Some(id) = row.invoice_id.clone() {
+                    groups.add(id, row);
+                }
+            }
+            for (id, lines) in groups.take_idle() {
+                self.push_invoice(run, wanted, &sides, id, lines, false)
+                    .await?;
             }
         }
-        self.push_sales(run, wanted, by_invoice, false).await?;
+        for (id, lines) in groups.take_all() {
+            self.push_invoice(run, wanted, &sides, id, lines, false)
+                .await?;
+        }
+        // Invoices with a line changed after the others were handed on: whole again.
+        let late = groups.take_late();
+        if !late.is_empty() {
+            tracing::debug!(
+                invoices = late.len(),
+                "sales invoices with late lines: re-read whole"
+            );
+            let ids: Vec<String> = late.keys().cloned().collect();
+            let mut by_invoice = self.invoices_whole(run, &late).await?;
+            for id in ids {
+                match by_invoice.remove(&id) {
+                    Some(lines) => {
+                        self.push_invoice(run, wanted, &sides, id, lines, true)
+                            .await?
+                    }
+                    None => run.delete_wanted(SALES, wanted, &id),
+                }
+            }
+        }
+        run.remember_invoice_ids(ids);
+        let mut cursor = self.fresh_cursor(run).await?;
+        cursor.advance(SALES_INVOICES, Some(pages.max.unwrap_or(0)));
+        // Deletions before the first call show as absence; later ones have higher Timestamps.
+        cursor.advance(cursor::DELETED, Some(pages.first_page_max.unwrap_or(0)));
+        // The payment terms' position: the rows' latest Timestamp, moved on by the terms that
+        // moved after them (one call, as a rule), so that the next incremental pull does not
+        // re-read invoices whose payments this pull already has (see the module doc for a
+        // payment registered while the rows streamed).
+        let (_, terms_max) = self
+            .payment_terms_since(run, pages.max.unwrap_or(0))
+            .await?;
+        cursor.advance(PAYMENT_TERMS, Some(pages.max.unwrap_or(0)));
+        cursor.advance(PAYMENT_TERMS, terms_max);
         run.finish_wanted(SALES, wanted, cursor.to_text()).await
     }
 
@@ -306,28 +345,7 @@ impl ExactProvider {
             }
         }
         let ids: Vec<String> = headers.keys().cloned().collect();
-        let mut by_invoice: BTreeMap<String, Vec<SalesInvoiceRow>> = BTreeMap::new();
-        if !ids.is_empty() {
-            let mut lines = self
-                .typed_list_by::<SalesInvoiceLineRow>(
-                    run,
-                    "bulk/SalesInvoice/SalesInvoiceLines",
-                    "InvoiceID",
-                    &ids,
-                    |id| format!("guid'{id}'"),
-                )
-                .await?;
-            lines.sort_by_key(|l| l.line_number.unwrap_or(i64::MAX));
-            for line in lines {
-                let Some(header) = line.invoice_id.as_ref().and_then(|id| headers.get(id)) else {
-                    continue;
-                };
-                let row = flatten(header, line);
-                if let Some(id) = row.invoice_id.clone() {
-                    by_invoice.entry(id).or_default().push(row);
-                }
-            }
-        }
+        let by_invoice = self.invoices_whole(run, &headers).await?;
         // Touched, but without lines now: gone since the sync read (or never a whole invoice).
         let gone = ids.into_iter().filter(|id| !by_invoice.contains_key(id));
         let mut to_delete: BTreeSet<String> = deleted_ids;
@@ -337,6 +355,64 @@ impl ExactProvider {
             run.delete_wanted(SALES, wanted, &id);
         }
         run.finish_wanted(SALES, wanted, cursor.to_text()).await
+    }
+
+    /// Every line of the invoices in `headers` (by `InvoiceID`, each with a header row), from
+    /// `bulk/SalesInvoice/SalesInvoiceLines` ([`KEYS_PER_FILTER`] invoices a call), flattened
+    /// under its header as a sync row; an invoice without lines is absent.
+    ///
+    /// [`KEYS_PER_FILTER`]: super::super::pull::KEYS_PER_FILTER
+    async fn invoices_whole(
+        &self,
+        run: &mut Run<'_, '_>,
+        headers: &BTreeMap<String, SalesInvoiceRow>,
+    ) -> Result<BTreeMap<String, Vec<SalesInvoiceRow>>, PullError> {
+        let ids: Vec<String> = headers.keys().cloned().collect();
+        let mut by_invoice: BTreeMap<String, Vec<SalesInvoiceRow>> = BTreeMap::new();
+        if ids.is_empty() {
+            return Ok(by_invoice);
+        }
+        let mut lines = self
+            .typed_list_by::<SalesInvoiceLineRow>(
+                run,
+                "bulk/SalesInvoice/SalesInvoiceLines",
+                "InvoiceID",
+                &ids,
+                |id| format!("guid'{id}'"),
+            )
+            .await?;
+        lines.sort_by_key(|l| l.line_number.unwrap_or(i64::MAX));
+        for line in lines {
+            let Some(header) = line.invoice_id.as_ref().and_then(|id| headers.get(id)) else {
+                continue;
+            };
+            let row = flatten(header, line);
+            if let Some(id) = row.invoice_id.clone() {
+                by_invoice.entry(id).or_default().push(row);
+            }
+        }
+        Ok(by_invoice)
+    }
+
+    /// What mapping an invoice needs besides its rows: the division's currency, its VAT codes
+    /// and the receivables (what is outstanding per invoice number).
+    async fn sales_sides(&self, run: &mut Run<'_, '_>) -> Result<SalesSides, PullError> {
+        let division_currency = self.division_currency(run).await?;
+        let vat_codes: HashMap<String, VatCode> = self
+            .vat_code_rows(run)
+            .await?
+            .into_iter()
+            .filter_map(super::vat_code)
+            .map(|code| (code.code.clone(), code))
+            .collect();
+        let receivables = self
+            .typed_list::<ReceivableRow>(run, "read/financial/ReceivablesList", None)
+            .await?;
+        Ok(SalesSides {
+            division_currency,
+            vat_codes,
+            outstanding: super::outstanding_by_invoice(&receivables),
+        })
     }
 
     /// Maps whole invoices (rows grouped by `InvoiceID`) and pushes each to its data type. The
@@ -351,49 +427,68 @@ impl ExactProvider {
         if incremental && by_invoice.is_empty() {
             return Ok(());
         }
-        let invoices = wanted.contains(&DataType::Invoices);
-        let credit_notes = wanted.contains(&DataType::CreditNotes);
-        let division_currency = self.division_currency(run).await?;
-        let vat_codes: HashMap<String, VatCode> = self
-            .vat_code_rows(run)
-            .await?
-            .into_iter()
-            .filter_map(super::vat_code)
-            .map(|code| (code.code.clone(), code))
-            .collect();
-        let receivables = self
-            .typed_list::<ReceivableRow>(run, "read/financial/ReceivablesList", None)
-            .await?;
-        let outstanding = super::outstanding_by_invoice(&receivables);
+        let sides = self.sales_sides(run).await?;
+        for (id, lines) in by_invoice {
+            self.push_invoice(run, wanted, &sides, id, lines, incremental)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Maps one whole invoice and pushes it to its data type (invoice or credit note, by its
+    /// type). `again`: it may have been handed on before, under the other type (its type
+    /// changed): it is reported deleted there.
+    async fn push_invoice(
+        &self,
+        run: &mut Run<'_, '_>,
+        wanted: &BTreeSet<DataType>,
+        sides: &SalesSides,
+        id: String,
+        lines: Vec<SalesInvoiceRow>,
+        again: bool,
+    ) -> Result<(), PullError> {
         let context = InvoiceContext {
-            division_currency: &division_currency,
-            vat_codes: &vat_codes,
-            outstanding: &outstanding,
+            division_currency: &sides.division_currency,
+            vat_codes: &sides.vat_codes,
+            outstanding: &sides.outstanding,
         };
         let skipped = |id: &str, why: &str| {
             tracing::warn!(invoice = %id, %why, "an Exact sales invoice could not be mapped; skipped");
         };
-        for (id, lines) in by_invoice {
-            if lines.first().is_some_and(super::is_credit_note) {
-                if credit_notes {
-                    match map_credit_note(&lines, &context) {
-                        Ok(note) => run.push(DataType::CreditNotes, id, &note).await?,
-                        Err(why) => skipped(&id, &why),
-                    }
-                }
-            } else if invoices {
-                match super::map_invoice(&lines, &context) {
-                    Ok(Mapped::Invoice(invoice)) => {
-                        run.push(DataType::Invoices, id, &*invoice).await?
-                    }
-                    // Not reached: the rows are no credit note.
-                    Ok(Mapped::CreditNote { .. }) => {}
-                    Err(why) => skipped(&id, &why),
-                }
+        let credit_note = lines.first().is_some_and(super::is_credit_note);
+        let (this, other) = if credit_note {
+            (DataType::CreditNotes, DataType::Invoices)
+        } else {
+            (DataType::Invoices, DataType::CreditNotes)
+        };
+        if again && wanted.contains(&other) {
+            run.delete(other, id.clone());
+        }
+        if !wanted.contains(&this) {
+            return Ok(());
+        }
+        if credit_note {
+            match map_credit_note(&lines, &context) {
+                Ok(note) => run.push(DataType::CreditNotes, id, &note).await?,
+                Err(why) => skipped(&id, &why),
+            }
+        } else {
+            match super::map_invoice(&lines, &context) {
+                Ok(Mapped::Invoice(invoice)) => run.push(DataType::Invoices, id, &*invoice).await?,
+                // Not reached: the rows are no credit note.
+                Ok(Mapped::CreditNote { .. }) => {}
+                Err(why) => skipped(&id, &why),
             }
         }
         Ok(())
     }
+}
+
+/// The side lists an invoice's mapping reads (see [`InvoiceContext`]).
+struct SalesSides {
+    division_currency: String,
+    vat_codes: HashMap<String, VatCode>,
+    outstanding: HashMap<String, Decimal>,
 }
 
 #[cfg(test)]
