@@ -70,6 +70,42 @@ impl Selection {
         keyed.into_iter().map(|(_, position)| position).collect()
     }
 
+    /// Every property path the selection reads (its filter's and its order's), each once.
+    pub fn paths(&self) -> Vec<Vec<String>> {
+        let mut paths = self.filter.paths();
+        for path in self.order.paths() {
+            if !paths.contains(&path) {
+                paths.push(path);
+            }
+        }
+        paths
+    }
+
+    /// [`apply`](Self::apply) to `count` records known only by the values at the paths the
+    /// selection reads: `field(position, path)` is the record's value there (`None` when it
+    /// has none). Same result as `apply` on the records themselves.
+    pub fn apply_fields<'v>(
+        &self,
+        count: usize,
+        field: impl Fn(usize, &[String]) -> Option<&'v Value>,
+    ) -> Vec<usize> {
+        let kept = (0..count).filter(|&position| {
+            self.filter
+                .matches_fields(&|path| field(position, path))
+        });
+        if self.order.is_empty() {
+            return kept.collect();
+        }
+        let mut keyed: Vec<_> = kept
+            .map(|position| {
+                let key = self.order.sort_key_fields(&|path| field(position, path));
+                (key, position)
+            })
+            .collect();
+        keyed.sort_unstable();
+        keyed.into_iter().map(|(_, position)| position).collect()
+    }
+
     /// One page of a list held in memory, filtered and sorted, and the filtered total.
     pub fn page<T: Serialize>(&self, items: Vec<T>, paging: Paging) -> (Vec<T>, i64) {
         let positions: Vec<usize> = if self.is_everything() {
