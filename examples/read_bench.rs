@@ -416,7 +416,10 @@ async fn timed_get(
     let body = response.bytes().await?;
     let took = started.elapsed();
     if !status.is_success() {
-        bail!("GET {url} answered {status}: {}", String::from_utf8_lossy(&body));
+        bail!(
+            "GET {url} answered {status}: {}",
+            String::from_utf8_lossy(&body)
+        );
     }
     Ok((took, etag, body))
 }
@@ -427,7 +430,8 @@ fn ms(duration: Duration) -> f64 {
 
 /// The query the issue measures, `amountDue > {floor} && currency = EUR` by `-issueDate`,
 /// encoded for a URL.
-const QUERY_PARAMS: &str = "query=amountDue%20%3E%200%20%26%26%20currency%20%3D%20EUR&orderBy=-issueDate";
+const QUERY_PARAMS: &str =
+    "query=amountDue%20%3E%200%20%26%26%20currency%20%3D%20EUR&orderBy=-issueDate";
 
 /// One company of many invoices after a restart: cold reads, then each target under `wrk`
 /// beside the static route, then queries never seen before.
@@ -457,7 +461,9 @@ async fn read_one_company(
     let queried: Value = serde_json::from_slice(&queried)?;
     let (next_query, _, _) = timed_get(
         api,
-        &format!("{list}?query=amountDue%20%3E%201%20%26%26%20currency%20%3D%20EUR&orderBy=-issueDate"),
+        &format!(
+            "{list}?query=amountDue%20%3E%201%20%26%26%20currency%20%3D%20EUR&orderBy=-issueDate"
+        ),
     )
     .await?;
     let (deep_page, _, _) = timed_get(api, &format!("{list}?page=900&pageSize=100")).await?;
@@ -618,7 +624,13 @@ fn rss_mib() -> (f64, f64) {
         status
             .lines()
             .find_map(|line| line.strip_prefix(name))
-            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            .and_then(|rest| {
+                rest.trim()
+                    .trim_end_matches("kB")
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+            })
             .map_or(f64::NAN, |kb| kb / 1024.0)
     };
     (field("VmRSS:"), field("VmHWM:"))
@@ -634,7 +646,10 @@ async fn memory(
     static_body: &OnceLock<Bytes>,
 ) -> anyhow::Result<()> {
     let base = &api.base;
-    let first = format!("{base}/companies/{}/data/invoices?page=1&pageSize=100", companies[0]);
+    let first = format!(
+        "{base}/companies/{}/data/invoices?page=1&pageSize=100",
+        companies[0]
+    );
     let (_, _, page) = timed_get(api, &first).await?;
     static_body
         .set(page.clone())
@@ -671,16 +686,18 @@ end
         async move {
             while sampling.load(Ordering::Relaxed) {
                 let (now, _) = rss_mib();
-                let mut peak = peak.lock().unwrap();
-                *peak = peak.max(now);
-                drop(peak);
+                {
+                    let mut peak = peak.lock().unwrap();
+                    *peak = peak.max(now);
+                }
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }
     });
     let auth = format!("Authorization: Bearer {}", api.key);
     let round_robin = tokio::task::spawn_blocking({
-        let (base, auth, script, seconds) = (base.clone(), auth.clone(), script.clone(), args.seconds);
+        let (base, auth, script, seconds) =
+            (base.clone(), auth.clone(), script.clone(), args.seconds);
         move || {
             wrk_with(
                 &format!("{base}/"),
@@ -724,7 +741,11 @@ end
         args,
         &[
             ("static route, same bytes".into(), CONNECTIONS, static_load),
-            ("page 1 of each company, round-robin".into(), CONNECTIONS, round_robin),
+            (
+                "page 1 of each company, round-robin".into(),
+                CONNECTIONS,
+                round_robin,
+            ),
         ],
     );
     Ok(())

@@ -1,6 +1,7 @@
 //! Reading pulled data in Codat's shapes (`/companies/{companyId}/data/invoices`), queueing pulls,
-//! and their status (`dataStatus`, `data/history`). Reads come from the sync engine's cache of
-//! the store: they never call the upstream.
+//! and their status (`dataStatus`, `data/history`). Reads come from the store, a page or a
+//! record at a time, through the sync engine's bounded cache: they never call the upstream, and
+//! never load a data type whole.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -30,8 +31,8 @@ use super::time::iso_utc;
 use crate::app::AppState;
 use crate::model::DATASETS;
 use crate::provider::DataType;
-use crate::store::{DatasetState, PullOperationRow};
 use crate::store::StoreError;
+use crate::store::{DatasetState, PullOperationRow};
 use crate::sync::cache::DatasetKey;
 use crate::sync::{QueueError, QueueOptions};
 

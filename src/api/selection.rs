@@ -1,7 +1,7 @@
 //! Codat's `query` and `orderBy` on list endpoints: which records a list returns, in which
 //! order. The language itself lives in `crate::query`; this module turns a request's parameters
-//! into a selection and applies it, to cached datasets and to the small lists (companies,
-//! connections, integrations, pull history) that are filtered in memory.
+//! into a selection and applies it, to datasets (over columns of the fields it reads) and to the
+//! small lists (companies, connections, integrations, pull history) that are filtered in memory.
 
 use serde::Serialize;
 use serde_json::Value;
@@ -89,10 +89,8 @@ impl Selection {
         count: usize,
         field: impl Fn(usize, &[String]) -> Option<&'v Value>,
     ) -> Vec<usize> {
-        let kept = (0..count).filter(|&position| {
-            self.filter
-                .matches_fields(&|path| field(position, path))
-        });
+        let kept = (0..count)
+            .filter(|&position| self.filter.matches_fields(&|path| field(position, path)));
         if self.order.is_empty() {
             return kept.collect();
         }

@@ -75,7 +75,10 @@ impl Query {
     /// Whether a record passes the filter, given the value at each property path the query
     /// names (`None` when the record has none there): the same test as [`Query::matches`]
     /// without the record itself, for records kept as columns of their queried fields.
-    pub fn matches_fields<'v>(&self, field: &dyn Fn(&[String]) -> Option<&'v serde_json::Value>) -> bool {
+    pub fn matches_fields<'v>(
+        &self,
+        field: &dyn Fn(&[String]) -> Option<&'v serde_json::Value>,
+    ) -> bool {
         self.root.as_ref().is_none_or(|root| root.matches(field))
     }
 

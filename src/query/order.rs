@@ -80,13 +80,11 @@ impl OrderBy {
         SortKey(
             self.fields
                 .iter()
-                .map(
-                    |field| match value(&field.path).and_then(Scalar::of) {
-                        None => KeyPart::Missing,
-                        Some(scalar) if field.descending => KeyPart::Descending(Reverse(scalar)),
-                        Some(scalar) => KeyPart::Ascending(scalar),
-                    },
-                )
+                .map(|field| match value(&field.path).and_then(Scalar::of) {
+                    None => KeyPart::Missing,
+                    Some(scalar) if field.descending => KeyPart::Descending(Reverse(scalar)),
+                    Some(scalar) => KeyPart::Ascending(scalar),
+                })
                 .collect(),
         )
     }

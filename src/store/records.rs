@@ -99,7 +99,8 @@ impl Store {
         let mut found = HashMap::with_capacity(ids.len());
         // Well inside both databases' parameter limits.
         for chunk in ids.chunks(500) {
-            let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+            let placeholders: Vec<String> =
+                (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
             let sql = format!(
                 "SELECT record_id, data FROM records WHERE company_id = $1 AND data_type = $2 \
                  AND record_id IN ({})",

@@ -220,7 +220,9 @@ impl DataCache {
             page_size,
         };
         match self
-            .get((dataset.clone(), part), async { build.await.map(Entry::Body) })
+            .get((dataset.clone(), part), async {
+                build.await.map(Entry::Body)
+            })
             .await?
         {
             Entry::Body(bytes) => Ok(bytes),
@@ -412,7 +414,9 @@ mod tests {
         // The same bytes, not a copy.
         assert_eq!(body.as_ptr(), again.as_ptr());
         let other_page = cache
-            .page(&dataset(1), "", 2, 100, async { Ok(Bytes::from_static(b"two")) })
+            .page(&dataset(1), "", 2, 100, async {
+                Ok(Bytes::from_static(b"two"))
+            })
             .await
             .unwrap();
         assert_eq!(other_page, "two");

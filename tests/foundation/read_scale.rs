@@ -19,7 +19,13 @@ use crate::harness::TestServer;
 /// (`100.10`, `1e2`, negatives), numbers kept as text, case and accents in text, dates with and
 /// without a time or a zone, text that is not a date, nulls, missing fields and objects.
 fn varied_invoices(n: usize) -> Vec<Value> {
-    let currencies = [json!("EUR"), json!("eur"), json!("GBP"), Value::Null, json!("Ünï")];
+    let currencies = [
+        json!("EUR"),
+        json!("eur"),
+        json!("GBP"),
+        Value::Null,
+        json!("Ünï"),
+    ];
     let amounts = [
         json!(0),
         json!(100.10),
@@ -159,8 +165,16 @@ async fn cold_and_warm_answers_are_the_same_bytes(config: ServerConfig) {
     for path in &paths {
         let first = body(&warm, &key, path).await;
         let again = body(&warm, &key, path).await;
-        assert_eq!(first.0, 200, "{path}: {}", String::from_utf8_lossy(&first.1));
-        assert_eq!(first, again, "{path}: a cached answer differs from the built one");
+        assert_eq!(
+            first.0,
+            200,
+            "{path}: {}",
+            String::from_utf8_lossy(&first.1)
+        );
+        assert_eq!(
+            first, again,
+            "{path}: a cached answer differs from the built one"
+        );
         warm_answers.push(first);
     }
     // A second server on the same store has nothing cached: each answer comes straight from
@@ -270,7 +284,10 @@ async fn columns_select_what_records_select(url: &str) {
             !from_records.is_empty() || query.starts_with("note"),
             "{query} keeps something"
         );
-        assert_eq!(from_columns, from_records, "query {query:?} orderBy {order_by:?}");
+        assert_eq!(
+            from_columns, from_records,
+            "query {query:?} orderBy {order_by:?}"
+        );
     }
     store.close().await;
     server.stop().await;
