@@ -230,6 +230,28 @@ impl DataCache {
         }
     }
 
+    /// A page's body if it is cached (a hit), without building it otherwise.
+    pub async fn cached_page(
+        &self,
+        dataset: &DatasetKey,
+        filter: &str,
+        page: u32,
+        page_size: u32,
+    ) -> Option<Bytes> {
+        let part = Part::Page {
+            filter: filter.into(),
+            page,
+            page_size,
+        };
+        match self.cache.get(&(dataset.clone(), part)).await {
+            Some(Entry::Body(bytes)) => {
+                self.hits.fetch_add(1, Ordering::Relaxed);
+                Some(bytes)
+            }
+            _ => None,
+        }
+    }
+
     /// One record's body and tag; `load` answers `NotFound` for an id not stored (not kept).
     pub async fn record(
         &self,

@@ -308,3 +308,12 @@ async fn columns_select_what_records_select_on_postgres() {
     columns_select_what_records_select(&db.url).await;
     db.drop_database().await;
 }
+
+/// A cache bound of nothing keeps nothing: every answer is read from the store, and is the same.
+#[tokio::test]
+async fn answers_are_the_same_with_a_cache_of_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = ServerConfig::for_data_dir(dir.path());
+    config.cache_max_mib = 0;
+    cold_and_warm_answers_are_the_same_bytes(config).await;
+}
