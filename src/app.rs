@@ -30,9 +30,6 @@ const BODY_LIMIT_BYTES: usize = 256 * 1024;
 /// A request that takes longer is cut off, so shutdown never waits on it forever.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Bytes of record JSON the read cache may hold across every company.
-const CACHE_BYTES: u64 = 512 * 1024 * 1024;
-
 /// How often the keep-alive looks for connections idle long enough to need a refresh.
 const KEEP_ALIVE_EVERY: Duration = Duration::from_secs(3600);
 
@@ -230,7 +227,7 @@ pub async fn build_state(
         tokens,
         linker,
         sync,
-        cache: DataCache::new(CACHE_BYTES),
+        cache: DataCache::new(config.cache_max_mib.saturating_mul(1024 * 1024)),
         tasks,
         shutdown_grace: Duration::from_secs(config.shutdown_grace_secs),
         auth_failures: Default::default(),

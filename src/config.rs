@@ -65,6 +65,17 @@ pub struct ServerConfig {
     )]
     pub on_demand_reserve_percent: u8,
 
+    /// MiB of memory the read cache may hold across every company (pages as sent, records,
+    /// counts, and the columns and selections queries use); the process needs about 150 MiB
+    /// more.
+    #[arg(
+        long = "cache-max-mib",
+        env = "LEDGERLINE_CACHE_MAX_MIB",
+        default_value_t = crate::sync::cache::DEFAULT_CACHE_MAX_MIB,
+        value_name = "MIB"
+    )]
+    pub cache_max_mib: u64,
+
     /// Log format: `text` for people, `json` for log collectors.
     #[arg(long, env = "LEDGERLINE_LOG_FORMAT", default_value = "text")]
     pub log_format: LogFormat,
@@ -92,6 +103,7 @@ impl ServerConfig {
             shutdown_grace_secs: 30,
             on_demand_reserve_percent:
                 crate::provider::exact::budget::DEFAULT_ON_DEMAND_RESERVE_PERCENT,
+            cache_max_mib: crate::sync::cache::DEFAULT_CACHE_MAX_MIB,
             log_format: LogFormat::Text,
         }
     }
@@ -154,6 +166,7 @@ impl fmt::Debug for ServerConfig {
             .field("upstream_urls", &self.upstream_urls)
             .field("shutdown_grace_secs", &self.shutdown_grace_secs)
             .field("on_demand_reserve_percent", &self.on_demand_reserve_percent)
+            .field("cache_max_mib", &self.cache_max_mib)
             .field("log_format", &self.log_format)
             .finish()
     }

@@ -206,11 +206,11 @@ pub async fn render(state: &AppState) -> Result<String, StoreError> {
             }),
     );
 
-    let cache = state.cache.stats();
+    let cache = state.cache.stats().await;
     let single = |value: f64| std::iter::once((Vec::new(), value));
     family.gauge(
         "ledgerline_cache_entries",
-        "Datasets held by this instance's read cache",
+        "Entries (pages, records, counts, query columns) held by this instance's read cache",
         single(cache.entries as f64),
     );
     family.gauge(
@@ -220,12 +220,12 @@ pub async fn render(state: &AppState) -> Result<String, StoreError> {
     );
     family.counter(
         "ledgerline_cache_hits_total",
-        "Dataset reads served from this instance's cache",
+        "Reads served from this instance's cache",
         single(cache.hits as f64),
     );
     family.counter(
         "ledgerline_cache_misses_total",
-        "Dataset reads that loaded the dataset from the store",
+        "Reads that had to load from the store or compute a selection",
         single(cache.misses as f64),
     );
     let lookups = cache.hits + cache.misses;

@@ -1,11 +1,13 @@
 //! Reading pulled data in Codat's shapes (`/companies/{companyId}/data/invoices`), queueing pulls,
-//! and their status (`dataStatus`, `data/history`). Reads come from the sync engine's cache of
-//! the store: they never call the upstream.
+//! and their status (`dataStatus`, `data/history`). Reads come from the store, a page or a
+//! record at a time, through the sync engine's bounded cache: they never call the upstream, and
+//! never load a data type whole.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::StatusCode;
 use axum::http::header::CONTENT_TYPE;
@@ -23,14 +25,15 @@ use super::companies::{company_id_for_read, load_company};
 use super::error::{ApiError, ApiResult, ErrorMessage};
 use super::etag::{entity_tag, none_match_hits, not_modified, tagged};
 use super::extract::ApiQuery;
-use super::paging::{Links, Page, PageQuery};
+use super::paging::{Links, Page, PageQuery, Paging};
 use super::selection::Selection;
 use super::time::iso_utc;
 use crate::app::AppState;
 use crate::model::DATASETS;
 use crate::provider::DataType;
+use crate::store::StoreError;
 use crate::store::{DatasetState, PullOperationRow};
-use crate::sync::cache::{CachedDataset, DataCache};
+use crate::sync::cache::DatasetKey;
 use crate::sync::{QueueError, QueueOptions};
 
 /// Codat's PullOperation: one queued or finished pull of a data type.
@@ -228,20 +231,17 @@ impl Freshness {
         response
     }
 
-    /// The data type's cached records, or the 409 that says why there are none to read yet.
-    async fn dataset(&self, state: &AppState) -> ApiResult<Arc<CachedDataset>> {
+    /// What identifies the data type's records as of now in the read cache, or the 409 that
+    /// says why there are none to read yet.
+    async fn dataset(&self, state: &AppState) -> ApiResult<DatasetKey> {
         if self.state.last_sync.is_none() {
             return Err(self.not_synced(state).await);
         }
-        Ok(state
-            .cache
-            .dataset(
-                &state.store,
-                self.company_id,
-                self.data_type.key(),
-                &self.state,
-            )
-            .await?)
+        Ok(DatasetKey {
+            company_id: self.company_id,
+            data_type: self.data_type.key(),
+            fingerprint: self.state.fingerprint,
+        })
     }
 
     /// The 409 for a data type with nothing to read yet, saying why: its first pull is running
@@ -284,72 +284,118 @@ impl Freshness {
     }
 }
 
-/// The positions in `dataset.records` a selection returns, or `None` for all of them in order.
-/// Parsing, filtering and sorting a big dataset takes a while: it runs off the async workers.
-/// The dataset remembers recent selections, so paging through one costs one filter and sort.
+/// Pages deeper than this start from a known id (the cached ids) rather than an offset,
+/// which the store walks row by row.
+const DEEP_OFFSET: i64 = 1_000;
+
+/// The positions (in id order) a selection keeps, in its order: computed over columns of the
+/// fields it reads (read from the store once per dataset version and field, then cached), and
+/// kept per selection, so paging through one costs one filter and sort.
 async fn select(
-    cache: &DataCache,
-    dataset: &Arc<CachedDataset>,
+    state: &AppState,
+    dataset: &DatasetKey,
     selection: Selection,
-) -> ApiResult<Option<Arc<Vec<usize>>>> {
-    if selection.is_everything() {
-        return Ok(None);
-    }
-    let had_view = dataset.has_query_view();
-    let positions = tokio::task::spawn_blocking({
-        let dataset = Arc::clone(dataset);
-        move || dataset.selection(selection.key(), || selection.apply(dataset.query_view()))
-    })
-    .await
-    .map_err(ApiError::internal)?;
-    if !had_view {
-        // The parsed view now takes memory too: let the cache's bound count it.
-        cache.reweigh(dataset).await;
-    }
-    Ok(Some(positions))
+) -> Result<(Arc<Vec<Box<str>>>, Arc<Vec<u32>>), StoreError> {
+    let store = &state.store;
+    let read = |paths: Vec<Vec<String>>| async move {
+        store
+            .record_fields(dataset.company_id, dataset.data_type, &paths)
+            .await
+    };
+    let key = selection.key().to_string();
+    let positions = state
+        .cache
+        .selection(dataset, &key, async {
+            let paths = selection.paths();
+            let (ids, columns) = state.cache.fields(dataset, &paths, read).await?;
+            // Filtering and sorting 100,000 records takes milliseconds: off the workers.
+            tokio::task::spawn_blocking(move || {
+                let field = |position: usize, path: &[String]| {
+                    let column = paths.iter().position(|p| p == path)?;
+                    columns[column].get(position)?.as_ref()
+                };
+                selection
+                    .apply_fields(ids.len(), field)
+                    .into_iter()
+                    .map(|position| position as u32)
+                    .collect()
+            })
+            .await
+            .map_err(|e| StoreError::Database(sqlx::Error::Protocol(e.to_string())))
+        })
+        .await?;
+    let ids = match state.cache.cached_ids(dataset).await {
+        Some(ids) => ids,
+        None => state.cache.fields(dataset, &[], read).await?.0,
+    };
+    Ok((ids, positions))
 }
 
-/// Answers one page of a data type's records, in Codat's envelope, straight from cached JSON.
-async fn list_records(
+/// The JSON of one page of records: read from the store by position (an indexed read of just
+/// that page), or for a selection, by the ids at its positions. Also the total.
+async fn page_records(
     state: &AppState,
-    freshness: &Freshness,
-    params: PageQuery,
-    request: (&Uri, &HeaderMap),
-) -> ApiResult<Response> {
-    let paging = params.paging()?;
-    let spec = freshness.data_type.spec();
-    let selection = Selection::parse(spec.record_name, spec.query_paths, &params)?;
-    let company_id = freshness.company_id;
-    let (uri, headers) = request;
-    let tag = freshness.page_tag(uri);
-    // Unchanged since the client's copy: no need to load, select or build anything.
-    if freshness.state.last_sync.is_some() && none_match_hits(headers, &tag) {
-        return Ok(not_modified(tag));
+    dataset: &DatasetKey,
+    selection: Selection,
+    paging: Paging,
+) -> Result<(Vec<String>, u64), StoreError> {
+    let (company, data_type) = (dataset.company_id, dataset.data_type);
+    if selection.is_everything() {
+        let total = state
+            .cache
+            .count(dataset, async {
+                Ok(state.store.record_count(company, data_type).await? as u64)
+            })
+            .await?;
+        let (offset, limit) = (paging.offset(), paging.limit());
+        if offset >= total as i64 {
+            return Ok((Vec::new(), total));
+        }
+        let ids = if offset >= DEEP_OFFSET {
+            state.cache.cached_ids(dataset).await
+        } else {
+            None
+        };
+        let records = match ids.as_ref().and_then(|ids| ids.get(offset as usize)) {
+            Some(from) => {
+                state
+                    .store
+                    .record_page_from(company, data_type, from, limit)
+                    .await?
+            }
+            None => {
+                state
+                    .store
+                    .record_page(company, data_type, offset, limit)
+                    .await?
+            }
+        };
+        return Ok((records, total));
     }
-    let dataset = freshness.dataset(state).await?;
-    let selected = select(&state.cache, &dataset, selection).await?;
-    let total = selected
-        .as_ref()
-        .map_or(dataset.records.len(), |positions| positions.len());
-    let start = (paging.offset() as usize).min(total);
-    let end = (start + paging.page_size as usize).min(total);
-    let page: Vec<&str> = match &selected {
-        None => dataset.records[start..end]
-            .iter()
-            .map(|(_, json)| &**json)
-            .collect(),
-        Some(positions) => positions[start..end]
-            .iter()
-            .map(|&position| &*dataset.records[position].1)
-            .collect(),
-    };
-    let path = format!("/companies/{company_id}/data/{}", spec.path);
-    let links = Links::new(total as i64, paging, &path, &params.filter_params());
-    let links = serde_json::to_string(&links).expect("links serialise");
+    let (ids, positions) = select(state, dataset, selection).await?;
+    let total = positions.len() as u64;
+    let start = (paging.offset() as usize).min(positions.len());
+    let end = (start + paging.page_size as usize).min(positions.len());
+    let wanted: Vec<&str> = positions[start..end]
+        .iter()
+        .filter_map(|&position| ids.get(position as usize).map(|id| &**id))
+        .collect();
+    let mut found = state
+        .store
+        .records_by_id(company, data_type, &wanted)
+        .await?;
+    // A record gone since the ids were read (a later version) is left out, as it would be there.
+    let records = wanted.iter().filter_map(|id| found.remove(*id)).collect();
+    Ok((records, total))
+}
+
+/// Codat's envelope around records' JSON, as the bytes sent.
+fn page_body(records: &[String], total: u64, paging: Paging, links: &Links) -> Bytes {
+    let links = serde_json::to_string(links).expect("links serialise");
     let mut body =
-        String::with_capacity(page.iter().map(|json| json.len() + 1).sum::<usize>() + 256);
+        String::with_capacity(records.iter().map(|json| json.len() + 1).sum::<usize>() + 256);
     body.push_str("{\"results\":[");
-    for (i, json) in page.iter().enumerate() {
+    for (i, json) in records.iter().enumerate() {
         if i > 0 {
             body.push(',');
         }
@@ -359,22 +405,77 @@ async fn list_records(
         "],\"pageNumber\":{},\"pageSize\":{},\"totalResults\":{total},\"_links\":{links}}}",
         paging.page, paging.page_size
     ));
-    Ok(tagged(
-        ([(CONTENT_TYPE, "application/json")], body).into_response(),
-        tag,
-    ))
+    Bytes::from(body)
+}
+
+/// Answers one page of a data type's records, in Codat's envelope: the page's bytes are built
+/// once per dataset version, selection and page, then served from the cache without a copy.
+async fn list_records(
+    state: &AppState,
+    freshness: &Freshness,
+    params: PageQuery,
+    request: (&Uri, &HeaderMap),
+) -> ApiResult<Response> {
+    let paging = params.paging()?;
+    let spec = freshness.data_type.spec();
+    let (uri, headers) = request;
+    let tag = freshness.page_tag(uri);
+    let answer = |body: Bytes| {
+        tagged(
+            ([(CONTENT_TYPE, "application/json")], body).into_response(),
+            tag.clone(),
+        )
+    };
+    // What the links echo decides the bytes (with the page): the filter parameters as sent.
+    let filter = params.filter_params();
+    let synced = freshness.state.last_sync.is_some();
+    if synced {
+        // Built before, so its query and orderBy were valid: served as it is.
+        let dataset = freshness.dataset(state).await?;
+        if let Some(body) = state
+            .cache
+            .cached_page(&dataset, &filter, paging.page, paging.page_size)
+            .await
+        {
+            if none_match_hits(headers, &tag) {
+                return Ok(not_modified(tag));
+            }
+            return Ok(answer(body));
+        }
+    }
+    let selection = Selection::parse(spec.record_name, spec.query_paths, &params)?;
+    // Unchanged since the client's copy: no need to select or build anything.
+    if synced && none_match_hits(headers, &tag) {
+        return Ok(not_modified(tag));
+    }
+    let dataset = freshness.dataset(state).await?;
+    let body = state
+        .cache
+        .page(&dataset, &filter, paging.page, paging.page_size, async {
+            let (records, total) = page_records(state, &dataset, selection, paging).await?;
+            let path = format!("/companies/{}/data/{}", dataset.company_id, spec.path);
+            let links = Links::new(total as i64, paging, &path, &filter);
+            Ok(page_body(&records, total, paging, &links))
+        })
+        .await?;
+    Ok(answer(body))
 }
 
 /// One record's JSON, tagged by its content, or 304 when the client holds that already.
-fn record_answer(json: &str, headers: &HeaderMap) -> Response {
-    let tag = entity_tag(&[json.as_bytes()]);
+fn record_answer(body: Bytes, tag: HeaderValue, headers: &HeaderMap) -> Response {
     if none_match_hits(headers, &tag) {
         return not_modified(tag);
     }
     tagged(
-        ([(CONTENT_TYPE, "application/json")], json.to_string()).into_response(),
+        ([(CONTENT_TYPE, "application/json")], body).into_response(),
         tag,
     )
+}
+
+/// A record's body and its tag (from its content).
+fn tagged_record(json: String) -> (Bytes, HeaderValue) {
+    let tag = entity_tag(&[json.as_bytes()]);
+    (Bytes::from(json), tag)
 }
 
 async fn get_record(
@@ -384,14 +485,29 @@ async fn get_record(
     headers: &HeaderMap,
 ) -> ApiResult<Response> {
     let dataset = freshness.dataset(state).await?;
-    let json = dataset.get(record_id).ok_or_else(|| {
+    let loaded = state
+        .cache
+        .record(&dataset, record_id, async {
+            let json = state
+                .store
+                .record(dataset.company_id, dataset.data_type, record_id)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+            Ok(tagged_record(json))
+        })
+        .await;
+    let (body, tag) = match loaded {
+        Ok(record) => record,
         // Codat's words name the read path (`accounts`), not the dataStatus key.
-        ApiError::not_found(format!(
-            "No data available for {} for ID {record_id}",
-            freshness.data_type.spec().path
-        ))
-    })?;
-    Ok(record_answer(json, headers))
+        Err(StoreError::NotFound) => {
+            return Err(ApiError::not_found(format!(
+                "No data available for {} for ID {record_id}",
+                freshness.data_type.spec().path
+            )));
+        }
+        Err(other) => return Err(other.into()),
+    };
+    Ok(record_answer(body, tag, headers))
 }
 
 /// `GET /companies/{companyId}/data/{path}`: a page of a data type's records, or the one record
@@ -456,10 +572,22 @@ async fn single_record(
     headers: &HeaderMap,
 ) -> ApiResult<Response> {
     let dataset = freshness.dataset(state).await?;
-    let Some((_, json)) = dataset.records.first() else {
-        return Err(freshness.not_synced(state).await);
+    let loaded = state
+        .cache
+        .record(&dataset, "", async {
+            let mut first = state
+                .store
+                .record_page(dataset.company_id, dataset.data_type, 0, 1)
+                .await?;
+            Ok(tagged_record(first.pop().ok_or(StoreError::NotFound)?))
+        })
+        .await;
+    let (body, tag) = match loaded {
+        Ok(record) => record,
+        Err(StoreError::NotFound) => return Err(freshness.not_synced(state).await),
+        Err(other) => return Err(other.into()),
     };
-    Ok(record_answer(json, headers))
+    Ok(record_answer(body, tag, headers))
 }
 
 /// Adds every data type's read operations to the OpenAPI document, from [`DATASETS`]: a list

@@ -1,7 +1,7 @@
 //! Codat's `query` and `orderBy` on list endpoints: which records a list returns, in which
 //! order. The language itself lives in `crate::query`; this module turns a request's parameters
-//! into a selection and applies it, to cached datasets and to the small lists (companies,
-//! connections, integrations, pull history) that are filtered in memory.
+//! into a selection and applies it, to datasets (over columns of the fields it reads) and to the
+//! small lists (companies, connections, integrations, pull history) that are filtered in memory.
 
 use serde::Serialize;
 use serde_json::Value;
@@ -65,6 +65,40 @@ impl Selection {
         // Each record's key is computed once; the position breaks ties.
         let mut keyed: Vec<_> = kept
             .map(|(position, record)| (self.order.sort_key(record), position))
+            .collect();
+        keyed.sort_unstable();
+        keyed.into_iter().map(|(_, position)| position).collect()
+    }
+
+    /// Every property path the selection reads (its filter's and its order's), each once.
+    pub fn paths(&self) -> Vec<Vec<String>> {
+        let mut paths = self.filter.paths();
+        for path in self.order.paths() {
+            if !paths.contains(&path) {
+                paths.push(path);
+            }
+        }
+        paths
+    }
+
+    /// [`apply`](Self::apply) to `count` records known only by the values at the paths the
+    /// selection reads: `field(position, path)` is the record's value there (`None` when it
+    /// has none). Same result as `apply` on the records themselves.
+    pub fn apply_fields<'v>(
+        &self,
+        count: usize,
+        field: impl Fn(usize, &[String]) -> Option<&'v Value>,
+    ) -> Vec<usize> {
+        let kept = (0..count)
+            .filter(|&position| self.filter.matches_fields(&|path| field(position, path)));
+        if self.order.is_empty() {
+            return kept.collect();
+        }
+        let mut keyed: Vec<_> = kept
+            .map(|position| {
+                let key = self.order.sort_key_fields(&|path| field(position, path));
+                (key, position)
+            })
             .collect();
         keyed.sort_unstable();
         keyed.into_iter().map(|(_, position)| position).collect()

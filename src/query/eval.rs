@@ -10,19 +10,22 @@ use serde_json::{Number, Value};
 
 use super::{Comparison, Expr, Literal, Op};
 
+/// The value at a property path of the record being tested (`None` when it has none there).
+pub(super) type Fields<'f, 'v> = &'f dyn Fn(&[String]) -> Option<&'v Value>;
+
 impl Expr {
-    pub(super) fn matches(&self, record: &Value) -> bool {
+    pub(super) fn matches<'v>(&self, field: Fields<'_, 'v>) -> bool {
         match self {
-            Expr::Or(terms) => terms.iter().any(|t| t.matches(record)),
-            Expr::And(terms) => terms.iter().all(|t| t.matches(record)),
-            Expr::Compare(comparison) => comparison.matches(record),
+            Expr::Or(terms) => terms.iter().any(|t| t.matches(field)),
+            Expr::And(terms) => terms.iter().all(|t| t.matches(field)),
+            Expr::Compare(comparison) => comparison.matches(field),
         }
     }
 }
 
 impl Comparison {
-    fn matches(&self, record: &Value) -> bool {
-        let field = lookup(record, &self.path);
+    fn matches<'v>(&self, field: Fields<'_, 'v>) -> bool {
+        let field = field(&self.path);
         let value = &self.value;
         match self.op {
             Op::Eq => equals(field, value),

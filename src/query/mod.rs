@@ -69,7 +69,26 @@ impl Query {
 
     /// Whether `record` passes the filter.
     pub fn matches(&self, record: &serde_json::Value) -> bool {
-        self.root.as_ref().is_none_or(|root| root.matches(record))
+        self.matches_fields(&|path| eval::lookup(record, path))
+    }
+
+    /// Whether a record passes the filter, given the value at each property path the query
+    /// names (`None` when the record has none there): the same test as [`Query::matches`]
+    /// without the record itself, for records kept as columns of their queried fields.
+    pub fn matches_fields<'v>(
+        &self,
+        field: &dyn Fn(&[String]) -> Option<&'v serde_json::Value>,
+    ) -> bool {
+        self.root.as_ref().is_none_or(|root| root.matches(field))
+    }
+
+    /// Every property path the query names (split at its dots), each once.
+    pub fn paths(&self) -> Vec<Vec<String>> {
+        let mut paths = Vec::new();
+        if let Some(root) = &self.root {
+            root.collect_paths(&mut paths);
+        }
+        paths
     }
 }
 
@@ -81,6 +100,21 @@ enum Expr {
     /// All of these; never fewer than two.
     And(Vec<Expr>),
     Compare(Comparison),
+}
+
+impl Expr {
+    fn collect_paths(&self, paths: &mut Vec<Vec<String>>) {
+        match self {
+            Expr::Or(terms) | Expr::And(terms) => {
+                terms.iter().for_each(|term| term.collect_paths(paths))
+            }
+            Expr::Compare(comparison) => {
+                if !paths.contains(&comparison.path) {
+                    paths.push(comparison.path.clone());
+                }
+            }
+        }
+    }
 }
 
 /// `path op value`.

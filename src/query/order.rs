@@ -56,6 +56,11 @@ impl OrderBy {
         self.fields.is_empty()
     }
 
+    /// Every property path the order names (split at its dots).
+    pub fn paths(&self) -> Vec<Vec<String>> {
+        self.fields.iter().map(|field| field.path.clone()).collect()
+    }
+
     /// How two records compare under this order (`Equal` when every field ties).
     pub fn compare(&self, a: &Value, b: &Value) -> Ordering {
         self.sort_key(a).cmp(&self.sort_key(b))
@@ -65,16 +70,21 @@ impl OrderBy {
     /// once per record, rather than by [`compare`](Self::compare), which reads both records
     /// on every comparison.
     pub fn sort_key(&self, record: &Value) -> SortKey {
+        self.sort_key_fields(&|path| lookup(record, path))
+    }
+
+    /// [`sort_key`](Self::sort_key) of a record given the value at each path the order names
+    /// (`None` when the record has none there), as for
+    /// [`Query::matches_fields`](super::Query::matches_fields).
+    pub fn sort_key_fields<'v>(&self, value: &dyn Fn(&[String]) -> Option<&'v Value>) -> SortKey {
         SortKey(
             self.fields
                 .iter()
-                .map(
-                    |field| match lookup(record, &field.path).and_then(Scalar::of) {
-                        None => KeyPart::Missing,
-                        Some(scalar) if field.descending => KeyPart::Descending(Reverse(scalar)),
-                        Some(scalar) => KeyPart::Ascending(scalar),
-                    },
-                )
+                .map(|field| match value(&field.path).and_then(Scalar::of) {
+                    None => KeyPart::Missing,
+                    Some(scalar) if field.descending => KeyPart::Descending(Reverse(scalar)),
+                    Some(scalar) => KeyPart::Ascending(scalar),
+                })
                 .collect(),
         )
     }

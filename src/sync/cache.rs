@@ -1,296 +1,530 @@
-//! Per-company cached copies of pulled datasets, served to readers without touching the store
-//! more than to ask "is my copy current?".
+//! What reads keep in memory between requests, bounded by bytes (`LEDGERLINE_CACHE_MAX_MIB`):
+//! pages as the bytes sent (built once, then shared with every reader without a copy), single
+//! records with their tags, record counts, and for queries the record ids and the values of the
+//! queried fields as compact columns, with the positions each selection keeps.
 //!
-//! The cache key includes the dataset's fingerprint (from its versions, which every committed
-//! pull that changed records raises), so a reader sees a new pull as soon as the store's memory
-//! of the versions does, and concurrent readers of a copy not cached yet share one load (moka's
-//! `try_get_with`).
+//! Nothing here holds a data type whole: a page or a record not cached is read from the store
+//! (an indexed read of just that page), and a query reads only the fields it names. Every key
+//! includes the dataset's fingerprint (from its versions, which every committed pull that
+//! changed records raises), so a reader sees a new pull as soon as the store's memory of the
+//! versions does; entries of older versions are never asked for again and age out. Concurrent
+//! readers of something not cached share one load (moka's `try_get_with`).
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
+use axum::body::Bytes;
+use axum::http::HeaderValue;
 use moka::future::Cache;
 use uuid::Uuid;
 
-use crate::store::{DatasetState, Store, StoreError};
+use crate::store::{FieldColumn, StoreError};
 
-/// How many distinct selections one dataset keeps.
-const SELECTIONS_KEPT: u64 = 16;
+/// The bound's default, in MiB.
+pub const DEFAULT_CACHE_MAX_MIB: u64 = 256;
+/// What an entry costs beyond its content: the key, moka's bookkeeping, the allocations.
+const ENTRY_OVERHEAD: usize = 160;
 
-/// A dataset as readers see it: records as JSON text, ordered by id (a stable paging order).
-#[derive(Debug)]
-pub struct CachedDataset {
-    pub records: Vec<(String, Arc<str>)>,
-    bytes: usize,
-    /// The records parsed for `query`/`orderBy`, built on the first such request: most reads
-    /// page through the text and should not pay for parsed copies.
-    query_view: OnceLock<Vec<serde_json::Value>>,
-    /// Recent selections (`query` + `orderBy` → positions in `records`): a client paging through
-    /// a filtered list asks the same selection once a page, and should pay for it once.
-    selections: moka::sync::Cache<String, Arc<Vec<usize>>>,
-    /// Its key in the [`DataCache`], so that it can be weighed again once its query view exists.
-    cache_key: Option<Key>,
+/// One data type of one company as of one version: what every cached entry belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DatasetKey {
+    pub company_id: Uuid,
+    pub data_type: &'static str,
+    pub fingerprint: [u8; 16],
 }
 
-impl CachedDataset {
-    /// A dataset of `(id, JSON)` records, sorted by id.
-    pub fn new(records: Vec<(String, Arc<str>)>) -> Self {
-        let bytes = records.iter().map(|(id, json)| id.len() + json.len()).sum();
-        CachedDataset {
-            records,
-            bytes,
-            query_view: OnceLock::new(),
-            selections: moka::sync::Cache::new(SELECTIONS_KEPT),
-            cache_key: None,
+/// Which part of a dataset an entry holds.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Part {
+    /// A page's body: what decides its bytes besides the records (the list's filter
+    /// parameters as the links echo them, the page number and size).
+    Page {
+        filter: Box<str>,
+        page: u32,
+        page_size: u32,
+    },
+    /// One record's body and tag.
+    Record(Box<str>),
+    /// How many records there are.
+    Count,
+    /// Every record's id, in order.
+    Ids,
+    /// The values at one property path, in id order.
+    Field(Box<[String]>),
+    /// The positions (in id order) a selection keeps, in its order.
+    Selection(Box<str>),
+}
+
+type Key = (DatasetKey, Part);
+
+#[derive(Debug, Clone)]
+enum Entry {
+    Body(Bytes),
+    Tagged(Bytes, HeaderValue),
+    Count(u64),
+    Ids(Arc<Vec<Box<str>>>),
+    Field(Arc<FieldColumn>),
+    Positions(Arc<Vec<u32>>),
+}
+
+impl Entry {
+    /// Bytes of memory the entry holds, roughly (never under).
+    fn weight(&self) -> usize {
+        match self {
+            Entry::Body(bytes) => bytes.len(),
+            Entry::Tagged(bytes, tag) => bytes.len() + tag.len(),
+            Entry::Count(_) => 8,
+            Entry::Ids(ids) => ids.iter().map(|id| id.len() + 16).sum(),
+            Entry::Field(column) => column.iter().map(value_weight).sum(),
+            Entry::Positions(positions) => 4 * positions.len(),
         }
     }
+}
 
-    /// Whether the parsed view for queries has been built.
-    pub fn has_query_view(&self) -> bool {
-        self.query_view.get().is_some()
-    }
-
-    /// What the dataset weighs in the cache: its JSON text, and once built, its parsed query
-    /// view — estimated at three times the text (measured: 465 MiB of view for 180 MiB of text
-    /// at 91,000 invoices), so a cache full of queried datasets still stays near its bound.
-    pub fn weight(&self) -> u32 {
-        let view = if self.has_query_view() {
-            3 * self.bytes
-        } else {
-            0
-        };
-        (self.bytes + view).min(u32::MAX as usize) as u32
-    }
-
-    /// The positions a selection keeps, computed by `select` on the first ask for `key` (which
-    /// must say everything that decides the result, e.g. the query and orderBy texts).
-    pub fn selection(&self, key: &str, select: impl FnOnce() -> Vec<usize>) -> Arc<Vec<usize>> {
-        self.selections.get_with_by_ref(key, || Arc::new(select()))
-    }
-
-    /// Every record parsed, in the order of `records`, without its arrays: queries cannot
-    /// reach into arrays, and line items are most of an invoice's weight. The first call
-    /// parses the whole dataset; run it off the async runtime for big ones.
-    pub fn query_view(&self) -> &[serde_json::Value] {
-        self.query_view.get_or_init(|| {
-            let parse = |records: &[(String, Arc<str>)]| -> Vec<serde_json::Value> {
-                records
-                    .iter()
-                    .map(|(_, json)| {
-                        let mut value = serde_json::from_str(json).unwrap_or_default();
-                        drop_arrays(&mut value);
-                        value
-                    })
-                    .collect()
-            };
-            // Parsing is most of a cold query's time: spread it over the cores.
-            let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-            let chunk = self.records.len().div_ceil(threads).max(1024);
-            std::thread::scope(|scope| {
-                let parts: Vec<_> = self
-                    .records
-                    .chunks(chunk)
-                    .map(|part| scope.spawn(move || parse(part)))
-                    .collect();
-                parts
-                    .into_iter()
-                    .flat_map(|part| part.join().expect("parsing a record does not panic"))
-                    .collect()
-            })
-        })
-    }
-
-    /// The record with this id.
-    pub fn get(&self, id: &str) -> Option<&Arc<str>> {
-        self.records
-            .binary_search_by(|(rid, _)| rid.as_str().cmp(id))
-            .ok()
-            .map(|i| &self.records[i].1)
+/// What one stored scalar takes in a column.
+fn value_weight(value: &Option<serde_json::Value>) -> usize {
+    const VALUE: usize = std::mem::size_of::<Option<serde_json::Value>>();
+    match value {
+        Some(serde_json::Value::String(text)) => VALUE + text.capacity(),
+        _ => VALUE,
     }
 }
 
-/// Removes every array below `value`'s objects.
-fn drop_arrays(value: &mut serde_json::Value) {
-    if let serde_json::Value::Object(fields) = value {
-        fields.retain(|_, field| !field.is_array());
-        fields.values_mut().for_each(drop_arrays);
+fn key_weight((_, part): &Key) -> usize {
+    match part {
+        Part::Page { filter, .. } => filter.len(),
+        Part::Record(id) => id.len(),
+        Part::Field(path) => path.iter().map(|step| step.len() + 24).sum(),
+        Part::Selection(text) => text.len(),
+        Part::Count | Part::Ids => 0,
     }
 }
 
-/// A company, a data type, and the fingerprint of its records.
-type Key = (Uuid, String, [u8; 16]);
-
-/// The cache of every company's datasets, bounded by bytes.
-#[derive(Clone)]
-pub struct DataCache {
-    cache: Cache<Key, Arc<CachedDataset>>,
-    /// Lookups, and those that had to load from the store, for `/metrics`.
-    lookups: Arc<AtomicU64>,
-    loads: Arc<AtomicU64>,
-}
-
-/// What `/metrics` shows of the cache: its size and how often it answered.
+/// How the cache has served so far.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CacheStats {
-    pub entries: u64,
-    pub weighted_bytes: u64,
+    /// Lookups answered from memory.
     pub hits: u64,
+    /// Lookups that had to load (from the store, or by computing a selection).
     pub misses: u64,
+    /// Bytes held, as the bound counts them.
+    pub weighted_bytes: u64,
+    pub entries: u64,
+    /// The bound.
+    pub max_bytes: u64,
+}
+
+impl CacheStats {
+    /// Hits out of every lookup (0 before any).
+    pub fn hit_rate(&self) -> f64 {
+        let total = self.hits + self.misses;
+        if total == 0 {
+            0.0
+        } else {
+            self.hits as f64 / total as f64
+        }
+    }
+}
+
+/// The read cache of every company's data, bounded by bytes.
+#[derive(Clone)]
+pub struct DataCache {
+    cache: Cache<Key, Entry>,
+    max_bytes: u64,
+    hits: Arc<AtomicU64>,
+    misses: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for DataCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DataCache")
             .field("entries", &self.cache.entry_count())
+            .field("max_bytes", &self.max_bytes)
             .finish()
     }
 }
 
+/// A loader's error, shared by the readers that waited on it.
+fn unshare(error: Arc<StoreError>) -> StoreError {
+    match &*error {
+        StoreError::NotFound => StoreError::NotFound,
+        other => StoreError::Database(sqlx::Error::Protocol(other.to_string())),
+    }
+}
+
 impl DataCache {
-    /// A cache holding up to `max_bytes` of record JSON.
+    /// A cache holding up to `max_bytes`, counted by what each entry holds.
     pub fn new(max_bytes: u64) -> Self {
         DataCache {
             cache: Cache::builder()
                 .max_capacity(max_bytes)
-                .weigher(|_, dataset: &Arc<CachedDataset>| dataset.weight())
+                .weigher(|key: &Key, entry: &Entry| {
+                    (key_weight(key) + entry.weight() + ENTRY_OVERHEAD).min(u32::MAX as usize)
+                        as u32
+                })
                 // Old versions are never asked for again; let them go.
-                .time_to_idle(std::time::Duration::from_secs(15 * 60))
+                .time_to_idle(Duration::from_secs(15 * 60))
                 .build(),
-            lookups: Arc::default(),
-            loads: Arc::default(),
+            max_bytes,
+            hits: Arc::default(),
+            misses: Arc::default(),
         }
     }
 
-    /// Size and hit counts since the start (entries and bytes as moka last counted them).
-    pub fn stats(&self) -> CacheStats {
-        let lookups = self.lookups.load(Ordering::Relaxed);
-        let misses = self.loads.load(Ordering::Relaxed).min(lookups);
+    /// How the cache has served, and what it holds.
+    pub async fn stats(&self) -> CacheStats {
+        self.cache.run_pending_tasks().await;
         CacheStats {
-            entries: self.cache.entry_count(),
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
             weighted_bytes: self.cache.weighted_size(),
-            hits: lookups - misses,
-            misses,
+            entries: self.cache.entry_count(),
+            max_bytes: self.max_bytes,
         }
     }
 
-    /// The company's copy of a data type in the `state` the store knows (see
-    /// [`Store::dataset_states`]), loading it from the store if needed.
-    pub async fn dataset(
+    /// The cached entry, or `load`'s (one load per key at a time; a failed load is not kept).
+    async fn get(
         &self,
-        store: &Store,
-        company_id: Uuid,
-        data_type: &str,
-        state: &DatasetState,
-    ) -> Result<Arc<CachedDataset>, StoreError> {
-        let key = (company_id, data_type.to_string(), state.fingerprint);
-        let store = store.clone();
-        let data_type = data_type.to_string();
-        self.lookups.fetch_add(1, Ordering::Relaxed);
-        let loads = Arc::clone(&self.loads);
-        let dataset = self
+        key: Key,
+        load: impl Future<Output = Result<Entry, StoreError>>,
+    ) -> Result<Entry, StoreError> {
+        let entry = self
             .cache
-            .try_get_with(key.clone(), async move {
-                loads.fetch_add(1, Ordering::Relaxed);
-                let records = store.load_records(company_id, &data_type).await?;
-                let mut dataset = CachedDataset::new(
-                    records
-                        .into_iter()
-                        .map(|(id, json)| (id, Arc::from(json)))
-                        .collect(),
-                );
-                dataset.cache_key = Some(key);
-                Ok::<_, StoreError>(Arc::new(dataset))
-            })
+            .entry(key)
+            .or_try_insert_with(load)
             .await
-            .map_err(|e: Arc<StoreError>| match &*e {
-                StoreError::NotFound => StoreError::NotFound,
-                other => StoreError::Database(sqlx::Error::Protocol(other.to_string())),
-            })?;
-        Ok(dataset)
+            .map_err(unshare)?;
+        let counter = if entry.is_fresh() {
+            &self.misses
+        } else {
+            &self.hits
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        Ok(entry.into_value())
     }
 
-    /// Weighs a cached dataset again (after its query view was built), so that the cache's
-    /// byte bound counts it.
-    pub async fn reweigh(&self, dataset: &Arc<CachedDataset>) {
-        if let Some(key) = &dataset.cache_key
-            && self.cache.contains_key(key)
+    /// A page's body, built by `build` when not cached.
+    pub async fn page(
+        &self,
+        dataset: &DatasetKey,
+        filter: &str,
+        page: u32,
+        page_size: u32,
+        build: impl Future<Output = Result<Bytes, StoreError>>,
+    ) -> Result<Bytes, StoreError> {
+        let part = Part::Page {
+            filter: filter.into(),
+            page,
+            page_size,
+        };
+        match self
+            .get((dataset.clone(), part), async {
+                build.await.map(Entry::Body)
+            })
+            .await?
         {
-            self.cache.insert(key.clone(), Arc::clone(dataset)).await;
+            Entry::Body(bytes) => Ok(bytes),
+            other => Err(mismatch(&other)),
         }
     }
+
+    /// A page's body if it is cached (a hit), without building it otherwise.
+    pub async fn cached_page(
+        &self,
+        dataset: &DatasetKey,
+        filter: &str,
+        page: u32,
+        page_size: u32,
+    ) -> Option<Bytes> {
+        let part = Part::Page {
+            filter: filter.into(),
+            page,
+            page_size,
+        };
+        match self.cache.get(&(dataset.clone(), part)).await {
+            Some(Entry::Body(bytes)) => {
+                self.hits.fetch_add(1, Ordering::Relaxed);
+                Some(bytes)
+            }
+            _ => None,
+        }
+    }
+
+    /// One record's body and tag; `load` answers `NotFound` for an id not stored (not kept).
+    pub async fn record(
+        &self,
+        dataset: &DatasetKey,
+        id: &str,
+        load: impl Future<Output = Result<(Bytes, HeaderValue), StoreError>>,
+    ) -> Result<(Bytes, HeaderValue), StoreError> {
+        let loaded = async { load.await.map(|(body, tag)| Entry::Tagged(body, tag)) };
+        match self
+            .get((dataset.clone(), Part::Record(id.into())), loaded)
+            .await?
+        {
+            Entry::Tagged(body, tag) => Ok((body, tag)),
+            other => Err(mismatch(&other)),
+        }
+    }
+
+    /// How many records the dataset has.
+    pub async fn count(
+        &self,
+        dataset: &DatasetKey,
+        load: impl Future<Output = Result<u64, StoreError>>,
+    ) -> Result<u64, StoreError> {
+        match self
+            .get((dataset.clone(), Part::Count), async {
+                load.await.map(Entry::Count)
+            })
+            .await?
+        {
+            Entry::Count(n) => Ok(n),
+            other => Err(mismatch(&other)),
+        }
+    }
+
+    /// Every record's id in order, if cached.
+    pub async fn cached_ids(&self, dataset: &DatasetKey) -> Option<Arc<Vec<Box<str>>>> {
+        match self.cache.get(&(dataset.clone(), Part::Ids)).await {
+            Some(Entry::Ids(ids)) => Some(ids),
+            _ => None,
+        }
+    }
+
+    /// The positions a selection keeps, computed by `select` when not cached.
+    pub async fn selection(
+        &self,
+        dataset: &DatasetKey,
+        selection: &str,
+        select: impl Future<Output = Result<Vec<u32>, StoreError>>,
+    ) -> Result<Arc<Vec<u32>>, StoreError> {
+        let part = Part::Selection(selection.into());
+        match self
+            .get((dataset.clone(), part), async {
+                select.await.map(|p| Entry::Positions(Arc::new(p)))
+            })
+            .await?
+        {
+            Entry::Positions(positions) => Ok(positions),
+            other => Err(mismatch(&other)),
+        }
+    }
+
+    /// The ids and the columns of `paths`, those not cached read by `load(missing paths)`,
+    /// which answers the ids and the missing columns in order.
+    pub async fn fields<F, Fut>(
+        &self,
+        dataset: &DatasetKey,
+        paths: &[Vec<String>],
+        load: F,
+    ) -> Result<(Arc<Vec<Box<str>>>, Vec<Arc<FieldColumn>>), StoreError>
+    where
+        F: Fn(Vec<Vec<String>>) -> Fut,
+        Fut: Future<Output = Result<(Vec<Box<str>>, Vec<FieldColumn>), StoreError>>,
+    {
+        let field_key = |path: &Vec<String>| {
+            (
+                dataset.clone(),
+                Part::Field(path.clone().into_boxed_slice()),
+            )
+        };
+        let mut columns: Vec<Option<Arc<FieldColumn>>> = Vec::with_capacity(paths.len());
+        for path in paths {
+            columns.push(match self.cache.get(&field_key(path)).await {
+                Some(Entry::Field(column)) => Some(column),
+                _ => None,
+            });
+        }
+        let ids = self.cached_ids(dataset).await;
+        let missing: Vec<Vec<String>> = paths
+            .iter()
+            .zip(&columns)
+            .filter(|(_, column)| column.is_none())
+            .map(|(path, _)| path.clone())
+            .collect();
+        let counter = if missing.is_empty() && ids.is_some() {
+            &self.hits
+        } else {
+            &self.misses
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        if let (Some(ids), true) = (&ids, missing.is_empty()) {
+            let columns = columns.into_iter().map(|c| c.expect("every column cached"));
+            return Ok((Arc::clone(ids), columns.collect()));
+        }
+        // One read of the store for the ids and every missing column.
+        let (loaded_ids, loaded) = load(missing.clone()).await?;
+        let cached_match = ids.as_ref().is_none_or(|ids| **ids == loaded_ids)
+            && columns
+                .iter()
+                .flatten()
+                .all(|column| column.len() == loaded_ids.len());
+        if !cached_match {
+            // A pull committed between the cached reads and this one: read everything again
+            // from one snapshot, and keep none of it (the version is already gone).
+            let (ids, columns) = load(paths.to_vec()).await?;
+            return Ok((Arc::new(ids), columns.into_iter().map(Arc::new).collect()));
+        }
+        let ids = match ids {
+            Some(ids) => ids,
+            None => {
+                let ids = Arc::new(loaded_ids);
+                self.cache
+                    .insert((dataset.clone(), Part::Ids), Entry::Ids(Arc::clone(&ids)))
+                    .await;
+                ids
+            }
+        };
+        let mut loaded = missing.iter().zip(loaded);
+        let mut filled = Vec::with_capacity(paths.len());
+        for column in columns {
+            filled.push(match column {
+                Some(column) => column,
+                None => {
+                    let (path, column) = loaded.next().ok_or_else(|| {
+                        StoreError::Database(sqlx::Error::Protocol(
+                            "the store answered fewer columns than asked".into(),
+                        ))
+                    })?;
+                    let column = Arc::new(column);
+                    self.cache
+                        .insert(field_key(path), Entry::Field(Arc::clone(&column)))
+                        .await;
+                    column
+                }
+            });
+        }
+        Ok((ids, filled))
+    }
+}
+
+fn mismatch(entry: &Entry) -> StoreError {
+    StoreError::Database(sqlx::Error::Protocol(format!(
+        "the read cache held {entry:?} where another kind of entry belongs"
+    )))
 }
 
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
-
     use super::*;
 
-    #[test]
-    fn a_big_query_view_is_parsed_in_parts_and_keeps_the_order() {
-        let records: Vec<_> = (0..5_000)
-            .map(|n| {
-                (
-                    format!("{n:05}"),
-                    Arc::from(format!(r#"{{"n":{n},"lines":[1]}}"#)),
-                )
-            })
-            .collect();
-        let view = CachedDataset::new(records).query_view().to_vec();
-        assert_eq!(view.len(), 5_000);
-        for (n, value) in view.iter().enumerate() {
-            assert_eq!(
-                value,
-                &json!({"n": n}),
-                "record {n} in place, without its array"
-            );
+    fn dataset(n: u8) -> DatasetKey {
+        DatasetKey {
+            company_id: Uuid::from_u128(u128::from(n)),
+            data_type: "invoices",
+            fingerprint: [n; 16],
         }
     }
 
-    #[test]
-    fn the_query_view_counts_in_the_weight_once_built() {
-        let dataset = CachedDataset::new(vec![("a".into(), Arc::from(r#"{"id":"a"}"#))]);
-        let text = dataset.weight();
-        assert_eq!(text, 11, "id and JSON text");
-        assert_eq!(dataset.query_view().len(), 1);
-        assert_eq!(dataset.weight(), 4 * text);
+    #[tokio::test]
+    async fn a_page_is_built_once_and_then_shared() {
+        let cache = DataCache::new(1 << 20);
+        let body = cache
+            .page(&dataset(1), "", 1, 100, async {
+                Ok(Bytes::from_static(b"page"))
+            })
+            .await
+            .unwrap();
+        let again = cache
+            .page(&dataset(1), "", 1, 100, async { unreachable!("cached") })
+            .await
+            .unwrap();
+        assert_eq!(body, again);
+        // The same bytes, not a copy.
+        assert_eq!(body.as_ptr(), again.as_ptr());
+        let other_page = cache
+            .page(&dataset(1), "", 2, 100, async {
+                Ok(Bytes::from_static(b"two"))
+            })
+            .await
+            .unwrap();
+        assert_eq!(other_page, "two");
+        let stats = cache.stats().await;
+        assert_eq!((stats.hits, stats.misses), (1, 2));
     }
 
-    #[test]
-    fn a_selection_is_computed_once_per_key() {
-        let dataset = CachedDataset::new(vec![("a".into(), Arc::from(r#"{"id":"a"}"#))]);
-        let computed = std::cell::Cell::new(0);
-        let select = || {
-            computed.set(computed.get() + 1);
-            vec![0]
-        };
-        assert_eq!(*dataset.selection("q\0o", select), vec![0]);
-        assert_eq!(
-            *dataset.selection("q\0o", || unreachable!("cached")),
-            vec![0]
-        );
-        dataset.selection("other\0o", Vec::new);
-        assert_eq!(computed.get(), 1);
-        assert!(dataset.selection("other\0o", || vec![9]).is_empty());
+    #[tokio::test]
+    async fn a_failed_load_is_not_kept() {
+        let cache = DataCache::new(1 << 20);
+        let missing = cache
+            .record(&dataset(1), "x", async { Err(StoreError::NotFound) })
+            .await;
+        assert!(matches!(missing, Err(StoreError::NotFound)));
+        let (body, _) = cache
+            .record(&dataset(1), "x", async {
+                Ok((Bytes::from_static(b"{}"), HeaderValue::from_static("\"t\"")))
+            })
+            .await
+            .unwrap();
+        assert_eq!(body, "{}");
     }
 
-    #[test]
-    fn the_query_view_parses_records_in_order_without_arrays() {
-        let dataset = CachedDataset::new(vec![
-            (
-                "a".into(),
-                Arc::from(r#"{"id":"a","lineItems":[{"x":1}],"customerRef":{"id":"7","tags":[]}}"#),
-            ),
-            ("b".into(), Arc::from(r#"{"id":"b","totalAmount":1.5}"#)),
-        ]);
-        assert_eq!(
-            dataset.query_view(),
-            [
-                json!({"id": "a", "customerRef": {"id": "7"}}),
-                json!({"id": "b", "totalAmount": 1.5})
-            ]
+    #[tokio::test]
+    async fn the_bound_holds_whatever_is_cached() {
+        let bound = 1 << 20;
+        let cache = DataCache::new(bound);
+        // 64 pages of 64 KiB: four times the bound.
+        for n in 0..64u32 {
+            cache
+                .page(&dataset(1), "", n + 1, 100, async {
+                    Ok(Bytes::from(vec![b'x'; 64 * 1024]))
+                })
+                .await
+                .unwrap();
+        }
+        let column: FieldColumn = (0..20_000)
+            .map(|n| Some(serde_json::Value::String(format!("text {n}"))))
+            .collect();
+        let weight = Entry::Field(Arc::new(column.clone())).weight();
+        assert!(weight > 20_000 * 32, "a column weighs its values: {weight}");
+        cache
+            .fields(&dataset(2), &[vec!["name".into()]], |_| {
+                let column = column.clone();
+                async { Ok((vec!["a".into(); 20_000], vec![column])) }
+            })
+            .await
+            .unwrap();
+        let stats = cache.stats().await;
+        assert!(
+            stats.weighted_bytes <= bound,
+            "{} bytes held under a bound of {bound}",
+            stats.weighted_bytes
         );
-        // The text served to readers keeps everything.
-        assert!(dataset.get("a").unwrap().contains("lineItems"));
+        assert!(stats.entries > 0);
+    }
+
+    #[tokio::test]
+    async fn fields_read_only_the_columns_not_cached() {
+        let cache = DataCache::new(1 << 20);
+        let path = |name: &str| vec![name.to_string()];
+        let ids = || vec![Box::from("a"), Box::from("b")];
+        let column = |n: i64| vec![Some(serde_json::json!(n)), None];
+        let (got_ids, columns) = cache
+            .fields(&dataset(1), &[path("x")], |missing| async move {
+                assert_eq!(missing, [vec!["x".to_string()]]);
+                Ok((ids(), vec![column(1)]))
+            })
+            .await
+            .unwrap();
+        assert_eq!(*got_ids, ids());
+        assert_eq!(*columns[0], column(1));
+        let (_, columns) = cache
+            .fields(&dataset(1), &[path("y"), path("x")], |missing| async move {
+                assert_eq!(missing, [vec!["y".to_string()]], "x is cached");
+                Ok((ids(), vec![column(2)]))
+            })
+            .await
+            .unwrap();
+        assert_eq!((&*columns[0], &*columns[1]), (&column(2), &column(1)));
+        let (_, columns) = cache
+            .fields(&dataset(1), &[path("x"), path("y")], |_| async {
+                unreachable!("all cached")
+            })
+            .await
+            .unwrap();
+        assert_eq!((&*columns[0], &*columns[1]), (&column(1), &column(2)));
     }
 }

@@ -1,5 +1,6 @@
 //! The sync engine: queues pulls, runs them through the provider, commits their records, and
-//! keeps per-company cached copies that reads are served from. Reads never call the upstream.
+//! keeps the bounded read cache (pages, records, query columns) that reads are served from.
+//! Reads never call the upstream.
 
 pub mod cache;
 mod lease;

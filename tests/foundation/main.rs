@@ -11,6 +11,7 @@ mod hardening;
 mod openapi;
 mod process;
 mod read_path;
+mod read_scale;
 mod readme;
 mod settings;
 mod store;
