@@ -23,6 +23,9 @@
 //! The figures are counts, so a debug build does: `cargo run --example budget_bench`
 //! (`--minutes 2` for a short run). It asserts nothing; it prints `OK` or `OVER` per figure.
 
+#[path = "bench_common/mod.rs"]
+mod bench_common;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -189,16 +192,8 @@ async fn get_json(http: &reqwest::Client, url: url::Url) -> anyhow::Result<Value
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = args()?;
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("off")),
-        )
-        .init();
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(120))
-        .build()?;
+    bench_common::quiet_logs();
+    let http = bench_common::http_client(Duration::from_secs(120))?;
     let scratch = Scratch::create(&args.postgres).await?;
     println!(
         "budget_bench: {} companies on {} divisions of {} invoices, two instances on {} for {} minutes",
@@ -221,12 +216,7 @@ async fn run(args: &Args, http: &reqwest::Client, scratch: &Scratch) -> anyhow::
     let mut seed = Seed::demo();
     // Links go through instance A: the app's redirect is A's callback.
     seed.redirect_apps_to(&base_a);
-    let app = seed
-        .apps
-        .iter()
-        .find(|a| a.region == Region::Nl && a.approved)
-        .context("the demo NL app")?
-        .clone();
+    let app = bench_common::demo_nl_app(&seed)?;
     let codes: Vec<i32> = (0..args.divisions as i32)
         .map(|i| FIRST_DIVISION + i)
         .collect();

@@ -35,6 +35,9 @@
 //! server's log (the budget's waits, each pull's counts). At 100,000 invoices the process needs
 //! about 4 GB of memory, 0.85 GB of it the sandbox's generated books.
 
+#[path = "bench_common/mod.rs"]
+mod bench_common;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -566,30 +569,16 @@ fn compare_with_books(served: &[Value], books: &Value) -> String {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = args()?;
-    // Quiet unless asked: `RUST_LOG=ledgerline=debug` shows the budget's waits and the pulls.
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("off")),
-        )
-        .init();
+    bench_common::quiet_logs();
     let mut table = Table::default();
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(600))
-        .build()?;
+    let http = bench_common::http_client(Duration::from_secs(600))?;
 
     // The sandbox, with Exact's real limits.
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     let mut seed = Seed::demo();
     seed.redirect_apps_to(&base);
-    let app = seed
-        .apps
-        .iter()
-        .find(|a| a.region == Region::Nl && a.approved)
-        .context("the demo NL app")?
-        .clone();
+    let app = bench_common::demo_nl_app(&seed)?;
     let spec = DivisionSpec {
         code: DIVISION,
         region: Region::Nl,

@@ -19,6 +19,9 @@
 //! (default 100,000 invoices, 10 s per target, SQLite in a temporary folder). Needs `wrk` on the
 //! PATH (Debian: `apt-get install wrk`).
 
+#[path = "bench_common/mod.rs"]
+mod bench_common;
+
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -247,28 +250,15 @@ fn warp_clocks(
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = args()?;
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("off")),
-        )
-        .init();
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(600))
-        .build()?;
+    bench_common::quiet_logs();
+    let http = bench_common::http_client(Duration::from_secs(600))?;
 
     // The sandbox, with Exact's real limits.
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     let mut seed = Seed::demo();
     seed.redirect_apps_to(&base);
-    let app = seed
-        .apps
-        .iter()
-        .find(|a| a.region == Region::Nl && a.approved)
-        .context("the demo NL app")?
-        .clone();
+    let app = bench_common::demo_nl_app(&seed)?;
     let books = BooksConfig {
         seed: 1,
         divisions: vec![DivisionSpec {
