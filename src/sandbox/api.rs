@@ -13,6 +13,7 @@ use super::documented;
 use super::entities::{self, Endpoint, Kind, Source};
 use super::limits::Verdict;
 use super::odata::error::{ApiError, add_headers};
+use super::odata::filter::{Expr, Literal, Op};
 use super::odata::query::QueryOptions;
 use super::odata::rows::{RowStyle, Rows};
 use super::odata::{self, Paging};
@@ -116,7 +117,12 @@ fn serve(
         .parse()
         .map_err(|_| ApiError::not_found("Resource not found."))?;
     info.division = Some(division);
-    let (entity_path, key, count) = split_path(path);
+    // `{header}({key})/{Lines}`: the header's lines, as a listing of the lines endpoint.
+    let navigation = navigation(path)?;
+    let (entity_path, key, count) = match &navigation {
+        Some(nav) => (nav.lines.path, None, false),
+        None => split_path(path),
+    };
     let endpoint = entities::lookup(entity_path).ok_or_else(|| {
         ApiError::not_found(format!(
             "Resource not found for the segment '{entity_path}'."
@@ -150,9 +156,24 @@ fn serve(
         ));
     }
     // Parsed after the limiter: a malformed query is still a call that counts.
-    let q = QueryOptions::parse(raw)?;
+    let mut q = QueryOptions::parse(raw)?;
     let entity_url = format!("{base}/api/v1/{division}/{}", endpoint.path);
-    let resource_url = format!("{base}/api/v1/{division}/{entity_path}");
+    let resource_url = match &navigation {
+        Some(_) => format!("{base}/api/v1/{division}/{path}"),
+        None => format!("{base}/api/v1/{division}/{entity_path}"),
+    };
+    if let Some(nav) = navigation {
+        let of_parent = Expr::Cmp {
+            field: nav.parent_key_field.to_string(),
+            trim: false,
+            op: Op::Eq,
+            value: nav.parent,
+        };
+        q.filter = Some(match q.filter.take() {
+            Some(f) => Expr::And(Box::new(f), Box::new(of_parent)),
+            None => of_parent,
+        });
+    }
     read(
         state,
         &grant,
@@ -254,6 +275,48 @@ fn read(
     Ok(json_response(&D { d: page }))
 }
 
+/// A navigation property: a header's line collection, e.g.
+/// `salesinvoice/SalesInvoices(guid'…')/SalesInvoiceLines` (the `__deferred` URI in its rows).
+struct Navigation {
+    /// The lines endpoint (`salesinvoice/SalesInvoiceLines`).
+    lines: &'static Endpoint,
+    /// The field of a line naming its header: the header's key field (`InvoiceID`, `EntryID`).
+    parent_key_field: &'static str,
+    /// The header's key.
+    parent: Literal,
+}
+
+/// The navigation `path` asks for, if it names one; an unknown property of a known header is
+/// Exact's 404.
+fn navigation(path: &str) -> Result<Option<Navigation>, ApiError> {
+    let Some((header, property)) = path.rsplit_once(")/") else {
+        return Ok(None);
+    };
+    let Some((header_path, key)) = header.rsplit_once('(') else {
+        return Ok(None);
+    };
+    let Some(header_endpoint) = entities::lookup(header_path) else {
+        return Ok(None);
+    };
+    let not_found =
+        || ApiError::not_found(format!("Resource not found for the segment '{property}'."));
+    let lines_name = header_endpoint
+        .lines
+        .filter(|l| l.eq_ignore_ascii_case(property))
+        .ok_or_else(not_found)?;
+    let module = header_endpoint.path.split('/').next().unwrap_or_default();
+    let lines = entities::lookup(&format!("{module}/{lines_name}")).ok_or_else(not_found)?;
+    let parent = match odata::parse_key_token(key)? {
+        Key::Guid(id) => Literal::Guid(id.to_string()),
+        Key::Int(n) => Literal::Int(n),
+    };
+    Ok(Some(Navigation {
+        lines,
+        parent_key_field: header_endpoint.key_field,
+        parent,
+    }))
+}
+
 /// `{path}`, `{path}(key)` or `{path}/$count`.
 fn split_path(path: &str) -> (&str, Option<&str>, bool) {
     if let Some(p) = path.strip_suffix("/$count") {
@@ -267,6 +330,9 @@ fn split_path(path: &str) -> (&str, Option<&str>, bool) {
 
 /// The endpoint as stats name it: the path without key or `$count`.
 fn endpoint_name(path: &str) -> String {
+    if let Ok(Some(nav)) = navigation(path) {
+        return nav.lines.path.to_string();
+    }
     let (p, _, _) = split_path(path);
     entities::lookup(p).map_or_else(|| p.to_string(), |e| e.path.to_string())
 }

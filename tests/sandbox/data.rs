@@ -795,3 +795,63 @@ async fn orderby_pages_every_row_once_in_order_with_a_composite_skiptoken() {
         assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{bad}");
     }
 }
+
+#[tokio::test]
+async fn a_headers_deferred_lines_uri_lists_its_lines() {
+    let (sb, t) = nl().await;
+    for (headers, key_field, lines_field) in [
+        (
+            "salesinvoice/SalesInvoices",
+            "InvoiceID",
+            "SalesInvoiceLines",
+        ),
+        ("salesentry/SalesEntries", "EntryID", "SalesEntryLines"),
+        (
+            "purchaseentry/PurchaseEntries",
+            "EntryID",
+            "PurchaseEntryLines",
+        ),
+        (
+            "generaljournalentry/GeneralJournalEntries",
+            "EntryID",
+            "GeneralJournalEntryLines",
+        ),
+    ] {
+        let page = sb
+            .api_json(
+                Region::Nl,
+                &t.access,
+                &format!("{NL_MAIN}/{headers}?$select={key_field},{lines_field}&$top=1"),
+            )
+            .await;
+        let row = &page["d"]["results"][0];
+        let id = row[key_field].as_str().expect("a header");
+        let uri = row[lines_field]["__deferred"]["uri"]
+            .as_str()
+            .expect("a deferred lines URI");
+        let through_header = sb.api_json(Region::Nl, &t.access, uri).await;
+        let module = headers.split('/').next().unwrap();
+        let filtered = sb
+            .api_json(
+                Region::Nl,
+                &t.access,
+                &format!("{NL_MAIN}/{module}/{lines_field}?$filter={key_field} eq guid'{id}'"),
+            )
+            .await;
+        let lines = through_header["d"]["results"].as_array().unwrap();
+        assert!(!lines.is_empty(), "{uri}");
+        assert_eq!(lines, filtered["d"]["results"].as_array().unwrap(), "{uri}");
+        assert!(lines.iter().all(|l| l[key_field] == json!(id)));
+    }
+    // Another property of a header is not a navigation the sandbox knows: Exact's 404.
+    let resp = sb
+        .api(
+            Region::Nl,
+            &t.access,
+            &format!(
+                "{NL_MAIN}/salesinvoice/SalesInvoices(guid'00000000-0000-0000-0000-000000000001')/Nothing"
+            ),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+}
