@@ -4,9 +4,10 @@
 //!
 //! - the first pull: wall time, upstream calls (the pull's own count and the sandbox's), sync
 //!   rows and invoices, calls per 1,000 rows, the store's size on disk, and the process's memory;
-//! - reads: a cold first page (read from the store by its primary key), warm pages of 100 and 5,000, a
-//!   deep page, a GET by id, `query=amountDue > 0` cold (reads the queried fields as columns) and warm (the
-//!   selection is remembered), `orderBy=-issueDate`; p50/p95 over repetitions;
+//! - reads: a cold first page (read from the store by its primary key), warm pages of 100 and
+//!   5,000, a deep page, a GET by id, `query=amountDue > 0` cold (reads the queried fields as
+//!   columns) and warm (the selection is remembered), `orderBy=-issueDate`; p50/p95 over
+//!   repetitions;
 //! - a second pull with nothing changed upstream: its cost, and that it changes no record;
 //! - per data type, the first pull's records and calls (`data/history`);
 //! - a pull of everything after 50 invoices changed, 10 paid in full and 5 deleted in the books:
