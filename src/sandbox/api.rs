@@ -1,6 +1,8 @@
 //! The data API, `GET {region}/api/v1/…`: Accept check, bearer token, division grant, rate limit,
 //! scope, then the OData listing, by-key read or `$count` of the endpoint.
 
+use std::collections::HashMap;
+
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -15,7 +17,7 @@ use super::limits::Verdict;
 use super::odata::error::{ApiError, add_headers};
 use super::odata::filter::{Expr, Literal, Op};
 use super::odata::query::QueryOptions;
-use super::odata::rows::{RowStyle, Rows};
+use super::odata::rows::{Expanded, RowStyle, Rows};
 use super::odata::{self, Paging};
 use super::region::Region;
 use super::registry::current_division;
@@ -229,6 +231,53 @@ fn read(
                 .ok_or_else(|| ApiError::not_found("Division not found."))?,
         ),
     };
+    // `$expand` of the line collection: the header's `$select` keeps the collection itself,
+    // its `Lines/Field` parts select the lines' fields.
+    let expanding;
+    let (q, expansion) = match expand_lines(endpoint, q)? {
+        Some((header_query, lines_endpoint, line_select)) => {
+            expanding = header_query;
+            (&expanding, Some((lines_endpoint, line_select)))
+        }
+        None => (q, None),
+    };
+    let lines_url;
+    let lines_type;
+    let expanded = match &expansion {
+        Some((lines_endpoint, line_select)) => {
+            let Source::Set(set) = lines_endpoint.source else {
+                return Err(ApiError::query_syntax());
+            };
+            let table = books
+                .table(division, set)
+                .ok_or_else(|| ApiError::not_found("Division not found."))?;
+            let mut by_header: HashMap<String, Vec<&Record>> = HashMap::new();
+            for line in table.iter_by_key(None) {
+                if let Some(Value::String(header)) = line.fields.value(endpoint.key_field) {
+                    by_header
+                        .entry(header.to_lowercase())
+                        .or_default()
+                        .push(line);
+                }
+            }
+            lines_url = entity_url.replace(endpoint.path, lines_endpoint.path);
+            lines_type = format!("Exact.Web.Api.Models.{}", lines_endpoint.type_name);
+            Some(Expanded {
+                by_header,
+                style: RowStyle {
+                    entity_url: &lines_url,
+                    type_name: &lines_type,
+                    select: line_select.as_deref(),
+                    sync: false,
+                    timestamp_as_string: state.options.timestamp_as_string,
+                    lines: None,
+                    documented: documented::fields(lines_endpoint.path),
+                    expanded: None,
+                },
+            })
+        }
+        None => None,
+    };
     let type_name = format!("Exact.Web.Api.Models.{}", endpoint.type_name);
     let style = RowStyle {
         entity_url,
@@ -238,6 +287,7 @@ fn read(
         timestamp_as_string: state.options.timestamp_as_string,
         lines: endpoint.lines,
         documented: documented::fields(endpoint.path),
+        expanded: expanded.as_ref(),
     };
     if let Some(key) = key {
         if !matches!(endpoint.kind, Kind::Plain | Kind::Read) {
@@ -273,6 +323,56 @@ fn read(
         return Ok(json_response(&D { d: page.results }));
     }
     Ok(json_response(&D { d: page }))
+}
+
+/// What `$expand` asks of `endpoint`: `None` without it; else the query the header rows answer
+/// (its `$select` with `Lines/Field` parts folded into `Lines`), the lines endpoint, and the
+/// lines' own `$select` (`None`: every field). Exact expands only line collections.
+#[allow(clippy::type_complexity)]
+fn expand_lines(
+    endpoint: &Endpoint,
+    q: &QueryOptions,
+) -> Result<Option<(QueryOptions, &'static Endpoint, Option<Vec<String>>)>, ApiError> {
+    let Some(expand) = &q.expand else {
+        return Ok(None);
+    };
+    let lines_name = endpoint
+        .lines
+        .filter(|l| l.eq_ignore_ascii_case(expand) && matches!(endpoint.kind, Kind::Plain))
+        .ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "Could not find a property named '{expand}' on type 'Exact.Web.Api.Models.{}'.",
+                endpoint.type_name
+            ))
+        })?;
+    let module = endpoint.path.split('/').next().unwrap_or_default();
+    let lines_endpoint =
+        entities::lookup(&format!("{module}/{lines_name}")).ok_or_else(ApiError::query_syntax)?;
+    let mut header_query = q.clone();
+    let mut line_select: Vec<String> = Vec::new();
+    if let Some(select) = &q.select {
+        let mut header_select = Vec::new();
+        for field in select {
+            match field.split_once('/') {
+                Some((collection, line_field)) if collection == lines_name => {
+                    if !documented::is_documented(lines_endpoint.path, line_field) {
+                        return Err(ApiError::bad_request(format!(
+                            "Property '{line_field}' does not exist."
+                        )));
+                    }
+                    line_select.push(line_field.to_string());
+                    if !header_select.iter().any(|f| f == lines_name) {
+                        header_select.push(lines_name.to_string());
+                    }
+                }
+                Some(_) => return Err(ApiError::query_syntax()),
+                None => header_select.push(field.clone()),
+            }
+        }
+        header_query.select = Some(header_select);
+    }
+    let line_select = (!line_select.is_empty()).then_some(line_select);
+    Ok(Some((header_query, lines_endpoint, line_select)))
 }
 
 /// A navigation property: a header's line collection, e.g.
@@ -421,6 +521,7 @@ fn me(
         timestamp_as_string: false,
         lines: None,
         documented: &[],
+        expanded: None,
     };
     let page = odata::list(&rows, Paging::ByKey(60), q, style, &url)?;
     Ok(json_response(&D { d: page }))

@@ -855,3 +855,53 @@ async fn a_headers_deferred_lines_uri_lists_its_lines() {
         .await;
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn expand_answers_the_lines_inline_with_their_selected_fields() {
+    let (sb, t) = nl().await;
+    let page = sb
+        .api_json(
+            Region::Nl,
+            &t.access,
+            &format!(
+                "{NL_MAIN}/salesinvoice/SalesInvoices?$select=InvoiceID,SalesInvoiceLines/AmountFC,SalesInvoiceLines/LineNumber&$expand=SalesInvoiceLines&$top=3"
+            ),
+        )
+        .await;
+    let rows = page["d"]["results"].as_array().unwrap();
+    assert_eq!(rows.len(), 3);
+    for row in rows {
+        let id = row["InvoiceID"].as_str().unwrap();
+        let inline = row["SalesInvoiceLines"]["results"]
+            .as_array()
+            .expect("the lines inline");
+        let lines = sb
+            .api_json(
+                Region::Nl,
+                &t.access,
+                &format!(
+                    "{NL_MAIN}/salesinvoice/SalesInvoiceLines?$select=AmountFC,LineNumber&$filter=InvoiceID eq guid'{id}'"
+                ),
+            )
+            .await;
+        assert!(!inline.is_empty());
+        assert_eq!(inline, lines["d"]["results"].as_array().unwrap());
+        let mut keys: Vec<&String> = inline[0].as_object().unwrap().keys().collect();
+        keys.sort();
+        assert_eq!(keys, ["AmountFC", "LineNumber", "__metadata"]);
+    }
+    // Only the line collection expands, and only a documented line field is selected.
+    for bad in [
+        "$expand=Nothing",
+        "$select=InvoiceID,SalesInvoiceLines/NoSuchField&$expand=SalesInvoiceLines",
+    ] {
+        let resp = sb
+            .api(
+                Region::Nl,
+                &t.access,
+                &format!("{NL_MAIN}/salesinvoice/SalesInvoices?{bad}"),
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{bad}");
+    }
+}

@@ -1,5 +1,5 @@
-//! OData query options as Exact reads them (`$select $filter $orderby $top $skip $skiptoken
-//! $inlinecount`),
+//! OData query options as Exact reads them (`$select $filter $orderby $expand $top $skip
+//! $skiptoken $inlinecount`),
 //! and the absolute `__next` link that carries them on (EXACT.md §4).
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -43,6 +43,8 @@ pub struct QueryOptions {
     pub has_select: bool,
     /// `$orderby` terms; empty = key order.
     pub orderby: Vec<OrderBy>,
+    /// `$expand`: the line collection to answer inline (Exact expands only those).
+    pub expand: Option<String>,
 }
 
 impl QueryOptions {
@@ -82,11 +84,7 @@ impl QueryOptions {
                 },
                 "$format" if value == "json" => {}
                 "$orderby" => q.orderby = order::parse(&value)?,
-                "$expand" => {
-                    return Err(ApiError::bad_request(format!(
-                        "The sandbox does not implement {key}; Ledgerline should not need it."
-                    )));
-                }
+                "$expand" => q.expand = Some(value.trim().to_string()),
                 k if k.starts_with('$') => return Err(ApiError::query_syntax()),
                 _ => {}
             }

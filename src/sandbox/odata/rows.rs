@@ -112,6 +112,24 @@ pub struct RowStyle<'a> {
     /// Exact's documented properties of the endpoint: answered as `null` (a collection as a
     /// deferred link) when the books do not generate them.
     pub documented: &'a [DocumentedField],
+    /// `$expand` of the line collection: its lines inline instead of a deferred link.
+    pub expanded: Option<&'a Expanded<'a>>,
+}
+
+/// The lines of `$expand`, by their header's key, and how to render them.
+#[derive(Debug)]
+pub struct Expanded<'a> {
+    /// Lines by header key (lower-case GUID text), in key order.
+    pub by_header: std::collections::HashMap<String, Vec<&'a Record>>,
+    /// How a line renders (its endpoint's URL and type; `select`: the `Lines/Field` parts of
+    /// the `$select`).
+    pub style: RowStyle<'a>,
+}
+
+/// `{"results":[…]}`: an expanded collection.
+#[derive(serde::Serialize)]
+struct Inline<'a> {
+    results: Vec<RowView<'a>>,
 }
 
 /// One row ready to serialise without copying its fields.
@@ -166,7 +184,26 @@ fn deferred(uri: &str) -> Deferred<'_> {
     }
 }
 
-impl RowView<'_> {
+impl<'a> RowView<'a> {
+    /// The row's lines inline, under `$expand`.
+    fn inline_lines(&self) -> Option<Inline<'a>> {
+        let expanded = self.style.expanded?;
+        let key = match &self.record.key {
+            Key::Guid(id) => id.to_string(),
+            Key::Int(n) => n.to_string(),
+        };
+        let lines = expanded.by_header.get(&key).map_or(&[][..], Vec::as_slice);
+        Some(Inline {
+            results: lines
+                .iter()
+                .map(|line| RowView {
+                    record: Cow::Borrowed(*line),
+                    style: expanded.style,
+                })
+                .collect(),
+        })
+    }
+
     /// A documented navigation collection other than the endpoint's own line collection.
     fn is_collection(&self, name: &str) -> bool {
         self.style
@@ -199,7 +236,10 @@ impl Serialize for RowView<'_> {
                     } else if let (Some(l), Some(u)) = (self.style.lines, &lines_uri)
                         && l == f
                     {
-                        map.serialize_entry(f, &deferred(u))?;
+                        match self.inline_lines() {
+                            Some(inline) => map.serialize_entry(f, &inline)?,
+                            None => map.serialize_entry(f, &deferred(u))?,
+                        }
                     } else if let Some(cell) = cells.iter().find(|(k, _)| k == f) {
                         map.serialize_entry(f, &cell.1)?;
                     } else if self.is_collection(f) {
@@ -219,7 +259,10 @@ impl Serialize for RowView<'_> {
                     map.serialize_entry("Timestamp", &self.timestamp())?;
                 }
                 if let (Some(l), Some(u)) = (self.style.lines, &lines_uri) {
-                    map.serialize_entry(l, &deferred(u))?;
+                    match self.inline_lines() {
+                        Some(inline) => map.serialize_entry(l, &inline)?,
+                        None => map.serialize_entry(l, &deferred(u))?,
+                    }
                 }
                 // Every other documented property, as Exact lists them all without `$select`.
                 let mut present: Vec<&str> = self.record.fields.names().collect();
