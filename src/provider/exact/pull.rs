@@ -540,12 +540,7 @@ impl ExactProvider {
                     .as_ref()
                     .is_some_and(|(in_full, changes)| *in_full || changes.is_some());
                 let balances = self
-                    .stream_transaction_lines(
-                        &mut run,
-                        &from_transaction_lines,
-                        sum_balances,
-                        BTreeSet::new(),
-                    )
+                    .stream_transaction_lines(&mut run, &from_transaction_lines, sum_balances)
                     .await?;
                 self.chart_of_accounts(&mut run, accounts.take(), &deleted, balances)
                     .await?;

@@ -120,8 +120,6 @@ pub(super) struct Groups<R> {
     released: HashSet<u64>,
     /// Documents with a row after their release: the newest such row of each.
     late: BTreeMap<String, R>,
-    /// Documents known to have rows far apart (changed since the last pull): held to the end.
-    held: HashSet<String>,
     added: u64,
 }
 
@@ -131,7 +129,6 @@ impl<R> Default for Groups<R> {
             open: HashMap::new(),
             released: HashSet::new(),
             late: BTreeMap::new(),
-            held: HashSet::new(),
             added: 0,
         }
     }
@@ -145,16 +142,6 @@ fn key_hash(key: &str) -> u64 {
 }
 
 impl<R> Groups<R> {
-    /// Groups that hold `keys` open until the end of the read: documents changed since the
-    /// last pull, whose changed rows come at the end, far from their unchanged siblings, would
-    /// otherwise each be late and re-read.
-    pub(super) fn holding(keys: impl IntoIterator<Item = String>) -> Self {
-        Groups {
-            held: keys.into_iter().collect(),
-            ..Groups::default()
-        }
-    }
-
     /// Adds a row of document `key`, in the order the read delivered it.
     pub(super) fn add(&mut self, key: String, row: R) {
         let at = self.added;
@@ -183,7 +170,7 @@ impl<R> Groups<R> {
         let idle: Vec<String> = self
             .open
             .iter()
-            .filter(|(key, open)| open.last < before && !self.held.contains(*key))
+            .filter(|(_, open)| open.last < before)
             .map(|(key, _)| key.clone())
             .collect();
         self.release(idle)
@@ -252,21 +239,6 @@ mod tests {
         let rest = groups.take_all();
         assert_eq!(rest.len(), WINDOW as usize);
         assert_eq!(groups.held(), 0);
-        assert!(groups.take_late().is_empty());
-    }
-
-    #[test]
-    fn a_held_document_waits_for_the_end_of_the_read() {
-        let mut groups = Groups::holding(["a".to_string()]);
-        groups.add("a".into(), 1);
-        groups.add("b".into(), 2);
-        for i in 0..WINDOW {
-            groups.add(format!("x{i}"), 0);
-        }
-        assert_eq!(keys(&groups.take_idle()), ["b"]);
-        groups.add("a".into(), 9);
-        let rest = groups.take_all();
-        assert_eq!(rest[0], ("a".to_string(), vec![1, 9]));
         assert!(groups.take_late().is_empty());
     }
 

@@ -169,9 +169,7 @@ impl ExactProvider {
     /// entry handed on once its lines have streamed past (see `stream`), after the small lists
     /// each needs: VAT codes and payables for bills, invoice ids for journal entries. With
     /// `sum_balances`, the GL accounts' balances are summed from the same lines (see
-    /// `accounts::balances`). `touched`: entries known to have changed since the last pull (a
-    /// run reading in full instead of the changes), held until the end of the read so that their
-    /// changed lines join them without a re-read.
+    /// `accounts::balances`).
     ///
     /// The payables are read before the lines, so a payment registered while the lines stream
     /// may miss both that read and the cursor's payment-terms position, as for the invoices (see
@@ -181,12 +179,11 @@ impl ExactProvider {
         run: &mut Run<'_, '_>,
         wanted: &BTreeSet<DataType>,
         sum_balances: bool,
-        touched: BTreeSet<String>,
     ) -> Result<Option<FullBalances>, PullError> {
         let sides = self.ledger_sides(run, wanted, None).await?;
         let mut pages =
             self.sync_pages::<TransactionLineRow>(run, TRANSACTION_LINES, 0, |r| r.timestamp)?;
-        let mut groups: Groups<TransactionLineRow> = Groups::holding(touched);
+        let mut groups: Groups<TransactionLineRow> = Groups::default();
         let mut sums = sum_balances.then(LineSums::default);
         while let Some(rows) = pages.next(self, run).await? {
             for row in rows {
