@@ -6,6 +6,8 @@
 //! for that operation and validate against Codat's schema: required fields present, types,
 //! closed enums, and no `null` where Codat does not allow one.
 
+#[path = "common/mod.rs"]
+mod common;
 #[path = "connections/world.rs"]
 mod world;
 

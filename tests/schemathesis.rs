@@ -8,6 +8,8 @@
 //! `.venv-st/bin/schemathesis`. Without it the test is skipped with a message, or fails when `CI`
 //! is set.
 
+#[path = "common/mod.rs"]
+mod common;
 #[path = "connections/world.rs"]
 mod world;
 

@@ -8,6 +8,8 @@
 //! the npm SDK from `tests/sdk/js/node_modules` (`npm ci` there; `.ci/run` does it), run with the
 //! `node` on the PATH. Without them a test is skipped with a message, or fails when `CI` is set.
 
+#[path = "common/mod.rs"]
+mod common;
 #[path = "connections/world.rs"]
 mod world;
 

@@ -10,8 +10,7 @@ use openmetrics_parser::{MetricsExposition, PrometheusType, PrometheusValue};
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::common::PgTestDatabase;
-use crate::world::{ADMIN_KEY, World, WorldOptions};
+use crate::world::{ADMIN_KEY, World};
 
 type Exposition = MetricsExposition<PrometheusType, PrometheusValue>;
 
@@ -106,19 +105,11 @@ async fn budget_gauges_and_pull_counters_move_after_a_pull_through_the_sandbox()
 /// The same on PostgreSQL: the budget and sync-lag reads are SQL of their own.
 #[tokio::test]
 async fn budget_gauges_and_sync_lag_are_read_from_postgresql_too() {
-    let Some(db) =
-        PgTestDatabase::create("budget_gauges_and_sync_lag_are_read_from_postgresql_too").await
-    else {
-        return;
-    };
-    let world = World::start_with(WorldOptions {
-        database_url: Some(db.url.clone()),
-        ..WorldOptions::default()
-    })
+    World::on_postgres(
+        "budget_gauges_and_sync_lag_are_read_from_postgresql_too",
+        gauges_and_counters_move,
+    )
     .await;
-    gauges_and_counters_move(&world).await;
-    drop(world);
-    db.drop_database().await;
 }
 
 async fn gauges_and_counters_move(world: &World) {

@@ -11,8 +11,7 @@ use reqwest::Method;
 use serde_json::Value;
 use tokio::net::TcpListener;
 
-use crate::common::PgTestDatabase;
-use crate::world::{NL_APP, Server, World, WorldOptions, start_server};
+use crate::world::{NL_APP, Server, World, start_server};
 
 const DIVISION: &str = "101001";
 
@@ -207,21 +206,11 @@ async fn two_servers_on_one_sqlite_database_share_the_budget_and_pull_a_connecti
 
 #[tokio::test]
 async fn two_servers_on_one_postgres_database_share_the_budget_and_pull_a_connection_once() {
-    let Some(db) = PgTestDatabase::create(
+    World::on_postgres(
         "two_servers_on_one_postgres_database_share_the_budget_and_pull_a_connection_once",
+        two_instances_share_the_budget_and_the_lease,
     )
-    .await
-    else {
-        return;
-    };
-    let world = World::start_with(WorldOptions {
-        database_url: Some(db.url.clone()),
-        ..WorldOptions::default()
-    })
     .await;
-    two_instances_share_the_budget_and_the_lease(&world).await;
-    drop(world);
-    db.drop_database().await;
 }
 
 /// Scheduled pulls (queued with `CallPriority::Scheduled`) stop at the reserve of the day's
@@ -419,17 +408,9 @@ async fn on_demand_pulls_go_before_scheduled_ones_on_sqlite() {
 
 #[tokio::test]
 async fn on_demand_pulls_go_before_scheduled_ones_on_postgres() {
-    let Some(db) =
-        PgTestDatabase::create("on_demand_pulls_go_before_scheduled_ones_on_postgres").await
-    else {
-        return;
-    };
-    let world = World::start_with(WorldOptions {
-        database_url: Some(db.url.clone()),
-        ..WorldOptions::default()
-    })
+    World::on_postgres(
+        "on_demand_pulls_go_before_scheduled_ones_on_postgres",
+        on_demand_pulls_go_before_scheduled_ones_in_the_minute,
+    )
     .await;
-    on_demand_pulls_go_before_scheduled_ones_in_the_minute(&world).await;
-    drop(world);
-    db.drop_database().await;
 }

@@ -113,19 +113,11 @@ async fn two_servers_on_one_sqlite_database_refresh_once() {
 
 #[tokio::test]
 async fn two_servers_on_one_postgres_database_refresh_once() {
-    let Some(db) =
-        PgTestDatabase::create("two_servers_on_one_postgres_database_refresh_once").await
-    else {
-        return;
-    };
-    let world = World::start_with(WorldOptions {
-        database_url: Some(db.url.clone()),
-        ..WorldOptions::default()
-    })
+    World::on_postgres(
+        "two_servers_on_one_postgres_database_refresh_once",
+        two_servers_one_refresh,
+    )
     .await;
-    two_servers_one_refresh(&world).await;
-    drop(world);
-    db.drop_database().await;
 }
 
 /// A process that refreshed and died before storing the rotated pair: Exact has the new

@@ -92,6 +92,22 @@ pub async fn start_server(
 }
 
 impl World {
+    /// Runs `scenario` in a world on a fresh PostgreSQL database named after `test`, then drops
+    /// that database; skipped, saying so, when `TEST_DATABASE_URL` is unset.
+    pub async fn on_postgres(test: &str, scenario: impl AsyncFnOnce(&World)) {
+        let Some(db) = crate::common::PgTestDatabase::create(test).await else {
+            return;
+        };
+        let world = World::start_with(WorldOptions {
+            database_url: Some(db.url.clone()),
+            ..WorldOptions::default()
+        })
+        .await;
+        scenario(&world).await;
+        drop(world);
+        db.drop_database().await;
+    }
+
     pub async fn start() -> World {
         Self::start_with(WorldOptions::default()).await
     }

@@ -13,9 +13,8 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 use super::all_records;
-use super::common::PgTestDatabase;
 use super::incremental::{REGIONS, assert_totals_match, books, by_id, calls, spent};
-use super::world::{ADMIN_KEY, MASTER_KEY_HEX, World, WorldOptions};
+use super::world::{ADMIN_KEY, MASTER_KEY_HEX, World};
 
 /// `ledgerline serve` as its own process on the world's database and sandbox; its base URL.
 async fn spawn_server(world: &World, data_dir: &std::path::Path) -> (Child, String) {
@@ -215,17 +214,9 @@ async fn a_server_killed_mid_pull_is_taken_over_on_sqlite() {
 
 #[tokio::test]
 async fn a_server_killed_mid_pull_is_taken_over_on_postgres() {
-    let Some(db) =
-        PgTestDatabase::create("a_server_killed_mid_pull_is_taken_over_on_postgres").await
-    else {
-        return;
-    };
-    let world = World::start_with(WorldOptions {
-        database_url: Some(db.url.clone()),
-        ..WorldOptions::default()
-    })
+    World::on_postgres(
+        "a_server_killed_mid_pull_is_taken_over_on_postgres",
+        killed_mid_pull_and_taken_over,
+    )
     .await;
-    killed_mid_pull_and_taken_over(&world).await;
-    drop(world);
-    db.drop_database().await;
 }
