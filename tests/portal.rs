@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use world::{ADMIN_KEY, NL_APP, World, WorldOptions};
+use world::{ADMIN_KEY, NL_APP, World};
 
 const INSTALL_HINT: &str = "apt-get install -y chromium chromium-driver; python3 -m venv .venv-portal && \
      .venv-portal/bin/pip install -r tests/portal/requirements.txt (or run .ci/run, which does both)";
@@ -181,24 +181,16 @@ async fn a_session_of_one_tenant_never_shows_or_changes_another_tenants_anything
 
 #[tokio::test]
 async fn a_linked_connection_shows_its_divisions_calls_against_exacts_limits() {
-    plots_of_calls(WorldOptions::default()).await;
+    plots_of_calls(&World::start().await).await;
 }
 
 #[tokio::test]
 async fn the_call_history_and_its_plots_work_on_postgresql_too() {
-    let Some(pg) = common::PgTestDatabase::create("the portal's plots").await else {
-        return;
-    };
-    plots_of_calls(WorldOptions {
-        database_url: Some(pg.url.clone()),
-        ..WorldOptions::default()
-    })
-    .await;
+    World::on_postgres("the portal's plots", plots_of_calls).await;
 }
 
 /// Links and pulls a company, then checks the history and both pictures count its calls.
-async fn plots_of_calls(options: WorldOptions) {
-    let world = World::start_with(options).await;
+async fn plots_of_calls(world: &World) {
     let company = world
         .linked_and_pulled("Plotted BV", "exact-online-nl", "101001")
         .await;

@@ -5,8 +5,7 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::common;
-use crate::world::{World, WorldOptions, error_texts, location};
+use crate::world::{World, error_texts, location};
 
 /// PUTs the tenant's link settings; returns the status and body.
 async fn put_link_settings(world: &World, body: Value) -> (u16, Value) {
@@ -35,23 +34,15 @@ async fn landing(world: &World, callback: &str) -> String {
 
 #[tokio::test]
 async fn the_customer_returns_to_the_app_with_codats_parameters_on_success_and_refusal() {
-    back_to_the_app(WorldOptions::default()).await;
+    back_to_the_app(&World::start().await).await;
 }
 
 #[tokio::test]
 async fn return_urls_are_kept_on_postgresql_too() {
-    let Some(pg) = common::PgTestDatabase::create("return URLs").await else {
-        return;
-    };
-    back_to_the_app(WorldOptions {
-        database_url: Some(pg.url.clone()),
-        ..WorldOptions::default()
-    })
-    .await;
+    World::on_postgres("return URLs", back_to_the_app).await;
 }
 
-async fn back_to_the_app(options: WorldOptions) {
-    let world = World::start_with(options).await;
+async fn back_to_the_app(world: &World) {
     assert_eq!(
         world.get_json("/settings/link").await,
         json!({"linkReturnUrl": null}),
