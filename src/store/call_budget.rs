@@ -58,6 +58,11 @@ impl CallBudgetRow {
         self
     }
 
+    /// When this minute's calls open again: the next clock minute, or later if Exact said so.
+    pub fn minute_reopens_at(&self) -> i64 {
+        self.minute_blocked_until.max(self.minute_start + MINUTE_MS)
+    }
+
     /// Calls left today by the stricter of our count and Exact's.
     pub fn remaining_today(&self) -> i64 {
         (self.day_limit - self.day_used).max(0)

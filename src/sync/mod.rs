@@ -284,7 +284,7 @@ impl SyncEngine {
             self.inner
                 .tasks
                 .pulls
-                .spawn(async move { engine.run_with(run, connection, options).await });
+                .spawn(async move { engine.run(run, connection, options).await });
         }
         Ok(queued)
     }
@@ -333,29 +333,11 @@ impl SyncEngine {
     }
 
     /// Runs queued pulls of one connection to completion (or to the error status each pull
-    /// operation records), each data type since its cursor or in full (see [`Self::pull_modes`]).
-    pub async fn run(&self, pulls: Vec<PullOperationRow>, connection: ConnectionRow) {
-        self.run_as(pulls, connection, CallPriority::OnDemand).await
-    }
-
-    /// [`SyncEngine::run`] for work of the given priority. The run first takes the connection's
-    /// pull lease, so that one run at a time, on any instance, pulls a connection; its pulls
-    /// stay `Queued` (and heartbeating) while another run holds it.
-    pub async fn run_as(
-        &self,
-        pulls: Vec<PullOperationRow>,
-        connection: ConnectionRow,
-        priority: CallPriority,
-    ) {
-        let options = QueueOptions {
-            priority,
-            full: false,
-        };
-        self.run_with(pulls, connection, options).await
-    }
-
-    /// [`SyncEngine::run_as`] with options (a full pull on request).
-    pub async fn run_with(
+    /// operation records), each data type since its cursor or in full (see [`Self::pull_modes`])
+    /// at the options' priority. The run first takes the connection's pull lease, so that one
+    /// run at a time, on any instance, pulls a connection; its pulls stay `Queued` (and
+    /// heartbeating) while another run holds it.
+    async fn run(
         &self,
         pulls: Vec<PullOperationRow>,
         connection: ConnectionRow,

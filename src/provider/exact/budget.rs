@@ -169,8 +169,7 @@ impl CallBudget {
             let until = if minute_open {
                 w.on_demand_waiting_until
             } else {
-                w.on_demand_waiting_until
-                    .max(w.minute_blocked_until.max(w.minute_start + MINUTE_MS))
+                w.on_demand_waiting_until.max(w.minute_reopens_at())
             };
             return Ok(Decision::WaitUntil(capped_minute_reset(now, until)));
         }
@@ -178,8 +177,7 @@ impl CallBudget {
             // The window opened between the count and the read (Exact raised the limit): retry.
             return Ok(Decision::WaitUntil(now));
         }
-        let until =
-            capped_minute_reset(now, w.minute_blocked_until.max(w.minute_start + MINUTE_MS));
+        let until = capped_minute_reset(now, w.minute_reopens_at());
         if claim.on_demand {
             // Scheduled callers of the division wait until this one has had the next minute.
             self.store
@@ -290,7 +288,7 @@ impl CallBudget {
         let until = if daily {
             w.day_blocked_until.max(now + 1000)
         } else {
-            let until = w.minute_blocked_until.max(w.minute_start + MINUTE_MS);
+            let until = w.minute_reopens_at();
             self.store
                 .block_upstream_calls(&key.0, &key.1, until, 0)
                 .await

@@ -187,7 +187,8 @@ impl ExactProvider {
             .await?;
         cursor.advance(GL_ACCOUNTS, read.max);
         let at = cursor.at(TRANSACTION_LINES);
-        let lines_changed = match run.seen_after(TRANSACTION_LINES, at) {
+        let seen = run.seen_after(TRANSACTION_LINES, at);
+        let lines_changed = match seen {
             Some(seen) => seen,
             None if lines_later => None,
             None => {
@@ -199,7 +200,7 @@ impl ExactProvider {
         Ok(AccountChanges {
             rows: read.rows,
             lines_changed,
-            lines_pending: lines_later && run.seen_after(TRANSACTION_LINES, at).is_none(),
+            lines_pending: lines_later && seen.is_none(),
             cursor,
         })
     }

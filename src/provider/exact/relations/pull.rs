@@ -206,7 +206,8 @@ impl ExactProvider {
         } = changes;
         let deleted_contacts = deleted.keys_after(DELETED_CONTACTS, &mut cursor.clone());
         let deleted_accounts = deleted.keys_after(DELETED_ACCOUNTS, &mut cursor.clone());
-        let mut accounts = latest(accounts, |a| a.id.clone(), |a| a.timestamp);
+        // Several rows of one relation are left for `push_relations` to reduce to its newest.
+        let mut accounts = accounts;
         // Relations touched only through their people (changed ones, and deleted ones the store
         // says whose they were): their accounts by key.
         let changed: BTreeSet<String> = accounts.iter().filter_map(|a| a.id.clone()).collect();
