@@ -152,10 +152,7 @@ pub async fn render(state: &AppState) -> Result<String, StoreError> {
          every instance shares",
         budgets.iter().map(|(app, division, row)| {
             (
-                vec![
-                    ("integration", app.as_str()),
-                    ("division", division.as_str()),
-                ],
+                budget_labels(app, division),
                 remaining(row.minute_limit, row.minute_used, row.minute_blocked_until) as f64,
             )
         }),
@@ -165,10 +162,7 @@ pub async fn render(state: &AppState) -> Result<String, StoreError> {
         "Calls left in this UTC day for an (integration, division) budget",
         budgets.iter().map(|(app, division, row)| {
             (
-                vec![
-                    ("integration", app.as_str()),
-                    ("division", division.as_str()),
-                ],
+                budget_labels(app, division),
                 remaining(row.day_limit, row.day_used, row.day_blocked_until) as f64,
             )
         }),
@@ -176,15 +170,9 @@ pub async fn render(state: &AppState) -> Result<String, StoreError> {
     family.gauge(
         "ledgerline_upstream_budget_day_limit",
         "The daily call limit of an (integration, division) budget, as the upstream last said",
-        budgets.iter().map(|(app, division, row)| {
-            (
-                vec![
-                    ("integration", app.as_str()),
-                    ("division", division.as_str()),
-                ],
-                row.day_limit as f64,
-            )
-        }),
+        budgets
+            .iter()
+            .map(|(app, division, row)| (budget_labels(app, division), row.day_limit as f64)),
     );
 
     let syncs = state.store.last_successful_syncs().await?;
@@ -296,6 +284,11 @@ impl<'a> Family<'a> {
 }
 
 /// A label value as the text format wants it: backslash, quote and newline escaped.
+/// The labels of an (integration, division) budget's gauges.
+fn budget_labels<'a>(app: &'a str, division: &'a str) -> Vec<(&'static str, &'a str)> {
+    vec![("integration", app), ("division", division)]
+}
+
 fn escape_label(value: &str) -> String {
     value
         .replace('\\', "\\\\")

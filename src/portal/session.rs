@@ -4,7 +4,7 @@
 //! and every request looks the key up again: revoking the key ends its sessions at once.
 
 use axum::extract::FromRequestParts;
-use axum::http::header::{COOKIE, LOCATION};
+use axum::http::header::COOKIE;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -127,7 +127,7 @@ pub struct SignInFirst;
 
 impl IntoResponse for SignInFirst {
     fn into_response(self) -> Response {
-        (StatusCode::SEE_OTHER, [(LOCATION, "/portal/sign-in")]).into_response()
+        super::integrations::see_other("/portal/sign-in")
     }
 }
 

@@ -345,9 +345,7 @@ fn expand_lines(
                 endpoint.type_name
             ))
         })?;
-    let module = endpoint.path.split('/').next().unwrap_or_default();
-    let lines_endpoint =
-        entities::lookup(&format!("{module}/{lines_name}")).ok_or_else(ApiError::query_syntax)?;
+    let lines_endpoint = lines_endpoint(endpoint, lines_name).ok_or_else(ApiError::query_syntax)?;
     let mut header_query = q.clone();
     let mut line_select: Vec<String> = Vec::new();
     if let Some(select) = &q.select {
@@ -373,6 +371,13 @@ fn expand_lines(
     }
     let line_select = (!line_select.is_empty()).then_some(line_select);
     Ok(Some((header_query, lines_endpoint, line_select)))
+}
+
+/// The endpoint of a header's line collection: `salesinvoice/SalesInvoices` + `SalesInvoiceLines`
+/// → `salesinvoice/SalesInvoiceLines`.
+fn lines_endpoint(header: &Endpoint, lines_name: &str) -> Option<&'static Endpoint> {
+    let module = header.path.split('/').next()?;
+    entities::lookup(&format!("{module}/{lines_name}"))
 }
 
 /// A navigation property: a header's line collection, e.g.
@@ -404,8 +409,7 @@ fn navigation(path: &str) -> Result<Option<Navigation>, ApiError> {
         .lines
         .filter(|l| l.eq_ignore_ascii_case(property))
         .ok_or_else(not_found)?;
-    let module = header_endpoint.path.split('/').next().unwrap_or_default();
-    let lines = entities::lookup(&format!("{module}/{lines_name}")).ok_or_else(not_found)?;
+    let lines = lines_endpoint(header_endpoint, lines_name).ok_or_else(not_found)?;
     let parent = match odata::parse_key_token(key)? {
         Key::Guid(id) => Literal::Guid(id.to_string()),
         Key::Int(n) => Literal::Int(n),
@@ -442,20 +446,22 @@ fn unauthorized() -> ApiError {
         .with_header("WWW-Authenticate", "Bearer")
 }
 
+/// The token of an `Authorization: Bearer …` header (either case of `Bearer`), trimmed.
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+        .map(str::trim)
+}
+
 fn authenticate(state: &Shared, region: Region, headers: &HeaderMap) -> Result<Grant, ApiError> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .ok_or_else(unauthorized)?;
+    let token = bearer_token(headers).ok_or_else(unauthorized)?;
     let now = state.clock.now_ms();
     state
         .tokens
         .lock()
-        .authenticate(token.trim(), region, now)
+        .authenticate(token, region, now)
         .cloned()
         .ok_or_else(unauthorized)
 }

@@ -65,15 +65,7 @@ async fn count_concurrent_calls(
     else {
         return next.run(request).await;
     };
-    let token = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim);
+    let token = super::api::bearer_token(request.headers());
     let now = state.clock.now_ms();
     let Some((grant, client_id)) =
         token.and_then(|t| state.tokens.lock().peek_grant(t, region, now))
