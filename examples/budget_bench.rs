@@ -179,16 +179,6 @@ async fn instance(
     })
 }
 
-async fn get_json(http: &reqwest::Client, url: url::Url) -> anyhow::Result<Value> {
-    let response = http.get(url.clone()).send().await?;
-    let status = response.status();
-    let text = response.text().await?;
-    if !status.is_success() {
-        bail!("GET {url} answered {status}: {text}");
-    }
-    Ok(serde_json::from_str(&text)?)
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = args()?;
@@ -356,7 +346,7 @@ async fn run(args: &Args, http: &reqwest::Client, scratch: &Scratch) -> anyhow::
     while began.elapsed() < run_for {
         let left = run_for.saturating_sub(began.elapsed());
         tokio::time::sleep(left.min(Duration::from_secs(60))).await;
-        let stats = get_json(http, admin.join("stats")?).await?;
+        let stats = bench_common::get_json(http, admin.join("stats")?).await?;
         let divisions = &stats["regions"]["nl"]["apps"][app.client_id.to_string()]["divisions"];
         let line: Vec<String> = codes
             .iter()
@@ -381,7 +371,7 @@ async fn run(args: &Args, http: &reqwest::Client, scratch: &Scratch) -> anyhow::
     on_demand.await?;
 
     // What the sandbox saw.
-    let stats = get_json(http, admin.join("stats")?).await?;
+    let stats = bench_common::get_json(http, admin.join("stats")?).await?;
     let divisions = &stats["regions"]["nl"]["apps"][app.client_id.to_string()]["divisions"];
     let mut worst_minute = 0;
     let mut too_many = 0;

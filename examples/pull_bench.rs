@@ -199,7 +199,9 @@ impl Warp {
             let mut counted = 0u64;
             while !stop.load(Ordering::Relaxed) {
                 tokio::time::sleep(Duration::from_millis(20)).await;
-                let Ok(stats) = get_json(&http, admin.join("stats").unwrap().as_str()).await else {
+                let Ok(stats) =
+                    bench_common::get_json(&http, admin.join("stats").unwrap().as_str()).await
+                else {
                     continue;
                 };
                 let calls = division_calls(&stats, &client_id);
@@ -208,7 +210,9 @@ impl Warp {
                 if calls < counted + per_minute {
                     continue;
                 }
-                let Ok(now) = get_json(&http, admin.join("clock").unwrap().as_str()).await else {
+                let Ok(now) =
+                    bench_common::get_json(&http, admin.join("clock").unwrap().as_str()).await
+                else {
                     continue;
                 };
                 let now = now["now_ms"].as_i64().unwrap_or_default();
@@ -249,16 +253,6 @@ fn division_calls(stats: &Value, client_id: &str) -> u64 {
     stats["regions"]["nl"]["apps"][client_id]["divisions"][DIVISION.to_string()]["calls_total"]
         .as_u64()
         .unwrap_or(0)
-}
-
-async fn get_json(http: &reqwest::Client, url: &str) -> anyhow::Result<Value> {
-    let response = http.get(url).send().await?;
-    let status = response.status();
-    let text = response.text().await?;
-    if !status.is_success() {
-        bail!("GET {url} answered {status}: {text}");
-    }
-    Ok(serde_json::from_str(&text)?)
 }
 
 /// Timed reads through our API, as the tenant.
@@ -636,7 +630,7 @@ async fn main() -> anyhow::Result<()> {
     )
     .await?;
     let admin = sandbox.admin_url();
-    let summary = get_json(
+    let summary = bench_common::get_json(
         &http,
         admin
             .join(&format!("books/nl/{DIVISION}/summary"))?
@@ -731,7 +725,7 @@ async fn main() -> anyhow::Result<()> {
     let first = wait_for(&state, company_id, first).await?;
     api.wait_for_every_data_type(&company).await?;
     let pull_wall = started.elapsed();
-    let stats = get_json(&http, admin.join("stats")?.as_str()).await?;
+    let stats = bench_common::get_json(&http, admin.join("stats")?.as_str()).await?;
     let link_endpoints = endpoint_calls(&stats, &app.client_id.to_string());
     let sandbox_calls = division_calls(&stats, &app.client_id.to_string());
     let division_stats = &stats["regions"]["nl"]["apps"][app.client_id.to_string()]["divisions"]
@@ -949,7 +943,7 @@ async fn main() -> anyhow::Result<()> {
     let second = Uuid::parse_str(queued["id"].as_str().context("a pull id")?)?;
     let second = wait_for(&state, company_id, second).await?;
     let wall = started.elapsed();
-    let stats = get_json(&http, admin.join("stats")?.as_str()).await?;
+    let stats = bench_common::get_json(&http, admin.join("stats")?.as_str()).await?;
     let invoices_endpoints = endpoint_calls(&stats, &app.client_id.to_string());
     // And every data type, nothing changed either.
     let everything_started = Instant::now();
@@ -962,7 +956,7 @@ async fn main() -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_millis(200)).await;
     api.wait_for_every_data_type(&company).await?;
     let everything_wall = everything_started.elapsed();
-    let everything_stats = get_json(&http, admin.join("stats")?.as_str()).await?;
+    let everything_stats = bench_common::get_json(&http, admin.join("stats")?.as_str()).await?;
     table.add(
         "second pull of every data type (data/all), nothing changed: wall time",
         ms(everything_wall),
@@ -1117,7 +1111,7 @@ async fn main() -> anyhow::Result<()> {
     tokio::time::sleep(Duration::from_millis(200)).await;
     api.wait_for_every_data_type(&company).await?;
     let changes_wall = started.elapsed();
-    let stats = get_json(&http, admin.join("stats")?.as_str()).await?;
+    let stats = bench_common::get_json(&http, admin.join("stats")?.as_str()).await?;
     table.add(
         format!(
             "pull of every data type after 50 invoices changed, {} paid, {} deleted: wall time",
@@ -1133,7 +1127,7 @@ async fn main() -> anyhow::Result<()> {
             &endpoint_calls(&stats, &app.client_id.to_string()),
         ),
     );
-    let summary = get_json(
+    let summary = bench_common::get_json(
         &http,
         admin
             .join(&format!("books/nl/{DIVISION}/summary"))?

@@ -193,16 +193,6 @@ fn wrk_with(url: &str, drive: &Drive) -> anyhow::Result<Load> {
     })
 }
 
-async fn get_json(http: &reqwest::Client, url: &str) -> anyhow::Result<Value> {
-    let response = http.get(url).send().await?;
-    let status = response.status();
-    let text = response.text().await?;
-    if !status.is_success() {
-        bail!("GET {url} answered {status}: {text}");
-    }
-    Ok(serde_json::from_str(&text)?)
-}
-
 /// Moves the sandbox's and Ledgerline's clocks to the next whole minute whenever the division
 /// has made a minute's calls, so that Exact's 60/minute costs the seeding no real waiting.
 fn warp_clocks(
@@ -218,7 +208,9 @@ fn warp_clocks(
         let mut counted = 0u64;
         while !stopped.load(Ordering::Relaxed) {
             tokio::time::sleep(Duration::from_millis(20)).await;
-            let Ok(stats) = get_json(&http, admin.join("stats").unwrap().as_str()).await else {
+            let Ok(stats) =
+                bench_common::get_json(&http, admin.join("stats").unwrap().as_str()).await
+            else {
                 continue;
             };
             let calls = stats["regions"]["nl"]["apps"][&client_id]["divisions"]
@@ -228,7 +220,9 @@ fn warp_clocks(
             if calls < counted + per_minute {
                 continue;
             }
-            let Ok(now) = get_json(&http, admin.join("clock").unwrap().as_str()).await else {
+            let Ok(now) =
+                bench_common::get_json(&http, admin.join("clock").unwrap().as_str()).await
+            else {
                 continue;
             };
             let now = now["now_ms"].as_i64().unwrap_or_default();

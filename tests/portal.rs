@@ -204,8 +204,8 @@ async fn plots_of_calls(world: &World) {
         .unwrap();
     let calls: i64 = history.iter().map(|(_, calls)| calls).sum();
     assert!(calls > 0, "no calls recorded: {history:?}");
-    let cookie = sign_in(&world, &world.key).await;
-    let (status, html) = page(&world, &cookie, &format!("/portal/companies/{company}")).await;
+    let cookie = sign_in(world, &world.key).await;
+    let (status, html) = page(world, &cookie, &format!("/portal/companies/{company}")).await;
     assert_eq!(status, 200);
     assert!(html.contains("<svg id=\"minutes-"), "no per-minute plot");
     assert!(html.contains("<svg id=\"days-"), "no per-day plot");
@@ -250,7 +250,7 @@ async fn plots_of_calls(world: &World) {
         )
         .await
         .unwrap();
-    let (_, html) = page(&world, &cookie, &format!("/portal/companies/{company}")).await;
+    let (_, html) = page(world, &cookie, &format!("/portal/companies/{company}")).await;
     assert!(html.contains("data-status=\"Deauthorized\""), "{html}");
     assert!(
         html.contains("Exact refused the refresh token: reconnect"),

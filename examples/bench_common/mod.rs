@@ -6,8 +6,9 @@
 
 use std::time::Duration;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use ledgerline::sandbox::{App, Region, Seed};
+use serde_json::Value;
 
 /// Logs off unless asked: `RUST_LOG=ledgerline=debug` shows the budget's waits and the pulls.
 pub fn quiet_logs() {
@@ -35,4 +36,16 @@ pub fn demo_nl_app(seed: &Seed) -> anyhow::Result<App> {
         .find(|a| a.region == Region::Nl && a.approved)
         .context("the demo NL app")?
         .clone())
+}
+
+/// `GET url` as JSON; any status but 2xx is an error carrying the body.
+pub async fn get_json(http: &reqwest::Client, url: impl reqwest::IntoUrl) -> anyhow::Result<Value> {
+    let url = url.into_url()?;
+    let response = http.get(url.clone()).send().await?;
+    let status = response.status();
+    let text = response.text().await?;
+    if !status.is_success() {
+        bail!("GET {url} answered {status}: {text}");
+    }
+    Ok(serde_json::from_str(&text)?)
 }

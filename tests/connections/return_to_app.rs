@@ -54,7 +54,7 @@ async fn back_to_the_app(world: &World) {
         "ftp://app.example.com/done",
         "https://app.example.com/{customerId}",
     ] {
-        let (status, body) = put_link_settings(&world, json!({ "linkReturnUrl": bad })).await;
+        let (status, body) = put_link_settings(world, json!({ "linkReturnUrl": bad })).await;
         assert_eq!(status, 400, "{bad}: {body}");
         assert_eq!(
             body["validation"]["errors"][0]["itemId"], "linkReturnUrl",
@@ -62,7 +62,7 @@ async fn back_to_the_app(world: &World) {
         );
     }
     let template = "https://app.example.com/exact/{companyId}/done?connection={connectionId}";
-    let (status, body) = put_link_settings(&world, json!({ "linkReturnUrl": template })).await;
+    let (status, body) = put_link_settings(world, json!({ "linkReturnUrl": template })).await;
     assert_eq!(
         (status, &body),
         (200, &json!({ "linkReturnUrl": template }))
@@ -77,7 +77,7 @@ async fn back_to_the_app(world: &World) {
         .approve_quickly(&world.authorize_url(&connection).await, "demo", None)
         .await;
     assert_eq!(
-        landing(&world, &callback).await,
+        landing(world, &callback).await,
         format!("https://app.example.com/exact/{company}/done?connection={id}&statusCode=200")
     );
     assert_eq!(
@@ -115,7 +115,7 @@ async fn back_to_the_app(world: &World) {
     let connection = world.connection(other, "exact-online-nl").await;
     let callback = world.deny_through_the_forms(&connection).await;
     assert_eq!(
-        landing(&world, &callback).await,
+        landing(world, &callback).await,
         "http://localhost:3000/back/403?errorMessage=User%20cancelled.&statusText=AccessDenied"
     );
     let refused = world.reload(other, &connection).await;
@@ -139,11 +139,11 @@ async fn back_to_the_app(world: &World) {
         .await;
     let id = connection["id"].as_str().unwrap();
     assert_eq!(
-        landing(&world, &callback).await,
+        landing(world, &callback).await,
         format!("https://app.example.com/exact/{other}/done?connection={id}&statusCode=200")
     );
     // Removing the tenant's URL brings the result pages back.
-    let (status, _) = put_link_settings(&world, json!({ "linkReturnUrl": null })).await;
+    let (status, _) = put_link_settings(world, json!({ "linkReturnUrl": null })).await;
     assert_eq!(status, 200);
     assert_eq!(
         world.get_json("/settings/link").await,
